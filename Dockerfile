@@ -1,0 +1,9 @@
+# The image Fly.io builds from fly.toml. Installs exactly the lock, nothing resolved at build time.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH="/app/.venv/bin:$PATH"
+WORKDIR /app
+COPY requirements-lock.txt .
+RUN python -m venv .venv && .venv/bin/pip install --no-cache-dir --no-deps --require-hashes -r requirements-lock.txt
+COPY . .
+RUN DEBUG=true .venv/bin/python manage.py collectstatic --noinput
+EXPOSE 8000

@@ -1,0 +1,45 @@
+# clinicbot: `make run` to try it, `make test` to check it, `make bench` to measure it.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-from-lock
+
+.PHONY: install run test lint format bench lock clean
+
+## install: create or refresh .venv from requirements-lock.txt (nothing is resolved)
+install: $(STAMP)
+
+$(STAMP): requirements-lock.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: clinicbot needs Python 3.11"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-lock.txt
+	@touch $(STAMP)
+
+## run: a development server on http://127.0.0.1:8000 with the demo clinic
+run: install
+	@scripts/run-dev
+
+## test: ruff, then the whole suite against real PostgreSQL and Redis
+test: install lint
+	@scripts/with-test-services $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench: the benchmarks; results go to BENCHMARKS.md
+bench: install
+	@scripts/with-test-services $(BIN)/python -m bench.run
+
+## lock: regenerate requirements-lock.txt from requirements.in
+lock:
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile requirements.in --python-version 3.11 --generate-hashes -o requirements-lock.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

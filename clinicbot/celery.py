@@ -1,0 +1,19 @@
+"""The Celery app: `celery -A clinicbot worker` and `celery -A clinicbot beat`."""
+
+import os
+
+from celery import Celery
+from celery.signals import worker_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinicbot.settings")
+
+app = Celery("clinicbot")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@worker_init.connect
+def refuse_to_start_with_bad_settings(**kwargs):
+    from clinicbot.checks import refuse_start_on_errors
+
+    refuse_start_on_errors()

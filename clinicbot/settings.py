@@ -1,0 +1,199 @@
+"""clinicbot settings: one module, read from the environment (or a `.env` file) with django-environ.
+
+The variables are exactly those of CONTRACT.md. Tunables that are not in the contract are constants
+here (or query parameters of DATABASE_URL / REDIS_URL), so an operator has one table to read.
+Cross-setting rules that must refuse a production start are system checks in `clinicbot.checks`.
+"""
+
+import secrets
+from pathlib import Path
+
+import environ
+
+from clinicbot.dbconfig import database_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A .env file fills in what the real environment leaves unset; the environment always wins.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# --- secrets and hosts ---------------------------------------------------------------------------
+# An unset SECRET_KEY in production is refused by check clinicbot.E001. The stand-in is random per
+# process so that a process started while skipping checks can never sign with a guessable key.
+SECRET_KEY_FROM_ENV = bool(env.str("SECRET_KEY", default=""))
+SECRET_KEY = env.str("SECRET_KEY", default="") or (
+    "django-insecure-development-only-key" if DEBUG else secrets.token_urlsafe(50)
+)
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
+)
+
+# --- where data lives ----------------------------------------------------------------------------
+DATABASE_URL = env.str("DATABASE_URL", default="")
+REDIS_URL = env.str("REDIS_URL", default="")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL
+# The embedded default: no Postgres and no Redis. SQLite, an in-process cache, inline tasks.
+EMBEDDED = not DATABASE_URL and not REDIS_URL
+
+DATABASES = {"default": database_config(DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis is on the request path (de-duplication, locks, caches): every call is bounded.
+REDIS_SOCKET_TIMEOUT = 0.5
+REDIS_CONNECT_TIMEOUT = 0.5
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "clinicbot",
+            "OPTIONS": {
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "health_check_interval": 30,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# django-cachalot caches ORM reads in the cache above and invalidates them on every write.
+CACHALOT_ENABLED = True
+CACHALOT_TIMEOUT = 600
+# Metrics and messages are written far more often than read: caching them only churns Redis.
+CACHALOT_UNCACHABLE_APPS = frozenset({"axes"})
+CACHALOT_UNCACHABLE_TABLES = frozenset(
+    {"django_migrations", "django_session", "conversations_message", "conversations_messagemetric"}
+)
+
+# --- Celery --------------------------------------------------------------------------------------
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged after it ran, so a killed worker's task is delivered again; our tasks
+# are idempotent. One message prefetched at a time keeps a slow task from hoarding others.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis redelivers an unacknowledged task after this long; it must exceed the longest task.
+    "visibility_timeout": 600,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+
+# --- outside services ----------------------------------------------------------------------------
+EVOLUTION_API_URL = env.str("EVOLUTION_API_URL", default="").rstrip("/")
+EVOLUTION_API_KEY = env.str("EVOLUTION_API_KEY", default="")
+EVOLUTION_WEBHOOK_SECRET = env.str("EVOLUTION_WEBHOOK_SECRET", default="")
+# Like EMAIL_BACKEND: "evolution" sends for real, "console" prints, "locmem" keeps an outbox.
+WHATSAPP_BACKEND = "evolution" if EVOLUTION_API_URL else "console"
+
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+
+PHI_MASTER_KEY = env.str("PHI_MASTER_KEY", default="")
+PHI_RSA_PRIVATE_KEY = env.str("PHI_RSA_PRIVATE_KEY", default="")
+HIPAA_AUDIT_KEY = env.str("HIPAA_AUDIT_KEY", default="")
+
+# --- Django --------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "cachalot",
+    "clinicbot",
+    "conversations",
+    "pricing",
+    "followups",
+    "security",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "clinicbot.urls"
+ASGI_APPLICATION = "clinicbot.asgi.application"
+WSGI_APPLICATION = "clinicbot.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "clinicbot" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Webhook bodies over 5 MiB are refused with 413 by the webhook itself; Django's own cap must not
+# answer first with a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+WEBHOOK_MAX_BODY_BYTES = 5 * 1024 * 1024
+
+# --- production hardening (Fly.io terminates TLS and sets X-Forwarded-Proto) ---------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG:
+    SECURE_SSL_REDIRECT = True
+    # Fly's health checks and the gateway may call over plain HTTP inside the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^webhooks/"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 63072000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- logging: one line per event, never message text or phone numbers ----------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,116 @@
+"""How clinicbot starts: refused without production secrets, clean under `check --deploy`,
+embedded on SQLite with no database or Redis configured, and /ready naming what is down."""
+
+import secrets
+import shutil
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from clinicbot.tests.servers import PROJECT_ROOT, clean_environment, free_port, running_server
+
+PRODUCTION_LIKE = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "clinicbot.fly.dev",
+    "EVOLUTION_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+}
+
+
+def manage(*args: str, environment: dict[str, str], cwd=PROJECT_ROOT):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_deploy_reports_nothing_with_production_settings(settings):
+    environment = clean_environment(
+        **PRODUCTION_LIKE, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL
+    )
+    result = manage("check", "--deploy", "--fail-level", "WARNING", environment=environment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("missing", "check_id"),
+    [
+        ("SECRET_KEY", "clinicbot.E001"),
+        ("ALLOWED_HOSTS", "clinicbot.E002"),
+        ("EVOLUTION_WEBHOOK_SECRET", "clinicbot.E003"),
+    ],
+)
+def test_production_start_is_refused_without_each_secret(missing, check_id):
+    environment = clean_environment(**{k: v for k, v in PRODUCTION_LIKE.items() if k != missing})
+    result = manage("check", environment=environment)
+    assert result.returncode != 0
+    assert check_id in result.stderr
+    assert missing in result.stderr
+
+
+def test_the_web_server_refuses_to_start_without_production_secrets():
+    command = [sys.executable, "-c", "import clinicbot.asgi"]
+    result = subprocess.run(
+        command,
+        cwd=PROJECT_ROOT,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "clinicbot refuses to start" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """A copy of the project, so the embedded SQLite file lands in a scratch folder."""
+    ignore = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.sqlite3", ".env", ".*cache")
+    copy = tmp_path / "clinicbot"
+    shutil.copytree(PROJECT_ROOT, copy, ignore=ignore)
+    return copy
+
+
+def test_the_embedded_default_boots_with_no_database_or_redis(project_copy):
+    environment = clean_environment(DEBUG="true")
+    migrated = manage("migrate", "--noinput", environment=environment, cwd=project_copy)
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stderr.count("running embedded") == 1
+    demo = "conversations/demo/smile-dental.json"
+    imported = manage("import_clinic", demo, environment=environment, cwd=project_copy)
+    assert "Created clinic smile-dental" in imported.stdout, imported.stderr
+    assert (project_copy / "db.sqlite3").exists()
+    with running_server(environment, cwd=project_copy) as base_url:
+        assert httpx.get(f"{base_url}/health", timeout=2).json() == {"status": "ok"}
+        ready = httpx.get(f"{base_url}/ready", timeout=3)
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["database"] == "ok"
+
+
+def test_ready_answers_503_naming_the_database_when_its_port_is_closed(settings):
+    closed = f"postgres://postgres@127.0.0.1:{free_port()}/clinicbot"
+    environment = clean_environment(DEBUG="true", DATABASE_URL=closed, REDIS_URL=settings.REDIS_URL)
+    with running_server(environment) as base_url:
+        response = httpx.get(f"{base_url}/ready", timeout=5)
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["database"]
+    assert response.json()["checks"]["redis"] == "ok"
+
+
+def test_ready_answers_503_naming_redis_when_its_port_is_closed(settings):
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    # The server's own maintenance database exists wherever the test database can be created.
+    server_database = settings.DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+    environment = clean_environment(DEBUG="true", DATABASE_URL=server_database, REDIS_URL=closed)
+    with running_server(environment) as base_url:
+        response = httpx.get(f"{base_url}/ready", timeout=5)
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["redis"]

@@ -1,0 +1,119 @@
+"""The clinic file of CONTRACT.md, validated strictly: we own this format, so unknown fields are
+errors, and every error names the field it is about (`services.2.price: ...`)."""
+
+import re
+import zoneinfo
+from decimal import Decimal
+from typing import Annotated
+
+from babel.numbers import list_currencies
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+LANGUAGE_CODES = ("ru", "en", "es", "pt", "uk", "he")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+KNOWN_CURRENCIES = frozenset(list_currencies())
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+NonEmpty = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class ClinicFileError(ValueError):
+    """A clinic file that cannot be imported; the message names the offending field."""
+
+
+class ServiceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Slug
+    name: dict[str, NonEmpty]
+    aliases: list[NonEmpty] = []
+    price: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    currency: str
+    duration_minutes: int | None = Field(default=None, gt=0, le=24 * 60)
+
+    @field_validator("name")
+    @classmethod
+    def names_in_known_languages(cls, names: dict[str, str]) -> dict[str, str]:
+        if not names:
+            raise ValueError("at least one name is required")
+        unknown = sorted(set(names) - set(LANGUAGE_CODES))
+        if unknown:
+            raise ValueError(f"unknown language {', '.join(unknown)}; use {LANGUAGE_CODES}")
+        return names
+
+    @field_validator("currency")
+    @classmethod
+    def known_currency(cls, code: str) -> str:
+        if code not in KNOWN_CURRENCIES:
+            raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+        return code
+
+
+class ClinicSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug
+    name: NonEmpty
+    whatsapp_instance: NonEmpty
+    external_org_id: str = ""
+    timezone: str
+    default_language: str
+    address: str = ""
+    phone: str = ""
+    business_hours: dict[str, str | None] = {}
+    services: list[ServiceSpec] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def known_timezone(cls, name: str) -> str:
+        if name not in zoneinfo.available_timezones():
+            raise ValueError(f"{name!r} is not an IANA timezone")
+        return name
+
+    @field_validator("default_language")
+    @classmethod
+    def known_language(cls, code: str) -> str:
+        if code not in LANGUAGE_CODES:
+            raise ValueError(f"{code!r} is not one of {LANGUAGE_CODES}")
+        return code
+
+    @field_validator("business_hours")
+    @classmethod
+    def valid_hours(cls, hours: dict[str, str | None]) -> dict[str, str | None]:
+        for day, span in hours.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown day {day!r}; use {WEEKDAYS}")
+            if span is not None and not _is_valid_span(span):
+                raise ValueError(f"{day}: {span!r} is not an opening span like '09:00-20:00'")
+        return hours
+
+    @model_validator(mode="after")
+    def unique_service_codes(self):
+        codes = [service.code for service in self.services]
+        duplicates = sorted({code for code in codes if codes.count(code) > 1})
+        if duplicates:
+            raise ValueError(f"services: duplicate code {', '.join(duplicates)}")
+        return self
+
+
+def _is_valid_span(span: str) -> bool:
+    if not HOURS_PATTERN.match(span):
+        return False
+    opens, closes = span.split("-")
+    return opens < closes
+
+
+def parse_clinic_file(data: object) -> ClinicSpec:
+    try:
+        return ClinicSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ClinicFileError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "(file)"
+        lines.append(f"{field}: {error['msg']}")
+    return "; ".join(lines)

@@ -1,0 +1,151 @@
+"""Clinics, the patients' conversations with them, every message, and its timings."""
+
+from django.db import models
+from django.db.models import Q
+
+LANGUAGES = [
+    ("ru", "Russian"),
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("pt", "Portuguese"),
+    ("uk", "Ukrainian"),
+    ("he", "Hebrew"),
+]
+
+
+class Lane(models.TextChoices):
+    FAST = "fast", "fast lane"
+    LLM = "llm", "LLM lane"
+    NONE = "none", "no reply"
+
+
+class Clinic(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    # One Evolution instance (one WhatsApp number) belongs to exactly one clinic.
+    whatsapp_instance = models.CharField(max_length=100, unique=True)
+    # The organization id this clinic had in the system clinicbot replaces, for data migration.
+    external_org_id = models.CharField(max_length=100, blank=True, db_index=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    default_language = models.CharField(max_length=2, choices=LANGUAGES, default="ru")
+    address = models.CharField(max_length=300, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    # {"mon": "09:00-20:00", ..., "sun": null} in the clinic's own timezone.
+    business_hours = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ConversationSession(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "active"
+        OPTED_OUT = "opted_out", "opted out"
+        CLOSED = "closed", "closed"
+
+    class Control(models.TextChoices):
+        BOT = "bot", "bot"
+        STAFF = "staff", "staff"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="sessions")
+    patient_phone = models.CharField(max_length=32, help_text="Digits of the patient's number.")
+    patient_name = models.CharField(max_length=200, blank=True)
+    channel = models.CharField(max_length=20, default="whatsapp")
+    language = models.CharField(max_length=2, choices=LANGUAGES, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    control = models.CharField(max_length=8, choices=Control.choices, default=Control.BOT)
+    control_changed_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_outbound_at = models.DateTimeField(null=True, blank=True)
+    scheduled_followup_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "channel", "patient_phone"], name="one_session_per_patient"
+            )
+        ]
+        indexes = [models.Index(fields=["clinic", "-last_inbound_at"], name="session_inbox")]
+
+    def __str__(self):
+        return f"{self.clinic.slug} conversation {self.pk}"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "in", "from patient"
+        OUTBOUND = "out", "to patient"
+
+    class Delivery(models.TextChoices):
+        RECEIVED = "received", "received"
+        PENDING = "pending", "pending"
+        SENDING = "sending", "sending"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="messages")
+    session = models.ForeignKey(
+        ConversationSession, on_delete=models.CASCADE, related_name="messages"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    # Inbound: the patient's WhatsApp message id; outbound: the id the gateway gave our reply.
+    wa_message_id = models.CharField(max_length=128, blank=True)
+    # The inbound message an outbound reply answers; at most one reply per inbound message.
+    reply_to = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reply"
+    )
+    text = models.TextField(blank=True)
+    intent = models.CharField(max_length=20, blank=True)
+    lane = models.CharField(max_length=4, choices=Lane.choices, blank=True)
+    from_staff = models.BooleanField(default=False)
+    delivery_status = models.CharField(
+        max_length=10, choices=Delivery.choices, default=Delivery.RECEIVED
+    )
+    received_at = models.DateTimeField(help_text="When clinicbot received or produced it.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            # The database's half of de-duplication: Redis answers first, this is the backstop.
+            models.UniqueConstraint(
+                fields=["clinic", "wa_message_id"],
+                condition=~Q(wa_message_id=""),
+                name="message_unique_per_instance",
+            )
+        ]
+        indexes = [models.Index(fields=["session", "received_at"], name="message_thread")]
+
+    def __str__(self):
+        return f"{self.get_direction_display()} message {self.pk}"
+
+
+class MessageMetric(models.Model):
+    """Timings of one handled message, attached to the reply that was stored (or, when the bot
+    stayed silent, to the inbound message), so a metric can never point at a missing row."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="metric")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="metrics")
+    lane = models.CharField(max_length=4, choices=Lane.choices)
+    intent = models.CharField(max_length=20, blank=True)
+    fast_lane_ms = models.FloatField(null=True, blank=True)
+    db_ms = models.FloatField(null=True, blank=True)
+    llm_ms = models.FloatField(null=True, blank=True)
+    send_ms = models.FloatField(null=True, blank=True)
+    total_ms = models.FloatField()
+    cache_hits = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at", "lane"], name="metric_by_time")]
+
+    def __str__(self):
+        return f"{self.lane} {self.total_ms:.1f} ms"
