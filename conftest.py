@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
+# Copies of ../shared/fixtures (the gateway bodies and demo clinic every team works from), kept in
+# the repository so a clone anywhere runs the suite; test_shared_fixtures checks they are current.
+FIXTURES = ROOT / "conversations" / "tests" / "fixtures"
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 DEMO_CLINIC_FILE = ROOT / "conversations" / "demo" / "smile-dental.json"
 

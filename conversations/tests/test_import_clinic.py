@@ -4,7 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from conftest import DEMO_CLINIC_FILE, SHARED_FIXTURES, load_demo_clinic_data
+from conftest import DEMO_CLINIC_FILE, FIXTURES, load_demo_clinic_data
 from conversations.models import Clinic
 from pricing.models import Service
 
@@ -32,7 +32,7 @@ def snapshot():
 
 
 def test_it_imports_the_shared_demo_clinic_file():
-    output = import_file(SHARED_FIXTURES / "clinics" / "smile-dental.json")
+    output = import_file(FIXTURES / "clinics" / "smile-dental.json")
     clinic = Clinic.objects.get(slug="smile-dental")
     assert "Created clinic smile-dental: 7 services added" in output
     assert clinic.whatsapp_instance == "smile-main"
