@@ -1,0 +1,153 @@
+"""The receptionist's fast-lane answers, in the patient's language.
+
+Prices are formatted with Babel for the patient's locale and the service's own currency; hours
+are the clinic's own, labelled with the clinic's time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from babel.dates import get_day_names, get_timezone_location
+
+from conversations.nlu.lexicon import LEXICONS
+from conversations.nlu.router import Understanding
+from pricing import catalog as price_catalog
+
+if TYPE_CHECKING:
+    from pricing.catalog import PriceIndex, ServiceEntry
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A price list longer than this is cut in a "what do you charge?" answer: a chat, not a brochure.
+SHORT_LIST_LENGTH = 8
+CLOSEST_LIMIT = 3
+_SIMPLE_INTENTS = ("greeting", "thanks", "decline", "cancel", "opt_out", "opt_in", "human")
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicInfo:
+    name: str
+    address: str
+    phone: str
+    timezone: str
+    default_language: str
+    business_hours: dict = field(default_factory=dict)
+
+
+def _texts(language: str) -> dict[str, str]:
+    lexicon = LEXICONS.get(language) or LEXICONS["en"]
+    return lexicon.replies
+
+
+def handoff_reply(language: str) -> str:
+    return _texts(language)["handoff"]
+
+
+def text_required_reply(language: str) -> str:
+    return _texts(language)["text_required"]
+
+
+def compose_reply(
+    u: Understanding, *, catalog: PriceIndex | None, clinic: ClinicInfo
+) -> str | None:
+    """The reply in u.language, or None when the LLM lane should answer."""
+    texts = _texts(u.language)
+    if u.intent in _SIMPLE_INTENTS:
+        return texts[u.intent]
+    if u.intent in ("confirm", "reschedule"):
+        key = f"{u.intent}_time" if u.time else u.intent
+        return texts[key].format(time=u.time)
+    if u.intent == "clinic_info":
+        return clinic_info_reply(clinic, u.language)
+    if u.intent == "price_query" and catalog is not None and len(catalog):
+        return price_reply(u, catalog, u.language)
+    return None
+
+
+def price_reply(u: Understanding, catalog: PriceIndex, language: str) -> str:
+    texts = _texts(language)
+    services = [s for s in (catalog.get(code) for code in u.service_codes) if s]
+    if services:
+        return "\n".join([*_price_lines(services, language), "", texts["price_offer"]])
+    if u.unknown_service:
+        return _unknown_service_reply(u.unknown_term or "", catalog, language)
+    everything = list(catalog)
+    lines = [texts["price_list_intro"], *_price_lines(everything[:SHORT_LIST_LENGTH], language)]
+    if len(everything) > SHORT_LIST_LENGTH:
+        lines.append(texts["price_list_more"])
+    return "\n".join([*lines, "", texts["price_offer"]])
+
+
+def _unknown_service_reply(term: str, catalog: PriceIndex, language: str) -> str:
+    texts = _texts(language)
+    closest = catalog.closest(term, limit=CLOSEST_LIMIT) if term else []
+    intro = texts["unknown_closest"] if closest else texts["unknown_none"]
+    shown = closest or list(catalog)[:CLOSEST_LIMIT]
+    return "\n".join(
+        [texts["unknown_service"], intro, *_price_lines(shown, language), "", texts["offer_person"]]
+    )
+
+
+def _price_lines(services: list[ServiceEntry], language: str) -> list[str]:
+    line = _texts(language)["price_line"]
+    return [
+        line.format(
+            name=service.name_in(language),
+            price=price_catalog.format_price(service.price, service.currency, language),
+        )
+        for service in services
+    ]
+
+
+def clinic_info_reply(clinic: ClinicInfo, language: str) -> str:
+    texts = _texts(language)
+    lines = [clinic.name]
+    if clinic.address:
+        lines.append(texts["address"].format(address=clinic.address))
+    if clinic.phone:
+        lines.append(texts["phone"].format(phone=clinic.phone))
+    if clinic.business_hours:
+        lines.append(texts["hours_title"].format(city=_city(clinic.timezone, language)))
+        lines.extend(_hours_lines(clinic.business_hours, language))
+    return "\n".join(lines)
+
+
+def _hours_lines(hours: dict, language: str) -> list[str]:
+    """Consecutive days with the same hours share a line: "Пн–Пт: 09:00–20:00"."""
+    names = _day_names(language)
+    closed = _texts(language)["closed"]
+    groups: list[tuple[int, int, str | None]] = []
+    for index, day in enumerate(WEEKDAYS):
+        value = hours.get(day) or None
+        if groups and groups[-1][2] == value:
+            groups[-1] = (groups[-1][0], index, value)
+        else:
+            groups.append((index, index, value))
+    lines = []
+    for first, last, value in groups:
+        days = names[first] if first == last else f"{names[first]}–{names[last]}"
+        shown = value.replace("-", "–") if value else closed
+        lines.append(f"{days}: {shown}")
+    return lines
+
+
+@lru_cache(maxsize=16)
+def _day_names(language: str) -> tuple[str, ...]:
+    locale = price_catalog.BABEL_LOCALES.get(language, "en_US")
+    names = get_day_names("abbreviated", locale=locale)
+    return tuple(_capitalized(names[i]) for i in range(7))  # Babel: 0 is Monday
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+@lru_cache(maxsize=64)
+def _city(timezone: str, language: str) -> str:
+    locale = price_catalog.BABEL_LOCALES.get(language, "en_US")
+    try:
+        return get_timezone_location(timezone, locale=locale, return_city=True)
+    except LookupError:
+        return timezone

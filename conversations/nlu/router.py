@@ -1,0 +1,357 @@
+"""The fast-lane intent router: what does this message want, and can we answer it ourselves?
+
+Per message: normalize, tokenize, detect the language, fix a few typos against a bounded
+vocabulary, find services (PriceIndex), find intent cues (stem-keyed phrases), then resolve.
+When in doubt the answer is `other`: a wrong fast answer is worse than a slower right one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+
+from conversations.nlu.clock import find_time
+from conversations.nlu.language import candidate_languages
+from conversations.nlu.lexicon import (
+    BLOCK,
+    BOOKING,
+    LANGUAGES,
+    LEXICONS,
+    MAX_GAP,
+    SCRIPTS,
+    UNIVERSAL_EMOJI,
+    UNIVERSAL_WORDS,
+    Lexicon,
+)
+from conversations.nlu.lexicon.services import GENERIC_SERVICE_WORDS, SERVICE_STOPWORDS
+from conversations.nlu.text import normalize, script_of, stem, tokenize
+
+if TYPE_CHECKING:
+    from pricing.catalog import PriceIndex
+
+INTENTS = (
+    "greeting",
+    "price_query",
+    "confirm",
+    "decline",
+    "cancel",
+    "reschedule",
+    "opt_out",
+    "opt_in",
+    "human",
+    "clinic_info",
+    "thanks",
+    "other",
+)
+
+# The intent that matters wins: a price question with a greeting is a price question; a cancel
+# that says thanks is a cancel. BOOKING resolves to `other` (the LLM lane books).
+PRIORITY = (
+    "opt_out",
+    "opt_in",
+    "human",
+    "cancel",
+    "reschedule",
+    BOOKING,
+    "price_query",
+    "clinic_info",
+    "decline",
+    "confirm",
+    "thanks",
+    "greeting",
+)
+SOCIAL = frozenset({"greeting", "thanks"})
+SHORT_ANSWERS = frozenset({"greeting", "thanks", "confirm", "decline"})
+# Beyond this many words a message is a story, not a quick question: the LLM lane reads it.
+LONG_MESSAGE_TOKENS = 20
+# A greeting or a "yes" with more than this many unexplained words is saying something else.
+SHORT_ANSWER_MAX_EXTRA_WORDS = 2
+_FUZZY_MIN_LENGTH = 4
+# Similarity (0-100, Indel) a typo must reach: "сколко"/"сколько" 92 passes, "большое"/"больно" 77
+# (a different word) does not.
+_FUZZY_MIN_SIMILARITY = 85
+
+_KNOWN_WORDS_BY_SCRIPT = {
+    script: frozenset().union(
+        *(LEXICONS[lang].words for lang in LANGUAGES if SCRIPTS[lang] == script)
+    )
+    for script in set(SCRIPTS.values())
+}
+_LANGUAGES_BY_SCRIPT = {
+    script: tuple(lang for lang in LANGUAGES if SCRIPTS[lang] == script)
+    for script in set(SCRIPTS.values())
+}
+
+
+def _fuzzy_choices_by_shape(words: Iterable[str]) -> dict[tuple[str, int], tuple[str, ...]]:
+    """Known words by the (first letter, length) of the typos they can absorb.
+
+    A typo may drop a letter or two or swap one ("helo", "сколко", "скілки"), never add one: a
+    word longer than a known word is usually another word ("feels" is not "fees"). Patients
+    rarely miss the first letter, and keying on it keeps each search to a few dozen candidates.
+    """
+    by_shape: dict[tuple[str, int], set[str]] = {}
+    for word in words:
+        if len(word) >= _FUZZY_MIN_LENGTH:
+            for length in range(max(_FUZZY_MIN_LENGTH, len(word) - 2), len(word) + 1):
+                by_shape.setdefault((word[0], length), set()).add(word)
+    return {shape: tuple(sorted(ws)) for shape, ws in by_shape.items()}
+
+
+_FUZZY_CHOICES = {
+    script: _fuzzy_choices_by_shape(words) for script, words in _KNOWN_WORDS_BY_SCRIPT.items()
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    intent: str
+    language: str
+    service_codes: tuple[str, ...] = ()
+    unknown_service: bool = False
+    time: str | None = None
+    confident: bool = True
+    # The words taken for the name of a service that is not on the price list ("виниры").
+    unknown_term: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    intent: str
+    strong: bool
+    positions: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class Reading:
+    """Everything the router learned about one message, before deciding."""
+
+    tokens: list[str]
+    language: str
+    lexicon: Lexicon
+    cues: list[Cue]
+    service_codes: tuple[str, ...]
+    leftover: list[str]
+
+
+def understand(
+    text: str,
+    *,
+    catalog: PriceIndex | None,
+    conversation_language: str | None = None,
+    default_language: str = "ru",
+) -> Understanding:
+    reading = read(text, catalog=catalog, fallback=conversation_language or default_language)
+    return decide(reading, text)
+
+
+def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
+    tokens = tokenize(normalize(text))
+    if len(tokens) > LONG_MESSAGE_TOKENS:
+        return _read_story(text, tokens, fallback)
+    reading = _read_in_likeliest_language(text, tokens, catalog, fallback)
+    # Only words nothing recognised can be typos; most messages have none and skip the search.
+    if reading.leftover:
+        corrected = correct_typos(tokens, catalog, only=set(reading.leftover))
+        if corrected != tokens:
+            reading = _read_in_likeliest_language(text, corrected, catalog, fallback)
+    return reading
+
+
+def _read_in_likeliest_language(
+    text: str, tokens: list[str], catalog: PriceIndex | None, fallback: str
+) -> Reading:
+    languages = candidate_languages(text, tokens, fallback)
+    readings = (_read_as(lang, tokens, text, catalog) for lang in languages)
+    first = next(readings)
+    # Words shared by two languages ("cancelar", "так") can tie; the first language whose
+    # phrases actually match the message is the one it is written in.
+    return first if first.cues else next((r for r in readings if r.cues), first)
+
+
+def _read_story(text: str, tokens: list[str], fallback: str) -> Reading:
+    """A story goes to the LLM lane whatever it says; only its language and an opt-out matter."""
+    language = candidate_languages(text, tokens, fallback)[0]
+    lexicon = LEXICONS[language]
+    stems = [lexicon.stem(t) for t in tokens]
+    opt_outs = [c for c in find_cues(tokens, stems, lexicon, set()) if c.intent == "opt_out"]
+    return Reading(tokens, language, lexicon, opt_outs, (), [])
+
+
+def _read_as(language: str, tokens: list[str], text: str, catalog: PriceIndex | None) -> Reading:
+    lexicon = LEXICONS[language]
+    stems = [lexicon.stem(t) for t in tokens]
+    mentions = catalog.mentions(tokens, language) if catalog else []
+    service_positions = {p for m in mentions for p in m.positions}
+    cues = find_cues(tokens, stems, lexicon, service_positions) + emoji_cues(text)
+    used = service_positions.union(*(c.positions for c in cues))
+    leftover = [t for i, t in enumerate(tokens) if i not in used and _is_content(t, lexicon)]
+    codes = tuple(dict.fromkeys(m.codes[0] for m in mentions))
+    return Reading(tokens, language, lexicon, cues, codes, leftover)
+
+
+def _is_content(token: str, lexicon: Lexicon) -> bool:
+    """A word that could name something: not a function word, number or known cue word."""
+    if token.isdigit() or len(token) < (2 if lexicon.language == "he" else 3):
+        return False
+    if token in lexicon.stopwords or token in SERVICE_STOPWORDS or token in GENERIC_SERVICE_WORDS:
+        return False
+    if token in UNIVERSAL_WORDS or token in lexicon.hour_suffixes:
+        return False
+    return lexicon.stem(token) not in lexicon.stems
+
+
+def correct_typos(
+    tokens: list[str], catalog: PriceIndex | None, only: set[str] | None = None
+) -> list[str]:
+    """Replace words that are a letter or two off a known word ("сколко" -> "сколько")."""
+    return [
+        (_closest_known_word(t, catalog) or t)
+        if (only is None or t in only) and _needs_correction(t, catalog)
+        else t
+        for t in tokens
+    ]
+
+
+def _needs_correction(token: str, catalog: PriceIndex | None) -> bool:
+    script = script_of(token)
+    if script == "other" or len(token) < _FUZZY_MIN_LENGTH:
+        return False
+    if token in _KNOWN_WORDS_BY_SCRIPT[script]:
+        return False
+    if any(stem(token, lang) in LEXICONS[lang].stems for lang in _LANGUAGES_BY_SCRIPT[script]):
+        return False  # an inflected form of a known word ("перенесемо")
+    return not (catalog and catalog.knows(token))
+
+
+def _closest_known_word(token: str, catalog: PriceIndex | None) -> str | None:
+    best: tuple[float, str] | None = None
+    shape = (token[0], len(token))
+    choices_lists = [_FUZZY_CHOICES[script_of(token)].get(shape, ())]
+    if catalog:
+        choices_lists.append(catalog.fuzzy_choices.get(shape, ()))
+    for choices in choices_lists:
+        if not choices:
+            continue
+        hits = process.extract(
+            token, choices, scorer=fuzz.ratio, score_cutoff=_FUZZY_MIN_SIMILARITY, limit=2
+        )
+        if not hits:
+            continue
+        if len(hits) == 2 and hits[0][1] == hits[1][1] and hits[0][0] != hits[1][0]:
+            continue  # two equally close words: guessing would be worse than not knowing
+        if best is None or hits[0][1] > best[0]:
+            best = (hits[0][1], hits[0][0])
+    return best[1] if best else None
+
+
+def find_cues(
+    tokens: Sequence[str], stems: Sequence[str], lexicon: Lexicon, taken: set[int]
+) -> list[Cue]:
+    """Intent phrases in the message, longest first at each word; a word serves one phrase."""
+    consumed = set(taken)
+    present = frozenset(stems)
+    cues: list[Cue] = []
+    for i in range(len(stems)):
+        if i in consumed:
+            continue
+        cue = _phrase_cue_at(i, stems, present, lexicon, consumed) or _universal_cue_at(i, tokens)
+        if cue:
+            cues.append(cue)
+            consumed.update(cue.positions)
+    return cues
+
+
+def _phrase_cue_at(
+    i: int, stems: Sequence[str], present: frozenset[str], lexicon: Lexicon, consumed: set[int]
+) -> Cue | None:
+    for phrase in lexicon.phrases_by_first_stem.get(stems[i], ()):
+        if len(phrase.stems) == 1:
+            return Cue(phrase.intent, phrase.strong, (i,))
+        if not present.issuperset(phrase.stems):
+            continue
+        positions = _phrase_positions(phrase, i, stems, consumed)
+        if positions:
+            return Cue(phrase.intent, phrase.strong, positions)
+    return None
+
+
+def _phrase_positions(
+    phrase, i: int, stems: Sequence[str], consumed: set[int]
+) -> tuple[int, ...] | None:
+    positions = [i]
+    for k in range(1, len(phrase.stems)):
+        last = positions[-1]
+        end = min(len(stems), last + 2 + (MAX_GAP if phrase.gaps[k] else 0))
+        found = next(
+            (j for j in range(last + 1, end) if stems[j] == phrase.stems[k] and j not in consumed),
+            None,
+        )
+        if found is None:
+            return None
+        positions.append(found)
+    return tuple(positions)
+
+
+def _universal_cue_at(i: int, tokens: Sequence[str]) -> Cue | None:
+    entry = UNIVERSAL_WORDS.get(tokens[i])
+    return Cue(entry[0], entry[1] == "strong", (i,)) if entry else None
+
+
+def emoji_cues(text: str) -> list[Cue]:
+    return [Cue(intent, False, ()) for emoji, intent in UNIVERSAL_EMOJI.items() if emoji in text]
+
+
+def decide(reading: Reading, text: str) -> Understanding:
+    language = reading.language
+    strong = {c.intent for c in reading.cues if c.strong}
+    weak = {c.intent for c in reading.cues if not c.strong}
+    if BLOCK in strong or BLOCK in weak:
+        return Understanding("other", language)
+    if len(reading.tokens) > LONG_MESSAGE_TOKENS and "opt_out" not in strong:
+        return Understanding("other", language)
+    candidates = _candidates(strong, weak)
+    if reading.service_codes and not candidates - SOCIAL and not reading.leftover:
+        candidates.add("price_query")  # just naming a service ("Пломба?") asks its price
+    if _contradicts_itself(candidates, strong):
+        return Understanding("other", language, confident=False)
+    intent = next((i for i in PRIORITY if i in candidates), None)
+    if intent is None or intent == BOOKING:
+        return Understanding("other", language, confident=intent == BOOKING)
+    if intent in SHORT_ANSWERS and len(reading.leftover) > SHORT_ANSWER_MAX_EXTRA_WORDS:
+        return Understanding("other", language, confident=False)
+    if intent == "price_query":
+        return _price_understanding(reading)
+    time = None
+    if intent in ("confirm", "reschedule"):
+        time = find_time(normalize(text), reading.tokens, reading.lexicon)
+    return Understanding(intent, language, time=time)
+
+
+def _candidates(strong: set[str], weak: set[str]) -> set[str]:
+    if strong - SOCIAL:
+        return set(strong)
+    candidates = strong | weak
+    if "thanks" in candidates:
+        candidates.discard("confirm")  # "ок, спасибо" is a thank-you, not a confirmation
+    return candidates
+
+
+def _contradicts_itself(candidates: set[str], strong: set[str]) -> bool:
+    return {"confirm", "decline"} <= strong or {"opt_in", "opt_out"} <= candidates
+
+
+def _price_understanding(reading: Reading) -> Understanding:
+    if reading.service_codes:
+        return Understanding("price_query", reading.language, service_codes=reading.service_codes)
+    if reading.leftover:
+        return Understanding(
+            "price_query",
+            reading.language,
+            unknown_service=True,
+            unknown_term=" ".join(reading.leftover),
+        )
+    return Understanding("price_query", reading.language)

@@ -1,0 +1,239 @@
+"""What the fast-lane router understands, one behaviour at a time."""
+
+import subprocess
+import sys
+
+import pytest
+
+from conversations.nlu import detect_language, understand
+from conversations.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
+from pricing.catalog import PriceIndex
+
+CATALOG = PriceIndex.from_clinic_file(SMILE_DENTAL_CLINIC)
+
+
+def read(text, conversation_language=None, default_language="ru", catalog=CATALOG):
+    return understand(
+        text,
+        catalog=catalog,
+        conversation_language=conversation_language,
+        default_language=default_language,
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["сколько стоят пломбы", "Сколько стоит пломба?", "пломбочку сколько стоит поставить"]
+)
+def test_it_reads_a_plural_russian_price_question(text):
+    u = read(text)
+    assert (u.intent, u.service_codes, u.language) == ("price_query", ("filling",), "ru")
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "language"),
+    [
+        ("Привет, сколько стоит чистка?", "cleaning", "ru"),
+        ("Hi! how much is whitening?", "whitening", "en"),
+        ("Hola, cuánto cuesta un empaste?", "filling", "es"),
+        ("Oi, tudo bem? quanto custa o implante?", "implant", "pt"),
+        ("Вітаю, скільки коштує пломба?", "filling", "uk"),
+        ("שלום, כמה עולה עקירה?", "extraction", "he"),
+    ],
+)
+def test_a_greeting_in_front_of_a_price_question_is_a_price_question(text, code, language):
+    u = read(text)
+    assert (u.intent, u.service_codes, u.language) == ("price_query", (code,), language)
+
+
+def test_it_finds_several_services_in_the_order_they_are_mentioned():
+    assert read("сколько стоят чистка и пломба?").service_codes == ("cleaning", "filling")
+    assert read("precio de implantes y radiografías").service_codes == ("implant", "xray")
+
+
+def test_a_price_question_about_a_service_not_on_the_list_is_flagged_unknown():
+    u = read("Привет, сколько стоят виниры?")
+    assert u.intent == "price_query"
+    assert u.unknown_service and u.unknown_term == "виниры"
+    assert u.service_codes == ()
+
+
+@pytest.mark.parametrize("text", ["сколько стоит?", "price list please", "tabela de preços?"])
+def test_a_price_question_naming_no_service_asks_for_the_list(text):
+    u = read(text)
+    assert (u.intent, u.service_codes, u.unknown_service) == ("price_query", (), False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I need to cancel my appointment", "Мне нужно отменить запись", "quiero anular mi cita"],
+)
+def test_cancelling_an_appointment_is_not_booking_one(text):
+    assert read(text).intent == "cancel"
+
+
+@pytest.mark.parametrize(
+    "text", ["I'd like to book a cleaning", "хочу записаться на чистку", "quero marcar uma limpeza"]
+)
+def test_booking_a_new_appointment_goes_to_the_llm_lane(text):
+    assert read(text).intent == "other"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Does a filling hurt?",
+        "больно ли ставить пломбу?",
+        "¿Aceptan seguro médico?",
+        "minha gengiva está sangrando",
+        "Скільки коштує пломба за страховкою?",
+        "כואבת לי השן",
+        "how long does whitening take?",
+    ],
+)
+def test_procedure_pain_and_insurance_questions_go_to_the_llm_lane(text):
+    assert read(text).intent == "other"
+
+
+def test_a_long_story_goes_to_the_llm_lane_even_with_a_greeting_and_thanks():
+    story = (
+        "Здравствуйте, в прошлом месяце я был у вас на приёме и врач сказал что нужно будет "
+        "прийти ещё раз через две недели, но я уехал в командировку, что теперь делать, спасибо"
+    )
+    assert read(story).intent == "other"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Не пишите мне больше", "opt_out"),
+        ("STOP", "opt_out"),
+        ("dejen de enviar mensajes", "opt_out"),
+        ("старт", "opt_in"),
+        ("start", "opt_in"),
+        ("quero voltar a receber mensagens", "opt_in"),
+    ],
+)
+def test_it_recognises_opting_out_and_back_in(text, intent):
+    assert read(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "time"),
+    [
+        ("Да, на 9 утра", "09:00"),
+        ("да, буду в 7 вечера", "19:00"),
+        ("ok see you at 3pm", "15:00"),
+        ("sí, a las 10", "10:00"),
+        ("sim, às 9h30", "09:30"),
+        ("Так, о 17:30", "17:30"),
+        ("כן, ב-9 בבוקר", "09:00"),
+    ],
+)
+def test_a_confirmation_echoes_the_time_the_patient_gave(text, time):
+    u = read(text)
+    assert (u.intent, u.time) == ("confirm", time)
+
+
+def test_a_confirmation_without_a_time_has_none():
+    assert read("да, приду").time is None
+
+
+def test_a_reschedule_keeps_the_new_time():
+    u = read("перенесите пожалуйста на 18:00")
+    assert (u.intent, u.time) == ("reschedule", "18:00")
+
+
+@pytest.mark.parametrize("text", ["ok", "👍", "9:00", "OK!!", "+"])
+def test_short_ambiguous_messages_keep_the_conversation_language(text):
+    assert read(text, conversation_language="uk").language == "uk"
+    assert read(text, conversation_language=None, default_language="es").language == "es"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Здравствуйте, где вы находитесь?", "ru"),
+        ("Доброго дня, де ви знаходитесь?", "uk"),
+        ("Where is the clinic?", "en"),
+        ("¿Dónde están ubicados?", "es"),
+        ("Onde fica a clínica?", "pt"),
+        ("איפה אתם נמצאים?", "he"),
+    ],
+)
+def test_it_detects_each_language(text, language):
+    assert detect_language(text, fallback="en" if language != "en" else "ru") == language
+    assert read(text).intent == "clinic_info"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["СКОЛЬКО СТОИТ ПЛОМБА?!!", "пломбы почём", "пломбы почем", "пломба сколько 😊😊"],
+)
+def test_it_copes_with_case_punctuation_yo_and_emoji(text):
+    assert read(text).service_codes == ("filling",)
+
+
+def test_spanish_and_portuguese_accents_may_be_missing():
+    assert read("cuanto cuesta la extraccion").service_codes == ("extraction",)
+    assert read("quanto custa a obturacao").service_codes == ("filling",)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("сколко стоит чистка", "cleaning"),
+        ("how much is a filing", "filling"),
+        ("скілки коштує пломба", "filling"),
+    ],
+)
+def test_it_forgives_a_common_typo(text, code):
+    assert read(text).service_codes == (code,)
+
+
+def test_a_different_word_is_not_taken_for_a_typo():
+    # "большое" is one letter from "больно" (pain); it must stay a thank-you.
+    assert read("спасибо большое").intent == "thanks"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("ok thanks", "thanks"),
+        ("Нет, спасибо", "decline"),
+        ("спасибо, а где вы находитесь?", "clinic_info"),
+        ("нет, не смогу, давайте перенесём", "reschedule"),
+    ],
+)
+def test_the_intent_that_matters_wins_in_a_mixed_message(text, intent):
+    assert read(text).intent == intent
+
+
+def test_a_self_contradicting_answer_is_not_guessed():
+    u = read("да нет наверное")
+    assert (u.intent, u.confident) == ("other", False)
+
+
+def test_a_greeting_that_goes_on_to_say_something_else_is_not_just_a_greeting():
+    assert read("привет, а вы делаете брекеты детям до десяти лет?").intent == "other"
+
+
+def test_a_service_named_alone_asks_its_price():
+    assert read("Импланты?").service_codes == ("implant",)
+
+
+def test_without_a_price_list_a_price_question_is_still_a_price_question():
+    u = read("сколько стоит пломба?", catalog=None)
+    assert (u.intent, u.service_codes) == ("price_query", ())
+
+
+def test_a_message_with_no_words_is_other():
+    assert read("").intent == "other"
+    assert read("???").intent == "other"
+
+
+def test_the_language_layer_imports_no_django():
+    code = (
+        "import sys, conversations.nlu, pricing.catalog; "
+        "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

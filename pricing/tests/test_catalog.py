@@ -1,0 +1,83 @@
+"""The in-memory price list: finding services by any name, in any language, and prices."""
+
+from decimal import Decimal
+
+import pytest
+
+from conversations.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
+from pricing.catalog import PriceIndex, ServiceEntry, format_price
+
+INDEX = PriceIndex.from_clinic_file(SMILE_DENTAL_CLINIC)
+
+
+def codes(text, index=INDEX, language=None):
+    return [s.code for s in index.find(text, language=language)]
+
+
+def test_it_reads_every_service_of_the_clinic_file_with_decimal_prices():
+    assert len(INDEX) == 7
+    filling = INDEX.get("filling")
+    assert filling.price == Decimal("3500.00") and filling.currency == "RUB"
+    assert filling.duration_minutes == 60
+    assert INDEX.get("veneers") is None
+
+
+@pytest.mark.parametrize("text", ["пломба", "пломбу", "пломбы", "Пломбочка", "obturações"])
+def test_it_finds_a_service_by_an_inflected_name(text):
+    assert codes(text) == ["filling"]
+
+
+def test_it_finds_services_in_the_order_they_are_mentioned_once_each():
+    assert codes("чистка, пломба и ещё раз чистка") == ["cleaning", "filling"]
+
+
+def test_a_multi_word_name_wins_over_its_parts():
+    assert codes("teeth whitening") == ["whitening"]
+    assert codes("удаление зуба") == ["extraction"]
+
+
+@pytest.mark.parametrize("text", ["dental", "зуба", "professional", "dentário"])
+def test_a_word_shared_by_many_services_does_not_select_one(text):
+    assert codes(text) == []
+
+
+def test_synonyms_in_other_languages_attach_only_to_a_service_the_clinic_has():
+    assert codes("відбілювання", language="uk") == ["whitening"]
+    without_whitening = PriceIndex(s for s in INDEX if s.code != "whitening")
+    assert codes("відбілювання", index=without_whitening, language="uk") == []
+
+
+def test_a_token_list_works_as_well_as_a_text():
+    assert codes(["сколько", "стоит", "рентген"]) == ["xray"]
+
+
+def test_closest_finds_similar_names_and_nothing_for_unrelated_words():
+    assert [s.code for s in INDEX.closest("obturation")] == ["filling"]
+    assert INDEX.closest("виниры") == []
+
+
+def test_a_name_in_the_patients_language_falls_back_to_english_then_any():
+    service = ServiceEntry("x", {"ru": "Рентген", "en": "X-ray"}, (), Decimal(1), "RUB")
+    assert service.name_in("ru") == "Рентген"
+    assert service.name_in("he") == "X-ray"
+    only_spanish = ServiceEntry("x", {"es": "Radiografía"}, (), Decimal(1), "EUR")
+    assert only_spanish.name_in("he") == "Radiografía"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "language", "expected"),
+    [
+        ("3500.00", "RUB", "ru", "3\xa0500\xa0₽"),
+        ("3500.00", "RUB", "en", "RUB\xa03,500"),
+        ("85.50", "USD", "en", "$85.50"),
+        ("3500", "EUR", "es", "3.500\xa0€"),
+        ("120", "BRL", "pt", "R$\xa0120"),
+        ("3500", "UAH", "uk", "3\xa0500\xa0₴"),
+    ],
+)
+def test_format_price_follows_the_locale_and_the_currency(amount, currency, language, expected):
+    assert format_price(Decimal(amount), currency, language) == expected
+
+
+def test_format_price_in_hebrew_shows_the_shekel_sign():
+    assert "₪" in format_price(Decimal("250"), "ILS", "he")
