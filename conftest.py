@@ -47,13 +47,47 @@ def other_clinic(db):
     )
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's database set-up, plus: close Django's connection pool before the test
+    database is dropped (threads hand connections back to the pool, which keeps them open)."""
+    yield
+    from django.db import connection, connections
+
+    for alias in connections:
+        close_pool = getattr(connections[alias], "close_pool", None)
+        if close_pool is not None:
+            close_pool()
+    # Threads that ran async ORM calls (asgiref's executor) never hand their connection back;
+    # end those sessions so the test database can be dropped.
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with django_db_blocker.unblock():
+            connection.close()
+
+
 @pytest.fixture(autouse=True)
-def clean_redis():
-    """Each test starts with an empty Redis database (the suite's own database number)."""
+def clean_state():
+    """Each test starts with an empty Redis database (the suite's own database number) and
+    empty per-process caches (database ids differ from test to test)."""
     from django.conf import settings
 
-    if settings.configured and settings.REDIS_URL:
+    if not settings.configured:
+        yield
+        return
+    from conversations.directory import clinics
+    from pricing.cache import price_lists
+
+    if settings.REDIS_URL:
         from clinicbot.redis_client import sync_redis
 
         sync_redis().flushdb()
+    clinics.forget()
+    price_lists.forget()
     yield
+    clinics.forget()
+    price_lists.forget()

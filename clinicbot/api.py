@@ -4,6 +4,7 @@ from django.conf import settings
 from ninja import NinjaAPI
 
 from clinicbot.health import router as health_router
+from conversations.api import router as webhook_router
 
 api = NinjaAPI(
     title="clinicbot",
@@ -14,3 +15,4 @@ api = NinjaAPI(
     openapi_url="/openapi.json" if settings.DEBUG else None,
 )
 api.add_router("", health_router)
+api.add_router("", webhook_router)

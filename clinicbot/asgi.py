@@ -9,5 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinicbot.settings")
 application = get_asgi_application()
 
 from clinicbot.checks import refuse_start_on_errors  # noqa: E402  (needs the apps loaded)
+from clinicbot.warmup import start_warmup  # noqa: E402
 
 refuse_start_on_errors()
+start_warmup()

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinicbot.settings")
 
@@ -17,3 +17,10 @@ def refuse_to_start_with_bad_settings(**kwargs):
     from clinicbot.checks import refuse_start_on_errors
 
     refuse_start_on_errors()
+
+
+@worker_process_init.connect
+def warm_caches_in_each_worker_process(**kwargs):
+    from clinicbot.warmup import start_warmup
+
+    start_warmup()

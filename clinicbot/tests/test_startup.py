@@ -80,7 +80,7 @@ def project_copy(tmp_path):
 
 
 def test_the_embedded_default_boots_with_no_database_or_redis(project_copy):
-    environment = clean_environment(DEBUG="true")
+    environment = clean_environment(DEBUG="true", EVOLUTION_WEBHOOK_SECRET="embedded-secret")
     migrated = manage("migrate", "--noinput", environment=environment, cwd=project_copy)
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stderr.count("running embedded") == 1
@@ -88,11 +88,27 @@ def test_the_embedded_default_boots_with_no_database_or_redis(project_copy):
     imported = manage("import_clinic", demo, environment=environment, cwd=project_copy)
     assert "Created clinic smile-dental" in imported.stdout, imported.stderr
     assert (project_copy / "db.sqlite3").exists()
+    greeting = project_copy / "conversations/tests/fixtures/evolution/v2_text_greeting_ru.json"
     with running_server(environment, cwd=project_copy) as base_url:
         assert httpx.get(f"{base_url}/health", timeout=2).json() == {"status": "ok"}
         ready = httpx.get(f"{base_url}/ready", timeout=3)
+        webhook = httpx.post(
+            f"{base_url}/webhooks/evolution",
+            content=greeting.read_bytes(),
+            timeout=5,
+            headers={"X-Webhook-Secret": "embedded-secret", "Content-Type": "application/json"},
+        )
     assert ready.status_code == 200
     assert ready.json()["checks"]["database"] == "ok"
+    assert webhook.json() == {"status": "accepted"}
+    stored = manage(
+        "shell",
+        "-c",
+        "from conversations.models import Message; print(Message.objects.count())",
+        environment=environment,
+        cwd=project_copy,
+    )
+    assert stored.stdout.split()[-1] == "2"  # the greeting and its reply, stored inline
 
 
 def test_ready_answers_503_naming_the_database_when_its_port_is_closed(settings):

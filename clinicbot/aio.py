@@ -1,0 +1,32 @@
+"""Running async code from sync code (Celery tasks, management commands).
+
+Each process keeps one event loop in a background thread, so async clients (redis.asyncio,
+httpx) keep their connections between calls instead of opening new ones per task.
+"""
+
+import asyncio
+import os
+import threading
+from collections.abc import Coroutine
+from typing import Any
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid: int | None = None
+_lock = threading.Lock()
+
+
+def _background_loop() -> asyncio.AbstractEventLoop:
+    global _loop, _loop_pid
+    with _lock:
+        # A forked Celery child must not share its parent's loop thread (which it doesn't have).
+        if _loop is None or _loop_pid != os.getpid():
+            _loop = asyncio.new_event_loop()
+            _loop_pid = os.getpid()
+            threading.Thread(target=_loop.run_forever, name="clinicbot-aio", daemon=True).start()
+        return _loop
+
+
+def run(coroutine: Coroutine[Any, Any, Any], timeout: float = 30.0) -> Any:
+    """Run a coroutine on the process's background loop and wait for its result."""
+    future = asyncio.run_coroutine_threadsafe(coroutine, _background_loop())
+    return future.result(timeout)

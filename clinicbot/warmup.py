@@ -1,0 +1,46 @@
+"""Filling the in-memory caches when a web or worker process starts, in the background.
+
+Start-up never waits for it: a process serves at once, and a request that arrives before the
+warm-up finishes simply loads what it needs itself (one query, single-flight). The warm-up gives
+up after WARMUP_BUDGET_S so a slow database cannot keep a thread busy for long.
+"""
+
+import logging
+import threading
+import time
+
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+WARMUP_BUDGET_S = 5.0
+
+
+def warm_caches() -> None:
+    from conversations.directory import clinics
+    from pricing.cache import price_lists
+
+    started = time.monotonic()
+    try:
+        count = clinics.warm()
+        ids = [clinic.id for clinic in clinics.all()]
+        for clinic_id in ids:
+            if time.monotonic() - started > WARMUP_BUDGET_S:
+                logger.warning("cache warm-up stopped at its %.0f s budget", WARMUP_BUDGET_S)
+                return
+            price_lists.warm([clinic_id])
+        logger.info(
+            "warmed %d clinics and their price lists in %.0f ms",
+            count,
+            (time.monotonic() - started) * 1000,
+        )
+    except Exception as exc:  # noqa: BLE001  (a cold cache is slower, never wrong)
+        logger.warning("cache warm-up failed (%s); caches fill on demand", type(exc).__name__)
+    finally:
+        connection.close()
+
+
+def start_warmup() -> threading.Thread:
+    thread = threading.Thread(target=warm_caches, name="clinicbot-warmup", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,59 @@
+"""Which lane answers a patient message, and with what: pure, in memory, no I/O.
+
+The fast lane answers what the language layer understands with confidence; everything else goes
+to the LLM lane. Nobody answers where staff have taken the conversation over.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+from conversations.directory import ClinicSnapshot
+from conversations.models import Lane
+from conversations.nlu import compose_reply, text_required_reply, understand
+from pricing.catalog import PriceIndex
+
+STAFF = "staff"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    intent: str
+    lane: str
+    language: str
+    text: str | None = None
+    service: str | None = None
+    # What this message changes in the conversation (language, opt-out, hand-off to staff).
+    session_changes: dict = field(default_factory=dict)
+
+
+def reply_decide(
+    *, text: str, has_media: bool, clinic: ClinicSnapshot, session: dict, prices: PriceIndex | None
+) -> Decision:
+    known_language = session.get("language") or None
+    if has_media and not text:
+        language = known_language or clinic.default_language
+        return Decision("other", Lane.FAST, language, text_required_reply(language))
+    understood = understand(
+        text,
+        catalog=prices,
+        conversation_language=known_language,
+        default_language=clinic.default_language,
+    )
+    service = understood.service_codes[0] if understood.service_codes else None
+    changes = _session_changes(understood.intent, understood.language)
+    if session.get("control") == STAFF:
+        return Decision(understood.intent, Lane.NONE, understood.language, None, service, changes)
+    reply = compose_reply(understood, catalog=prices, clinic=clinic.info)
+    lane = Lane.LLM if reply is None else Lane.FAST
+    return Decision(understood.intent, lane, understood.language, reply, service, changes)
+
+
+def _session_changes(intent: str, language: str) -> dict:
+    changes = {"language": language}
+    if intent == "opt_out":
+        changes["status"] = "opted_out"
+    elif intent == "opt_in":
+        changes["status"] = "active"
+    elif intent == "human":
+        changes.update(control=STAFF, control_at=time.time())
+    return changes

@@ -1,0 +1,166 @@
+"""Who a message is for, without waiting on the database.
+
+Clinics are cached per process (10 min TTL, warmed at start). A miss queries the database at most
+600 ms and otherwise falls back to the last known value; concurrent misses for one instance make
+one query. A clinic edited in the admin is therefore seen by every worker within 10 minutes
+(prices have their own 5 s invalidation, see pricing.cache).
+
+Session state (who is in control, opted out, language) lives in Redis with a 5 min TTL; a miss
+loads it from the database the same way.
+"""
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from asgiref.sync import sync_to_async
+from django.db import DatabaseError, connection
+
+from clinicbot.singleflight import SingleFlight
+from conversations.nlu import ClinicInfo
+
+logger = logging.getLogger(__name__)
+
+CLINIC_TTL_S = 600
+LOOKUP_CAP_S = 0.6
+
+
+class ClinicUnavailable(Exception):
+    """The clinic could not be looked up (database down, nothing cached)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicSnapshot:
+    """What the request path needs of a clinic; `info` is what the replies quote from it."""
+
+    id: int
+    slug: str
+    instance: str
+    default_language: str
+    info: ClinicInfo
+
+    @classmethod
+    def of(cls, clinic) -> "ClinicSnapshot":
+        info = ClinicInfo(
+            name=clinic.name,
+            address=clinic.address,
+            phone=clinic.phone,
+            timezone=clinic.timezone,
+            default_language=clinic.default_language,
+            business_hours=dict(clinic.business_hours),
+        )
+        return cls(clinic.id, clinic.slug, clinic.whatsapp_instance, clinic.default_language, info)
+
+
+def _load_clinic(instance: str) -> ClinicSnapshot | None:
+    from conversations.models import Clinic
+
+    try:
+        clinic = Clinic.objects.filter(whatsapp_instance=instance).first()
+        return ClinicSnapshot.of(clinic) if clinic else None
+    finally:
+        connection.close()  # back to the pool: no request_finished reaches this thread
+
+
+_load_clinic_async = sync_to_async(_load_clinic, thread_sensitive=False)
+
+
+def _load_all_clinics() -> list[ClinicSnapshot]:
+    from conversations.models import Clinic
+
+    return [ClinicSnapshot.of(clinic) for clinic in Clinic.objects.all()]
+
+
+class ClinicDirectory:
+    def __init__(self):
+        self._entries: dict[str, tuple[ClinicSnapshot, float]] = {}
+        self._flight = SingleFlight()
+
+    def warm(self) -> int:
+        """Load every clinic (blocking; called from a start-up thread)."""
+        now = time.monotonic()
+        clinics = _load_all_clinics()
+        for clinic in clinics:
+            self._entries[clinic.instance] = (clinic, now)
+        return len(clinics)
+
+    def all(self) -> list[ClinicSnapshot]:
+        return [clinic for clinic, _ in self._entries.values()]
+
+    def forget(self, instance: str | None = None) -> None:
+        if instance is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(instance, None)
+
+    def cached(self, instance: str) -> ClinicSnapshot | None:
+        entry = self._entries.get(instance)
+        if entry and time.monotonic() - entry[1] < CLINIC_TTL_S:
+            return entry[0]
+        return None
+
+    async def get(self, instance: str) -> ClinicSnapshot | None:
+        """The clinic for an instance; None when no clinic has it. Raises ClinicUnavailable."""
+        fresh = self.cached(instance)
+        if fresh is not None:
+            return fresh
+        stale = self._entries.get(instance)
+        try:
+            clinic = await asyncio.wait_for(
+                self._flight.do(instance, lambda: _load_clinic_async(instance)), LOOKUP_CAP_S
+            )
+        except (TimeoutError, DatabaseError) as exc:
+            if stale is not None:
+                logger.warning(
+                    "clinic lookup failed (%s); serving the last known", type(exc).__name__
+                )
+                return stale[0]
+            raise ClinicUnavailable(instance) from exc
+        if clinic is not None:
+            self._entries[instance] = (clinic, time.monotonic())
+        return clinic
+
+
+clinics = ClinicDirectory()
+
+
+# --- session state --------------------------------------------------------------------------------
+DEFAULT_SESSION = {"control": "bot", "status": "active", "language": ""}
+_session_flight = SingleFlight()
+
+
+def _load_session_state(clinic_id: int, phone: str) -> dict[str, str]:
+    from conversations.models import ConversationSession
+
+    try:
+        row = (
+            ConversationSession.objects.filter(
+                clinic_id=clinic_id, channel="whatsapp", patient_phone=phone
+            )
+            .values("control", "status", "language", "control_changed_at")
+            .first()
+        )
+    finally:
+        connection.close()  # back to the pool: no request_finished reaches this thread
+    if row is None:
+        return dict(DEFAULT_SESSION)
+    changed = row.pop("control_changed_at")
+    return row | {"control_at": changed.timestamp() if changed else ""}
+
+
+_load_session_state_async = sync_to_async(_load_session_state, thread_sensitive=False)
+
+
+async def session_state_load(clinic: ClinicSnapshot, phone: str) -> dict[str, str]:
+    """The stored session state when Redis has none; defaults if the database cannot answer in
+    600 ms (the bot then answers as for a new conversation, and stage B reconciles)."""
+    key = (clinic.id, phone)
+    try:
+        return await asyncio.wait_for(
+            _session_flight.do(key, lambda: _load_session_state_async(clinic.id, phone)),
+            LOOKUP_CAP_S,
+        )
+    except (TimeoutError, DatabaseError) as exc:
+        logger.warning("session lookup failed (%s); using defaults", type(exc).__name__)
+        return dict(DEFAULT_SESSION)

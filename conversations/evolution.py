@@ -1,0 +1,126 @@
+"""Reading Evolution API webhook bodies (v1.8 and v2.x) into what clinicbot acts on.
+
+Gateway payloads are parsed leniently (Evolution adds fields between versions) but every field we
+depend on is checked; a body we cannot read raises MalformedPayload naming the field, never
+quoting the patient's text.
+"""
+
+from dataclasses import dataclass
+
+USER_SUFFIX = "@s.whatsapp.net"
+MEDIA_TYPES = ("imageMessage", "videoMessage", "audioMessage", "documentMessage", "stickerMessage")
+CAPTIONED_TYPES = ("imageMessage", "videoMessage", "documentMessage")
+
+
+class MalformedPayload(ValueError):
+    """The body is not an Evolution webhook we can read; the message names the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    reason: str
+    instance: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    instance: str
+    message_id: str
+    phone: str  # digits only
+    push_name: str
+    text: str  # "" for media without a caption
+    from_me: bool
+    has_media: bool
+    timestamp: int | None
+
+
+def event_name(body: dict) -> str:
+    # Always lower-case and dotted in the body; by-events URLs use the kebab form.
+    return str(body.get("event", "")).lower().replace("-", ".").replace("_", ".")
+
+
+def read_webhook(body: object) -> InboundMessage | Ignored:
+    if not isinstance(body, dict):
+        raise MalformedPayload("body: expected a JSON object")
+    instance = body.get("instance")
+    if not isinstance(instance, str) or not instance:
+        raise MalformedPayload("instance: missing")
+    event = event_name(body)
+    if event != "messages.upsert":
+        return Ignored(f"event {event or 'unknown'}", instance)
+    data = body.get("data")
+    if isinstance(data, list) and len(data) == 1:  # some builds wrap a single message
+        data = data[0]
+    if not isinstance(data, dict):
+        raise MalformedPayload("data: expected an object")
+    return _read_message(instance, data)
+
+
+def _read_message(instance: str, data: dict) -> InboundMessage | Ignored:
+    key = data.get("key")
+    if not isinstance(key, dict):
+        raise MalformedPayload("data.key: missing")
+    message_id = key.get("id")
+    if not isinstance(message_id, str) or not message_id:
+        raise MalformedPayload("data.key.id: missing")
+    remote = str(key.get("remoteJid") or "")
+    if remote.endswith("@g.us"):
+        return Ignored("group message", instance)
+    if remote == "status@broadcast" or remote.endswith("@broadcast"):
+        return Ignored("status update", instance)
+    content = data.get("message")
+    if not isinstance(content, dict):
+        return Ignored("no message content", instance)
+    if "reactionMessage" in content:
+        return Ignored("reaction", instance)
+    if "protocolMessage" in content:
+        return Ignored("protocol message (edit or delete)", instance)
+    phone = _patient_phone(key)
+    if not phone:
+        return Ignored("no phone number in key", instance)
+    text = _text_of(content)
+    has_media = any(kind in content for kind in MEDIA_TYPES)
+    if not text and not has_media:
+        return Ignored("unsupported message type", instance)
+    return InboundMessage(
+        instance=instance,
+        message_id=message_id,
+        phone=phone,
+        push_name=str(data.get("pushName") or "")[:200],
+        text=text,
+        from_me=bool(key.get("fromMe")),
+        has_media=has_media,
+        timestamp=_int_or_none(data.get("messageTimestamp")),
+    )
+
+
+def _patient_phone(key: dict) -> str:
+    """The first phone JID among remoteJidAlt, senderPn, remoteJid (LID addressing puts an
+    opaque `@lid` id in remoteJid and the phone in remoteJidAlt)."""
+    for field in ("remoteJidAlt", "senderPn", "remoteJid"):
+        value = key.get(field)
+        if isinstance(value, str) and value.endswith(USER_SUFFIX):
+            digits = value.removesuffix(USER_SUFFIX).split(":", 1)[0]
+            if digits.isdigit():
+                return digits
+    return ""
+
+
+def _text_of(content: dict) -> str:
+    if isinstance(content.get("conversation"), str):
+        return content["conversation"].strip()
+    extended = content.get("extendedTextMessage")
+    if isinstance(extended, dict) and isinstance(extended.get("text"), str):
+        return extended["text"].strip()
+    for kind in CAPTIONED_TYPES:
+        media = content.get(kind)
+        if isinstance(media, dict) and isinstance(media.get("caption"), str):
+            return media["caption"].strip()
+    return ""
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # v1 sends a string, v2 a number
+    except (TypeError, ValueError):
+        return None

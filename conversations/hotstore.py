@@ -1,0 +1,296 @@
+"""The request path's state, in Redis: de-duplication, the inbound journal, conversation turns,
+session state and the ordered outbox. Nothing here touches the database.
+
+Per inbound message (instance + WhatsApp id):
+  cb:seen:{m}     SET NX, 48 h: the first delivery wins; redeliveries are duplicates.
+  cb:j:{m}        hash, 7 days: everything stage B stores (the message, the reply, timings) and
+                  the reply's delivery state. `cb:unstored` (sorted by time) lists journals not
+                  yet in the database, so a sweep can re-enqueue any whose task was lost.
+Per conversation (instance + phone):
+  cb:c:{c}:ticket INCR at acceptance: the arrival order.
+  cb:c:{c}:served the last ticket whose turn is over; ticket t goes when served >= t - 1.
+  cb:c:{c}:outbox journal ids whose replies wait to be sent, in order (see conversations.outbox).
+  cb:s:{c}        hash, 5 min: the session state the reply depends on (control, status, language).
+
+`MemoryHotStore` is the embedded default's single-process twin with the same semantics.
+"""
+
+import hmac
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+SEEN_TTL_S = 48 * 3600
+JOURNAL_TTL_S = 7 * 24 * 3600
+TURN_TTL_S = 24 * 3600
+SESSION_TTL_S = 5 * 60
+UNSTORED = "cb:unstored"
+
+ACCEPT_SCRIPT = """
+-- KEYS: seen, journal, ticket, served, session, unstored, price version
+-- ARGV: seen_ttl, journal_ttl, turn_ttl, now, member, take_ticket, field, value, ...
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  return false
+end
+redis.call('HSET', KEYS[2], unpack(ARGV, 7))
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[6], ARGV[4], ARGV[5])
+local ticket = 0
+if ARGV[6] == '1' then
+  ticket = redis.call('INCR', KEYS[3])
+  redis.call('HSET', KEYS[2], 'ticket', ticket)
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+  redis.call('EXPIRE', KEYS[4], ARGV[3])
+end
+return {ticket, redis.call('HGETALL', KEYS[5]), redis.call('GET', KEYS[7]) or '0'}
+"""
+
+ADVANCE_SCRIPT = """
+-- KEYS: served; ARGV: ticket, ttl. Moves `served` forward only, never back.
+local served = tonumber(redis.call('GET', KEYS[1]) or '0')
+if served < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return served
+"""
+
+CLAIM_SCRIPT = """
+-- KEYS: journal; ARGV: to_state, lease_until, from_state, ...
+local state = redis.call('HGET', KEYS[1], 'reply_state') or ''
+for i = 3, #ARGV do
+  if state == ARGV[i] then
+    redis.call('HSET', KEYS[1], 'reply_state', ARGV[1], 'reply_lease', ARGV[2])
+    return 1
+  end
+end
+return 0
+"""
+
+
+def message_key(instance: str, message_id: str) -> str:
+    return f"{instance}:{message_id}"
+
+
+def conversation_key(instance: str, phone: str) -> str:
+    """A conversation's name in Redis: keyed by a hash, so no phone number shows in key names,
+    MONITOR output or task arguments."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{instance}:{phone}".encode(), "sha256")
+    return f"{instance}:{digest.hexdigest()[:24]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    ticket: int
+    session: dict[str, str] = field(default_factory=dict)
+    # The clinic's price-list version (pricing.cache), read in the same round trip; None when
+    # there is no Redis to hold one.
+    price_version: str | None = None
+
+
+def _strings(mapping: dict[str, object]) -> dict[str, str]:
+    return {name: "" if value is None else str(value) for name, value in mapping.items()}
+
+
+def _flat(mapping: dict[str, object]) -> list[str]:
+    return [item for pair in _strings(mapping).items() for item in pair]
+
+
+class RedisHotStore:
+    def __init__(self, client):
+        self.redis = client
+        self._accept = client.register_script(ACCEPT_SCRIPT)
+        self._advance = client.register_script(ADVANCE_SCRIPT)
+        self._claim = client.register_script(CLAIM_SCRIPT)
+
+    async def accept(
+        self,
+        *,
+        message: str,
+        conversation: str,
+        journal: dict,
+        prices_key: str,
+        take_ticket: bool = True,
+    ) -> Accepted | None:
+        """Journal a first delivery and take its turn ticket; None for a duplicate."""
+        keys = [
+            f"cb:seen:{message}",
+            f"cb:j:{message}",
+            f"cb:c:{conversation}:ticket",
+            f"cb:c:{conversation}:served",
+            f"cb:s:{conversation}",
+            UNSTORED,
+            prices_key,
+        ]
+        args = [
+            SEEN_TTL_S,
+            JOURNAL_TTL_S,
+            TURN_TTL_S,
+            time.time(),
+            message,
+            "1" if take_ticket else "0",
+            *_flat(journal),
+        ]
+        result = await self._accept(keys=keys, args=args)
+        if not result:
+            return None
+        ticket, session, version = result
+        return Accepted(int(ticket), _decode_pairs(session), _text(version))
+
+    async def turn_state(self, conversation: str) -> tuple[int, int]:
+        """(last served ticket, replies waiting in the outbox) in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(f"cb:c:{conversation}:served")
+        pipe.llen(f"cb:c:{conversation}:outbox")
+        served, waiting = await pipe.execute()
+        return int(served or 0), int(waiting)
+
+    async def advance_turn(self, conversation: str, ticket: int) -> None:
+        await self._advance(keys=[f"cb:c:{conversation}:served"], args=[ticket, TURN_TTL_S])
+
+    async def session_save(self, conversation: str, state: dict) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(f"cb:s:{conversation}", mapping=_strings(state))
+        pipe.expire(f"cb:s:{conversation}", SESSION_TTL_S)
+        await pipe.execute()
+
+    async def journal_update(self, message: str, fields: dict) -> None:
+        await self.redis.hset(f"cb:j:{message}", mapping=_strings(fields))
+
+    async def journal(self, message: str) -> dict[str, str]:
+        return _decode(await self.redis.hgetall(f"cb:j:{message}"))
+
+    async def claim_reply(self, message: str, *, to: str, lease_s: float, from_states) -> bool:
+        args = [to, time.time() + lease_s, *from_states]
+        return bool(await self._claim(keys=[f"cb:j:{message}"], args=args))
+
+    async def outbox_push(self, conversation: str, message: str) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.rpush(f"cb:c:{conversation}:outbox", message)
+        pipe.expire(f"cb:c:{conversation}:outbox", JOURNAL_TTL_S)
+        await pipe.execute()
+
+    async def outbox_head(self, conversation: str) -> str | None:
+        head = await self.redis.lindex(f"cb:c:{conversation}:outbox", 0)
+        return head.decode() if head is not None else None
+
+    async def outbox_remove(self, conversation: str, message: str) -> None:
+        await self.redis.lrem(f"cb:c:{conversation}:outbox", 1, message)
+
+    async def mark_stored(self, message: str) -> None:
+        await self.redis.zrem(UNSTORED, message)
+
+    async def unstored_before(self, cutoff: float, limit: int) -> list[str]:
+        members = await self.redis.zrangebyscore(UNSTORED, "-inf", cutoff, start=0, num=limit)
+        return [m.decode() for m in members]
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _decode(mapping: dict) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in mapping.items()}
+
+
+def _decode_pairs(flat: list) -> dict[str, str]:
+    items = [_text(x) for x in flat]
+    return dict(zip(items[::2], items[1::2], strict=True))
+
+
+class MemoryHotStore:
+    """The embedded default's store: one process, so a lock stands in for Redis's atomicity.
+    Expiry is not modelled; an embedded run is short-lived."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.seen: set[str] = set()
+        self.journals: dict[str, dict[str, str]] = {}
+        self.tickets: dict[str, int] = {}
+        self.served: dict[str, int] = {}
+        self.sessions: dict[str, dict[str, str]] = {}
+        self.outboxes: dict[str, list[str]] = {}
+        self.unstored: dict[str, float] = {}
+
+    async def accept(self, *, message, conversation, journal, prices_key, take_ticket=True):
+        with self._lock:
+            if message in self.seen:
+                return None
+            self.seen.add(message)
+            self.journals[message] = _strings(journal)
+            self.unstored[message] = time.time()
+            ticket = 0
+            if take_ticket:
+                ticket = self.tickets[conversation] = self.tickets.get(conversation, 0) + 1
+                self.journals[message]["ticket"] = str(ticket)
+            return Accepted(ticket, dict(self.sessions.get(conversation, {})))
+
+    async def turn_state(self, conversation):
+        with self._lock:
+            return self.served.get(conversation, 0), len(self.outboxes.get(conversation, []))
+
+    async def advance_turn(self, conversation, ticket):
+        with self._lock:
+            self.served[conversation] = max(self.served.get(conversation, 0), ticket)
+
+    async def session_save(self, conversation, state):
+        with self._lock:
+            self.sessions.setdefault(conversation, {}).update(_strings(state))
+
+    async def journal_update(self, message, fields):
+        with self._lock:
+            self.journals.setdefault(message, {}).update(_strings(fields))
+
+    async def journal(self, message):
+        with self._lock:
+            return dict(self.journals.get(message, {}))
+
+    async def claim_reply(self, message, *, to, lease_s, from_states):
+        with self._lock:
+            journal = self.journals.get(message, {})
+            if journal.get("reply_state", "") not in from_states:
+                return False
+            journal.update(reply_state=to, reply_lease=str(time.time() + lease_s))
+            return True
+
+    async def outbox_push(self, conversation, message):
+        with self._lock:
+            self.outboxes.setdefault(conversation, []).append(message)
+
+    async def outbox_head(self, conversation):
+        with self._lock:
+            box = self.outboxes.get(conversation, [])
+            return box[0] if box else None
+
+    async def outbox_remove(self, conversation, message):
+        with self._lock:
+            box = self.outboxes.get(conversation, [])
+            if message in box:
+                box.remove(message)
+
+    async def mark_stored(self, message):
+        with self._lock:
+            self.unstored.pop(message, None)
+
+    async def unstored_before(self, cutoff, limit):
+        with self._lock:
+            return [m for m, at in self.unstored.items() if at <= cutoff][:limit]
+
+
+_memory_store = MemoryHotStore()
+_redis_stores: "weakref.WeakKeyDictionary[object, RedisHotStore]" = weakref.WeakKeyDictionary()
+
+
+def hot_store():
+    """The store for the running event loop (Redis clients belong to one loop)."""
+    if not settings.REDIS_URL:
+        return _memory_store
+    from clinicbot.redis_client import async_redis
+
+    client = async_redis()
+    store = _redis_stores.get(client)
+    if store is None:
+        store = _redis_stores[client] = RedisHotStore(client)
+    return store

@@ -1,0 +1,144 @@
+"""Each clinic's price list, held in process memory as a PriceIndex (O(1) lookups by every
+normalized name and alias, see pricing.catalog).
+
+- Entries live 20 min; a stale or missing entry is refreshed by one query however many requests
+  find it stale at once, capped at 600 ms.
+- A failed refresh keeps serving the last good list and logs it.
+- Staff edits bump a per-clinic version in Redis (`cb:prices:{clinic_id}`). The webhook reads that
+  version in the same Redis round trip that de-duplicates the message, so every worker answers
+  with the new price on the next message after the edit commits (well within 5 s).
+"""
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DatabaseError, connection
+
+from clinicbot.singleflight import SingleFlight
+from pricing.catalog import PriceIndex, ServiceEntry
+
+logger = logging.getLogger(__name__)
+
+TTL_S = 20 * 60
+REFRESH_CAP_S = 0.6
+
+
+def version_key(clinic_id: int) -> str:
+    return f"cb:prices:{clinic_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    index: PriceIndex
+    version: str
+    loaded_at: float
+
+
+def load_price_index(clinic_id: int) -> PriceIndex:
+    from pricing.models import Service
+
+    try:
+        rows = list(Service.objects.filter(clinic_id=clinic_id, active=True))
+    finally:
+        connection.close()  # back to the pool: this runs in a worker thread
+    return PriceIndex(
+        ServiceEntry(
+            code=row.code,
+            names=dict(row.names),
+            aliases=tuple(row.aliases),
+            price=row.price,
+            currency=row.currency,
+            duration_minutes=row.duration_minutes,
+        )
+        for row in rows
+    )
+
+
+_load_async = sync_to_async(load_price_index, thread_sensitive=False)
+
+
+class PriceListCache:
+    def __init__(self):
+        self._entries: dict[int, Entry] = {}
+        self._flight = SingleFlight()
+        self.refreshes = 0
+
+    def _fresh(self, clinic_id: int, version: str | None) -> Entry | None:
+        entry = self._entries.get(clinic_id)
+        if entry is None or time.monotonic() - entry.loaded_at >= TTL_S:
+            return None
+        if version is not None and version != entry.version:
+            return None
+        return entry
+
+    async def get(
+        self, clinic_id: int, version: str | None = None
+    ) -> tuple[PriceIndex | None, bool]:
+        """(the price list, whether it came from memory). `version` is the clinic's current
+        version from Redis; None means "don't check" (the TTL still applies)."""
+        entry = self._fresh(clinic_id, version)
+        if entry is not None:
+            return entry.index, True
+        try:
+            entry = await asyncio.wait_for(
+                self._flight.do(clinic_id, lambda: self._refresh(clinic_id, version)),
+                REFRESH_CAP_S,
+            )
+        except (TimeoutError, DatabaseError) as exc:
+            last = self._entries.get(clinic_id)
+            logger.warning(
+                "price list refresh for clinic %s failed (%s); %s",
+                clinic_id,
+                type(exc).__name__,
+                "serving the last good list" if last else "no list to serve",
+            )
+            return (last.index if last else None), False
+        return entry.index, False
+
+    async def _refresh(self, clinic_id: int, version: str | None) -> Entry:
+        index = await _load_async(clinic_id)
+        self.refreshes += 1
+        entry = Entry(index, version or self._current_version(clinic_id), time.monotonic())
+        self._entries[clinic_id] = entry
+        return entry
+
+    def _current_version(self, clinic_id: int) -> str:
+        entry = self._entries.get(clinic_id)
+        return entry.version if entry else "0"
+
+    def warm(self, clinic_ids) -> None:
+        """Load the given clinics' lists (blocking; from a start-up thread)."""
+        for clinic_id in clinic_ids:
+            self._entries[clinic_id] = Entry(
+                load_price_index(clinic_id), read_version(clinic_id), time.monotonic()
+            )
+
+    def forget(self, clinic_id: int | None = None) -> None:
+        if clinic_id is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(clinic_id, None)
+
+
+def read_version(clinic_id: int) -> str:
+    if not settings.REDIS_URL:
+        return "0"
+    from clinicbot.redis_client import sync_redis
+
+    return (sync_redis().get(version_key(clinic_id)) or b"0").decode()
+
+
+def bump_version(clinic_id: int) -> None:
+    """Tell every worker that this clinic's prices changed (call after commit)."""
+    price_lists.forget(clinic_id)
+    if settings.REDIS_URL:
+        from clinicbot.redis_client import sync_redis
+
+        sync_redis().incr(version_key(clinic_id))
+
+
+price_lists = PriceListCache()
