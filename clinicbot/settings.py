@@ -72,7 +72,7 @@ CACHALOT_UNCACHABLE_TABLES = frozenset(
 # --- Celery --------------------------------------------------------------------------------------
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
+CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # A task is acknowledged after it ran, so a killed worker's task is delivered again; our tasks
@@ -81,14 +81,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Django's LOGGING configures logging; Celery must not replace it.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis redelivers an unacknowledged task after this long; it must exceed the longest task.
     "visibility_timeout": 600,
     "socket_timeout": REDIS_SOCKET_TIMEOUT,
     "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
 }
-# A publish on the request path must not stall it: at most ~1 s of retries, then the journal
-# sweep (below) picks the work up.
+# A publish on the request path must not stall it: at most ~1 s of retries, then beat's minute
+# flush (below) picks the work up.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,
@@ -96,7 +98,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BEAT_SCHEDULE = {
-    "journal-sweep": {"task": "conversations.tasks.journal_sweep", "schedule": 60.0},
+    # The safety net of stage B: stores whatever a lost or failed flush left behind.
+    "journal-flush": {"task": "conversations.tasks.journal_flush", "schedule": 60.0},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

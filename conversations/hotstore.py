@@ -28,9 +28,10 @@ JOURNAL_TTL_S = 7 * 24 * 3600
 TURN_TTL_S = 24 * 3600
 SESSION_TTL_S = 5 * 60
 UNSTORED = "cb:unstored"
+FLUSH_CLAIM = "cb:flush"
 
 ACCEPT_SCRIPT = """
--- KEYS: seen, journal, ticket, served, session, unstored, price version
+-- KEYS: seen, journal, ticket, served, session, unstored, price version, outbox
 -- ARGV: seen_ttl, journal_ttl, turn_ttl, now, member, take_ticket, field, value, ...
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return false
@@ -45,16 +46,28 @@ if ARGV[6] == '1' then
   redis.call('EXPIRE', KEYS[3], ARGV[3])
   redis.call('EXPIRE', KEYS[4], ARGV[3])
 end
-return {ticket, redis.call('HGETALL', KEYS[5]), redis.call('GET', KEYS[7]) or '0'}
+return {ticket, redis.call('HGETALL', KEYS[5]), redis.call('GET', KEYS[7]) or '0',
+        tonumber(redis.call('GET', KEYS[4]) or '0'), redis.call('LLEN', KEYS[8])}
 """
 
-ADVANCE_SCRIPT = """
--- KEYS: served; ARGV: ticket, ttl. Moves `served` forward only, never back.
-local served = tonumber(redis.call('GET', KEYS[1]) or '0')
-if served < tonumber(ARGV[1]) then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+FINISH_SCRIPT = """
+-- KEYS: journal, served, flush; ARGV: ticket, turn_ttl, flush_ms ('always' or ms), field, value...
+-- Records the outcome, ends the turn (moving `served` forward only) and claims the stage B flush
+-- window: returns 1 when the caller should enqueue a flush.
+if #ARGV > 3 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 end
-return served
+local served = tonumber(redis.call('GET', KEYS[2]) or '0')
+if served < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+end
+if ARGV[3] == 'always' then
+  return 1
+end
+if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) then
+  return 1
+end
+return 0
 """
 
 CLAIM_SCRIPT = """
@@ -88,6 +101,9 @@ class Accepted:
     # The clinic's price-list version (pricing.cache), read in the same round trip; None when
     # there is no Redis to hold one.
     price_version: str | None = None
+    # The conversation's turn state at acceptance: the last served ticket and queued replies.
+    served: int = 0
+    waiting: int = 0
 
 
 def _strings(mapping: dict[str, object]) -> dict[str, str]:
@@ -102,7 +118,7 @@ class RedisHotStore:
     def __init__(self, client):
         self.redis = client
         self._accept = client.register_script(ACCEPT_SCRIPT)
-        self._advance = client.register_script(ADVANCE_SCRIPT)
+        self._finish = client.register_script(FINISH_SCRIPT)
         self._claim = client.register_script(CLAIM_SCRIPT)
 
     async def accept(
@@ -123,6 +139,7 @@ class RedisHotStore:
             f"cb:s:{conversation}",
             UNSTORED,
             prices_key,
+            f"cb:c:{conversation}:outbox",
         ]
         args = [
             SEEN_TTL_S,
@@ -136,8 +153,8 @@ class RedisHotStore:
         result = await self._accept(keys=keys, args=args)
         if not result:
             return None
-        ticket, session, version = result
-        return Accepted(int(ticket), _decode_pairs(session), _text(version))
+        ticket, session, version, served, waiting = result
+        return Accepted(int(ticket), _decode_pairs(session), _text(version), served, waiting)
 
     async def turn_state(self, conversation: str) -> tuple[int, int]:
         """(last served ticket, replies waiting in the outbox) in one round trip."""
@@ -147,8 +164,32 @@ class RedisHotStore:
         served, waiting = await pipe.execute()
         return int(served or 0), int(waiting)
 
+    async def finish(
+        self, conversation: str, message: str, ticket: int, fields: dict, flush_ms: int | None
+    ) -> bool:
+        """Record `fields` in the journal and end the turn, in one round trip; True when the
+        caller should enqueue a stage B flush (flush_ms None: always)."""
+        keys = [f"cb:j:{message}", f"cb:c:{conversation}:served", FLUSH_CLAIM]
+        args = [ticket, TURN_TTL_S, "always" if flush_ms is None else flush_ms, *_flat(fields)]
+        return bool(await self._finish(keys=keys, args=args))
+
     async def advance_turn(self, conversation: str, ticket: int) -> None:
-        await self._advance(keys=[f"cb:c:{conversation}:served"], args=[ticket, TURN_TTL_S])
+        await self.finish(conversation, "", ticket, {}, flush_ms=0)
+
+    async def claim_flush(self, flush_ms: int | None) -> bool:
+        if flush_ms is None:
+            return True
+        return bool(await self.redis.set(FLUSH_CLAIM, "1", nx=True, px=flush_ms))
+
+    async def decision_save(
+        self, conversation: str, message: str, session: dict, fields: dict
+    ) -> None:
+        """The session's new state and the journal's decision, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(f"cb:s:{conversation}", mapping=_strings(session))
+        pipe.expire(f"cb:s:{conversation}", SESSION_TTL_S)
+        pipe.hset(f"cb:j:{message}", mapping=_strings(fields))
+        await pipe.execute()
 
     async def session_save(self, conversation: str, state: dict) -> None:
         pipe = self.redis.pipeline(transaction=False)
@@ -186,6 +227,12 @@ class RedisHotStore:
         members = await self.redis.zrangebyscore(UNSTORED, "-inf", cutoff, start=0, num=limit)
         return [m.decode() for m in members]
 
+    async def journals(self, messages: list[str]) -> list[dict[str, str]]:
+        pipe = self.redis.pipeline(transaction=False)
+        for message in messages:
+            pipe.hgetall(f"cb:j:{message}")
+        return [_decode(mapping) for mapping in await pipe.execute()]
+
 
 def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -207,7 +254,7 @@ class MemoryHotStore:
     def __init__(self):
         self._lock = threading.Lock()
         self.seen: set[str] = set()
-        self.journals: dict[str, dict[str, str]] = {}
+        self.records: dict[str, dict[str, str]] = {}
         self.tickets: dict[str, int] = {}
         self.served: dict[str, int] = {}
         self.sessions: dict[str, dict[str, str]] = {}
@@ -219,21 +266,40 @@ class MemoryHotStore:
             if message in self.seen:
                 return None
             self.seen.add(message)
-            self.journals[message] = _strings(journal)
+            self.records[message] = _strings(journal)
             self.unstored[message] = time.time()
             ticket = 0
             if take_ticket:
                 ticket = self.tickets[conversation] = self.tickets.get(conversation, 0) + 1
-                self.journals[message]["ticket"] = str(ticket)
-            return Accepted(ticket, dict(self.sessions.get(conversation, {})))
+                self.records[message]["ticket"] = str(ticket)
+            return Accepted(
+                ticket,
+                dict(self.sessions.get(conversation, {})),
+                None,
+                self.served.get(conversation, 0),
+                len(self.outboxes.get(conversation, [])),
+            )
 
     async def turn_state(self, conversation):
         with self._lock:
             return self.served.get(conversation, 0), len(self.outboxes.get(conversation, []))
 
-    async def advance_turn(self, conversation, ticket):
+    async def finish(self, conversation, message, ticket, fields, flush_ms):
         with self._lock:
+            if fields:
+                self.records.setdefault(message, {}).update(_strings(fields))
             self.served[conversation] = max(self.served.get(conversation, 0), ticket)
+        return True  # one process: no window to share, and flushing is cheap
+
+    async def advance_turn(self, conversation, ticket):
+        await self.finish(conversation, "", ticket, {}, 0)
+
+    async def claim_flush(self, flush_ms):
+        return True
+
+    async def decision_save(self, conversation, message, session, fields):
+        await self.session_save(conversation, session)
+        await self.journal_update(message, fields)
 
     async def session_save(self, conversation, state):
         with self._lock:
@@ -241,15 +307,15 @@ class MemoryHotStore:
 
     async def journal_update(self, message, fields):
         with self._lock:
-            self.journals.setdefault(message, {}).update(_strings(fields))
+            self.records.setdefault(message, {}).update(_strings(fields))
 
     async def journal(self, message):
         with self._lock:
-            return dict(self.journals.get(message, {}))
+            return dict(self.records.get(message, {}))
 
     async def claim_reply(self, message, *, to, lease_s, from_states):
         with self._lock:
-            journal = self.journals.get(message, {})
+            journal = self.records.get(message, {})
             if journal.get("reply_state", "") not in from_states:
                 return False
             journal.update(reply_state=to, reply_lease=str(time.time() + lease_s))
@@ -277,6 +343,10 @@ class MemoryHotStore:
     async def unstored_before(self, cutoff, limit):
         with self._lock:
             return [m for m, at in self.unstored.items() if at <= cutoff][:limit]
+
+    async def journals(self, messages):
+        with self._lock:
+            return [dict(self.records.get(message, {})) for message in messages]
 
 
 _memory_store = MemoryHotStore()

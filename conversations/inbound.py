@@ -6,7 +6,10 @@
 3. Wait for the conversation's turn, so replies leave in arrival order.
 4. Decide the reply in memory (conversations.decide).
 5. Send it, waiting at most 1 s; a slower or failed send continues through the ordered outbox.
-6. Hand the journal to stage B (conversations.tasks.message_store) and answer the gateway.
+6. End the turn and, at most every 200 ms, enqueue stage B (conversations.tasks.journal_flush),
+   which stores the journals in Postgres; then answer the gateway.
+
+Redis round trips on the fast lane: acceptance, the decision, the outcome (three in all).
 """
 
 import asyncio
@@ -86,10 +89,7 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
         return Handled(Answer.DUPLICATE)
     if message.from_me:
         return await _staff_echo(store, message, key, conversation, accepted.session)
-    try:
-        return await _answer(store, message, key, conversation, clinic, accepted, started_ns)
-    finally:
-        await outbox.enqueue_store(key)
+    return await _answer(store, message, key, conversation, clinic, accepted, started_ns)
 
 
 def _journal(message: InboundMessage, clinic: ClinicSnapshot, conversation: str) -> dict:
@@ -111,28 +111,23 @@ async def _staff_echo(store, message, key: str, conversation: str, session: dict
     """A fromMe message: either our own reply coming back, or a person at the clinic writing."""
     if message.text and session.get(f"echo:{reply_digest(message.text)}"):
         await store.journal_update(key, {"kind": "own_echo", "reply_state": "none"})
-        await outbox.enqueue_store(key)
+        await outbox.schedule_flush(store)
         return Handled(Answer.IGNORED, "own echo (fromMe)")
     now = time.time()
     await store.session_save(conversation, {"control": "staff", "control_at": now})
     await store.journal_update(key, {"reply_state": "none", "control_at": now})
-    await outbox.enqueue_store(key)
+    await outbox.schedule_flush(store)
     return Handled(Answer.IGNORED, "staff echo (fromMe): the bot stays silent here")
 
 
 async def _answer(store, message, key, conversation, clinic, accepted, started_ns) -> Handled:
-    await _wait_for_turn(store, conversation, accepted.ticket)
+    ticket = accepted.ticket
+    finish: dict = {}
     try:
-        db_start = time.perf_counter_ns()
-        cache_hits = 0
-        session = accepted.session
-        if "control" in session:
-            cache_hits += 1
-        else:
-            session = await session_state_load(clinic, message.phone)
-        prices, price_hit = await price_lists.get(clinic.id, accepted.price_version)
-        cache_hits += price_hit + 1  # + the clinic, which came from memory
-        db_ms = _ms_since(db_start) if cache_hits < 3 else 0.0
+        waiting = accepted.waiting
+        if accepted.served < ticket - 1:
+            waiting = await _wait_for_turn(store, conversation, ticket)
+        session, prices, timings = await _context(clinic, message, accepted)
         decide_start = time.perf_counter_ns()
         decision = reply_decide(
             text=message.text,
@@ -141,93 +136,109 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
             session=session,
             prices=prices,
         )
-        fast_lane_ms = _ms_since(decide_start)
-        await _remember(store, key, conversation, session, decision)
-        timings = {"fast_lane_ms": fast_lane_ms, "db_ms": db_ms, "cache_hits": cache_hits}
-        send_ms = await _deliver(store, message, key, conversation, decision, timings)
+        timings["fast_lane_ms"] = _ms_since(decide_start)
+        direct = decision.lane == Lane.FAST and not waiting
+        await _save_decision(store, key, conversation, session, decision, timings, direct)
+        finish = await _deliver(store, message, key, conversation, decision, direct)
     finally:
-        await store.advance_turn(conversation, accepted.ticket)
-    total_ms = _ms_since(started_ns)
-    await store.journal_update(key, {"total_ms": total_ms, "send_ms": send_ms or ""})
-    return Handled(Answer.ACCEPTED, decision=decision, total_ms=total_ms)
+        # Ends the turn even when something above failed, so the conversation never stalls.
+        finish["total_ms"] = _ms_since(started_ns)
+        if await store.finish(conversation, key, ticket, finish, outbox.flush_window_ms()):
+            await outbox.publish_flush()
+    return Handled(Answer.ACCEPTED, decision=decision, total_ms=finish["total_ms"])
 
 
-async def _wait_for_turn(store, conversation: str, ticket: int) -> None:
+async def _context(clinic, message, accepted) -> tuple[dict, object, dict]:
+    """The session state and price list the reply depends on, from memory or Redis when warm."""
+    lookup_start = time.perf_counter_ns()
+    hits = 1  # the clinic came from memory
+    session = accepted.session
+    if "control" in session:
+        hits += 1
+    else:
+        session = await session_state_load(clinic, message.phone)
+    prices, price_hit = await price_lists.get(clinic.id, accepted.price_version)
+    hits += price_hit
+    db_ms = _ms_since(lookup_start) if hits < 3 else 0.0
+    return session, prices, {"db_ms": db_ms, "cache_hits": hits}
+
+
+async def _wait_for_turn(store, conversation: str, ticket: int) -> int:
+    """Wait until the previous message's turn is over; returns the replies queued meanwhile."""
     deadline = time.monotonic() + ORDER_WAIT_S
     pause = 0.0005
     while True:
-        served, _ = await store.turn_state(conversation)
+        served, waiting = await store.turn_state(conversation)
         if served >= ticket - 1:
-            return
+            return waiting
         if time.monotonic() >= deadline:
             # The turn before ours never ended (its worker died): skip it rather than stall.
             logger.warning("conversation turn %s timed out; moving on", ticket - 1)
-            await store.advance_turn(conversation, ticket - 1)
-            return
+            return waiting
         await asyncio.sleep(pause)
         pause = min(pause * 2, 0.02)
 
 
-async def _remember(store, key, conversation, session, decision: Decision) -> None:
+async def _save_decision(store, key, conversation, session, decision, timings, direct) -> None:
     changes = dict(decision.session_changes)
     if "control" not in session:
-        changes = {
-            "control": session.get("control", "bot"),
-            "status": session.get("status", ""),
-        } | changes
+        # Loaded from the database: keep it in Redis so the next message needs no query.
+        changes = {"control": session.get("control", "bot"), "status": session.get("status", "")}
+        changes |= decision.session_changes
     if decision.text:
         # The gateway echoes our reply back as a fromMe message: remember it is ours.
         changes[f"echo:{reply_digest(decision.text)}"] = "1"
-    await store.session_save(conversation, changes)
-    await store.journal_update(
-        key,
-        {
-            "intent": decision.intent,
-            "lane": decision.lane,
-            "language": decision.language,
-            "service": decision.service or "",
-            "reply_text": decision.text or "",
-            "reply_state": _initial_reply_state(decision),
-            **{f"session_{name}": value for name, value in decision.session_changes.items()},
-        },
-    )
+    fields = {
+        "intent": decision.intent,
+        "lane": decision.lane,
+        "language": decision.language,
+        "service": decision.service or "",
+        "reply_text": decision.text or "",
+        "reply_state": _initial_reply_state(decision, direct),
+        **timings,
+        **{f"session_{name}": value for name, value in decision.session_changes.items()},
+    }
+    if direct:
+        # We hold the conversation's turn: nobody else can be sending this reply.
+        fields["reply_lease"] = time.time() + SEND_LEASE_S
+    await store.decision_save(conversation, key, changes, fields)
 
 
-def _initial_reply_state(decision: Decision) -> str:
+def _initial_reply_state(decision: Decision, direct: bool) -> str:
     if decision.lane == Lane.NONE:
         return "none"
-    return "pending" if decision.lane == Lane.LLM else "ready"
+    if decision.lane == Lane.LLM:
+        return "pending"
+    return "sending" if direct else "ready"
 
 
-async def _deliver(store, message, key, conversation, decision, timings) -> float | None:
-    """Send the reply now, or queue it behind earlier replies; returns send ms when sent here."""
-    await store.journal_update(key, timings)
+async def _deliver(store, message, key, conversation, decision, direct) -> dict:
+    """Send the reply now, or queue it behind earlier replies. Returns journal fields to record."""
     if decision.lane == Lane.NONE:
-        return None
-    _, waiting = await store.turn_state(conversation)
-    if decision.lane == Lane.LLM or waiting:
+        return {}
+    if not direct:
         await store.outbox_push(conversation, key)
         if decision.lane == Lane.LLM:
             await outbox.enqueue_llm(key)
         else:
             await outbox.enqueue_drain(key)
-        return None
-    await store.claim_reply(key, to="sending", lease_s=SEND_LEASE_S, from_states=("ready",))
+        return {}
     send_start = time.perf_counter_ns()
-    sending = asyncio.ensure_future(_send(store, message, key, decision.text))
+    sending = asyncio.ensure_future(_send(message, decision.text))
     done, _ = await asyncio.wait({sending}, timeout=SEND_WAIT_S)
     if sending in done:
-        if sending.result() == Outcome.NOT_SENT:
+        result = sending.result()
+        if result.outcome == Outcome.NOT_SENT:
             await store.outbox_push(conversation, key)
             await outbox.enqueue_drain(key)
-        return _ms_since(send_start)
-    # Past 1 s the reply goes on in the background; queue it so later replies wait behind it,
-    # and the outbox task retries it if the gateway refuses.
+        return outbox.send_fields(result) | {"send_ms": _ms_since(send_start)}
+    # Past 1 s the send goes on in the background; queue the reply so later ones wait behind
+    # it, and the outbox task retries it if the gateway refuses.
     await store.outbox_push(conversation, key)
     _background.add(sending)
     sending.add_done_callback(lambda task: _after_slow_send(task, key))
     await outbox.enqueue_drain(key, countdown=SEND_LEASE_S)
-    return None
+    return {}
 
 
 _background: set[asyncio.Task] = set()
@@ -235,19 +246,19 @@ _background: set[asyncio.Task] = set()
 
 def _after_slow_send(task: asyncio.Task, key: str) -> None:
     _background.discard(task)
-    follow_up = asyncio.ensure_future(_settle_slow_send(key))
+    follow_up = asyncio.ensure_future(_settle_slow_send(key, task.result()))
     _background.add(follow_up)
     follow_up.add_done_callback(_background.discard)
 
 
-async def _settle_slow_send(key: str) -> None:
-    # The queued reply is settled: store its outcome, and let the outbox move on now rather
-    # than at its countdown.
-    await outbox.enqueue_store(key)
+async def _settle_slow_send(key: str, result) -> None:
+    # Record the late outcome, store it, and let the outbox move on now rather than at its
+    # countdown.
+    store = hot_store()
+    await outbox.record_send(store, key, result)
+    await outbox.schedule_flush(store)
     await outbox.enqueue_drain(key)
 
 
-async def _send(store, message: InboundMessage, key: str, text: str) -> Outcome:
-    result = await get_backend().asend(instance=message.instance, number=message.phone, text=text)
-    await outbox.record_send(store, key, result)
-    return result.outcome
+async def _send(message: InboundMessage, text: str):
+    return await get_backend().asend(instance=message.instance, number=message.phone, text=text)

@@ -25,14 +25,21 @@ SETTLED = {"sent", "unknown", "none"}
 SENDABLE = ("ready", "failed")
 
 
-async def record_send(store, key: str, result: SendResult) -> None:
-    state = {Outcome.SENT: "sent", Outcome.UNKNOWN: "unknown", Outcome.NOT_SENT: "failed"}
-    fields = {"reply_state": state[result.outcome], "reply_detail": result.detail}
+REPLY_STATE = {Outcome.SENT: "sent", Outcome.UNKNOWN: "unknown", Outcome.NOT_SENT: "failed"}
+
+
+def send_fields(result: SendResult) -> dict:
+    """What a send's outcome records in the journal."""
+    fields = {"reply_state": REPLY_STATE[result.outcome], "reply_detail": result.detail}
     if result.outcome == Outcome.SENT:
         fields |= {"reply_gateway_id": result.gateway_id, "reply_sent_at": time.time()}
-    await store.journal_update(key, fields)
-    if result.outcome != Outcome.SENT:
-        logger.warning("reply %s: %s (%s)", key, fields["reply_state"], result.detail)
+    else:
+        logger.warning("reply not confirmed: %s (%s)", fields["reply_state"], result.detail)
+    return fields
+
+
+async def record_send(store, key: str, result: SendResult) -> None:
+    await store.journal_update(key, send_fields(result))
 
 
 class NotYet(Exception):
@@ -75,14 +82,20 @@ async def _send_claimed(store, key: str, journal: dict) -> None:
         instance=journal["instance"], number=journal["phone"], text=journal["reply_text"]
     )
     await record_send(store, key, result)
-    await enqueue_store(key)
+    await schedule_flush(store)
     if result.outcome == Outcome.NOT_SENT:
         raise SendFailed(result.detail)
 
 
 # --- enqueueing from the request path ----------------------------------------------------------
 # Celery's publish is blocking I/O: it runs in a thread so the event loop keeps serving. A failed
-# publish loses nothing: the journal stays listed as unstored and the sweep re-enqueues it.
+# publish loses nothing: the journal stays listed as unstored and beat's minute flush stores it.
+#
+# Stage B is one batched task, `journal_flush`, enqueued at most once per FLUSH_WINDOW_MS (a
+# Redis SET NX claims the window): under load one flush stores many messages in one go, and the
+# request path publishes to the broker a few times a second rather than once per message.
+
+FLUSH_WINDOW_MS = 200
 
 
 def _apply(task, args, options) -> None:
@@ -101,10 +114,23 @@ async def _publish(task, *args, **options) -> None:
         logger.warning("could not enqueue %s (%s); the sweep will", task.name, type(exc).__name__)
 
 
-async def enqueue_store(key: str) -> None:
-    from conversations.tasks import message_store
+def flush_window_ms() -> int | None:
+    """The window between flushes; None (flush every time) when tasks run inline."""
+    from clinicbot.celery import app
 
-    await _publish(message_store, key)
+    return None if app.conf.task_always_eager else FLUSH_WINDOW_MS
+
+
+async def publish_flush() -> None:
+    from conversations.tasks import journal_flush
+
+    window = flush_window_ms()
+    await _publish(journal_flush, countdown=window / 1000 if window else 0)
+
+
+async def schedule_flush(store) -> None:
+    if await store.claim_flush(flush_window_ms()):
+        await publish_flush()
 
 
 async def enqueue_drain(key: str, countdown: float = 0) -> None:

@@ -1,5 +1,5 @@
-"""Stage B and the outbox, in Celery. Every task takes ids only (never a phone or a text), reads
-its state again, and is safe to run twice."""
+"""Stage B and the outbox, in Celery. Tasks take ids only (never a phone or a text), read their
+state again, and are safe to run twice."""
 
 import logging
 import time
@@ -15,36 +15,38 @@ from conversations.services import journal_store
 
 logger = logging.getLogger(__name__)
 
-SWEEP_AGE_S = 60
-SWEEP_BATCH = 500
+FLUSH_BATCH = 200
 FINAL_REPLY_STATES = {"sent", "unknown", "none", "gave_up"}
 
 
-async def _journal(key: str) -> dict[str, str]:
-    return await hot_store().journal(key)
-
-
-async def _mark_stored(key: str) -> None:
-    await hot_store().mark_stored(key)
-
-
-async def _drain(conversation: str) -> int:
-    return await outbox.outbox_drain(hot_store(), conversation)
-
-
-async def _handoff(key: str) -> bool:
-    """Write the hand-off reply for a pending LLM-lane message; False if already answered."""
+async def _unflushed(limit: int) -> list[tuple[str, dict[str, str]]]:
     store = hot_store()
-    journal = await store.journal(key)
-    if not journal or journal.get("reply_state") != "pending":
-        return False
-    text = handoff_reply(journal.get("language") or "en")
-    await store.journal_update(key, {"reply_text": text, "reply_state": "ready"})
-    return True
+    keys = await store.unstored_before(time.time(), limit)
+    return list(zip(keys, await store.journals(keys), strict=True))
 
 
-async def _unstored(cutoff: float) -> list[str]:
-    return await hot_store().unstored_before(cutoff, SWEEP_BATCH)
+async def _mark_flushed(flushed: dict[str, str]) -> None:
+    """Remember which reply state each journal was stored in; forget the final ones."""
+    store = hot_store()
+    for key, state in flushed.items():
+        await store.journal_update(key, {"stored_state": state})
+        if state in FINAL_REPLY_STATES:
+            await store.mark_stored(key)
+
+
+def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
+    flushed = {}
+    for key, journal in batch:
+        if not journal:
+            logger.error("journal %s expired before it was stored", key)
+            flushed[key] = "sent"  # nothing left to store; stop listing it
+            continue
+        state = journal.get("reply_state", "")
+        if journal.get("stored_state") == state:
+            continue  # stored in this state already; a later change will list it again
+        journal_store(journal=journal)
+        flushed[key] = state
+    return flushed
 
 
 @shared_task(
@@ -55,15 +57,18 @@ async def _unstored(cutoff: float) -> list[str]:
     retry_jitter=True,
     max_retries=None,  # the database comes back; a journal must not be dropped meanwhile
 )
-def message_store(self, key: str) -> None:
-    """Stage B: store the journaled message, its reply and metrics; retried until it succeeds."""
-    journal = aio.run(_journal(key))
-    if not journal:
-        logger.error("journal %s has expired before it was stored", key)
-        return
-    journal_store(journal=journal)
-    if journal.get("reply_state") in FINAL_REPLY_STATES:
-        aio.run(_mark_stored(key))
+def journal_flush(self) -> int:
+    """Stage B: store every journaled message not yet stored in its current state (the
+    message, the conversation, the reply and its metrics). Retried until the database answers;
+    rows are upserted, so running it twice changes nothing."""
+    total = 0
+    while batch := aio.run(_unflushed(FLUSH_BATCH)):
+        flushed = _flush_batch(batch)
+        aio.run(_mark_flushed(flushed))
+        total += len(flushed)
+        if len(batch) < FLUSH_BATCH or not flushed:
+            break
+    return total
 
 
 @shared_task(bind=True, max_retries=None)
@@ -81,23 +86,30 @@ def outbox_deliver(self, key: str) -> None:
         raise self.retry(countdown=min(2 ** (self.request.retries + 1), 300)) from exc
 
 
+async def _journal(key: str) -> dict[str, str]:
+    return await hot_store().journal(key)
+
+
+async def _drain(conversation: str) -> int:
+    return await outbox.outbox_drain(hot_store(), conversation)
+
+
+async def _handoff(key: str) -> bool:
+    """Write the hand-off reply for a pending LLM-lane message; False if already answered."""
+    store = hot_store()
+    journal = await store.journal(key)
+    if not journal or journal.get("reply_state") != "pending":
+        return False
+    text = handoff_reply(journal.get("language") or "en")
+    await store.journal_update(key, {"reply_text": text, "reply_state": "ready"})
+    await outbox.schedule_flush(store)
+    return True
+
+
 @shared_task
 def llm_answer(key: str) -> None:
     """The LLM lane. Until the LLM adapter lands, the patient gets the hand-off reply (a person
     will answer) and the conversation waits for staff."""
     if not aio.run(_handoff(key)):
         return  # already answered: a retried task must not write a second reply
-    message_store.delay(key)
     outbox_deliver.delay(key)
-
-
-@shared_task
-def journal_sweep() -> int:
-    """Re-enqueue stage B for journals still unstored after a minute (a lost task, a broker
-    hiccup at enqueue time). Runs every minute from beat."""
-    keys = aio.run(_unstored(time.time() - SWEEP_AGE_S))
-    for key in keys:
-        message_store.delay(key)
-    if keys:
-        logger.info("sweep re-enqueued %d unstored journals", len(keys))
-    return len(keys)

@@ -5,6 +5,7 @@ and Redis command, from any thread."""
 import copy
 import itertools
 import json
+import logging
 import threading
 import time
 from contextlib import contextmanager
@@ -76,8 +77,12 @@ def celery_worker_thread(transactional_db):
     from celery.contrib.testing.worker import start_worker
 
     celery_app.conf.task_always_eager = False
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    root_level = logging.getLogger().level  # start_worker sets the root logger's level
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="INFO"
+    ):
         yield
+    logging.getLogger().setLevel(root_level)
 
 
 class QueryLog(list):

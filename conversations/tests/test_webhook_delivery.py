@@ -138,11 +138,12 @@ async def test_stage_b_is_retried_after_a_database_error_and_stores_each_row_onc
 
 @pytest.mark.usefixtures("eager_tasks")
 async def test_running_stage_b_again_changes_nothing(async_client, clinic, outbox):
-    from conversations.tasks import message_store
+    from conversations.services import journal_store
 
     await post_webhook(async_client, text_message("Сколько стоит пломба?", message_id="TWICE"))
     before = [m async for m in Message.objects.order_by("id").values()]
-    await asyncio.to_thread(message_store.apply, args=[message_key("smile-main", "TWICE")])
+    journal = await hot_store().journal(message_key("smile-main", "TWICE"))
+    await asyncio.to_thread(journal_store, journal=journal)
     after = [m async for m in Message.objects.order_by("id").values()]
     assert after == before
     assert await MessageMetric.objects.acount() == 1
