@@ -5,6 +5,7 @@ the fake servers) can also run without Django (`-p no:django`).
 """
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,56 @@ def clean_state():
     yield
     clinics.forget()
     price_lists.forget()
+
+
+@pytest.fixture
+def outbox(settings):
+    """Replies go to an in-memory outbox instead of a gateway."""
+    from conversations.sending import LocmemBackend
+
+    settings.WHATSAPP_BACKEND = "locmem"
+    LocmemBackend.outbox.clear()
+    yield LocmemBackend.outbox
+    LocmemBackend.outbox.clear()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks run inline (stage B right after stage A), as in the embedded default."""
+    from django.conf import settings
+
+    from clinicbot.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db):
+    """A real Celery worker consuming the real Redis broker, in a thread of this process (so it
+    uses the test database). Countdowns and retries behave as in production."""
+    from celery.contrib.testing.worker import start_worker
+
+    from clinicbot.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = False
+    root_level = logging.getLogger().level  # start_worker sets the root logger's level
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="INFO"
+    ):
+        yield
+    logging.getLogger().setLevel(root_level)
+
+
+@pytest.fixture
+def no_cachalot(settings):
+    """django-cachalot off in every thread, so an ORM read shows up as SQL instead of being
+    answered from its cache (its own `cachalot_disabled()` covers only the current thread)."""
+    from cachalot.settings import cachalot_settings
+
+    settings.CACHALOT_ENABLED = False
+    cachalot_settings.reload()
+    yield
+    settings.CACHALOT_ENABLED = True
+    cachalot_settings.reload()

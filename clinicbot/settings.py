@@ -83,6 +83,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Django's LOGGING configures logging; Celery must not replace it.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Django's LOGGING configures logging; Celery must not replace it.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis redelivers an unacknowledged task after this long; it must exceed the longest task.
     "visibility_timeout": 600,

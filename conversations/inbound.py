@@ -127,7 +127,7 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
         waiting = accepted.waiting
         if accepted.served < ticket - 1:
             waiting = await _wait_for_turn(store, conversation, ticket)
-        session, prices, timings = await _context(clinic, message, accepted)
+        session, prices, timings, loaded = await _context(clinic, message, accepted)
         decide_start = time.perf_counter_ns()
         decision = reply_decide(
             text=message.text,
@@ -138,7 +138,7 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
         )
         timings["fast_lane_ms"] = _ms_since(decide_start)
         direct = decision.lane == Lane.FAST and not waiting
-        await _save_decision(store, key, conversation, session, decision, timings, direct)
+        await _save_decision(store, key, conversation, loaded, decision, timings, direct)
         finish = await _deliver(store, message, key, conversation, decision, direct)
     finally:
         # Ends the turn even when something above failed, so the conversation never stalls.
@@ -148,19 +148,21 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
     return Handled(Answer.ACCEPTED, decision=decision, total_ms=finish["total_ms"])
 
 
-async def _context(clinic, message, accepted) -> tuple[dict, object, dict]:
-    """The session state and price list the reply depends on, from memory or Redis when warm."""
+async def _context(clinic, message, accepted):
+    """The session state and price list the reply depends on, from memory or Redis when warm.
+    Returns (session, prices, timings, the session if it had to be loaded from the database)."""
     lookup_start = time.perf_counter_ns()
     hits = 1  # the clinic came from memory
     session = accepted.session
+    loaded = None
     if "control" in session:
         hits += 1
     else:
-        session = await session_state_load(clinic, message.phone)
+        session = loaded = await session_state_load(clinic, message.phone)
     prices, price_hit = await price_lists.get(clinic.id, accepted.price_version)
     hits += price_hit
     db_ms = _ms_since(lookup_start) if hits < 3 else 0.0
-    return session, prices, {"db_ms": db_ms, "cache_hits": hits}
+    return session, prices, {"db_ms": db_ms, "cache_hits": hits}, loaded
 
 
 async def _wait_for_turn(store, conversation: str, ticket: int) -> int:
@@ -179,12 +181,11 @@ async def _wait_for_turn(store, conversation: str, ticket: int) -> int:
         pause = min(pause * 2, 0.02)
 
 
-async def _save_decision(store, key, conversation, session, decision, timings, direct) -> None:
+async def _save_decision(store, key, conversation, loaded, decision, timings, direct) -> None:
     changes = dict(decision.session_changes)
-    if "control" not in session:
+    if loaded is not None:
         # Loaded from the database: keep it in Redis so the next message needs no query.
-        changes = {"control": session.get("control", "bot"), "status": session.get("status", "")}
-        changes |= decision.session_changes
+        changes = {name: value for name, value in loaded.items() if value != ""} | changes
     if decision.text:
         # The gateway echoes our reply back as a fromMe message: remember it is ours.
         changes[f"echo:{reply_digest(decision.text)}"] = "1"

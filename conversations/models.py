@@ -115,10 +115,12 @@ class Message(models.Model):
     class Meta:
         ordering = ["received_at", "id"]
         constraints = [
-            # The database's half of de-duplication: Redis answers first, this is the backstop.
+            # The database's half of de-duplication of what WhatsApp delivered to us (patient
+            # messages and staff echoes): Redis answers first, this is the backstop. Our replies'
+            # gateway ids are informational and are not part of it.
             models.UniqueConstraint(
                 fields=["clinic", "wa_message_id"],
-                condition=~Q(wa_message_id=""),
+                condition=(Q(direction="in") | Q(from_staff=True)) & ~Q(wa_message_id=""),
                 name="message_unique_per_instance",
             )
         ]

@@ -15,6 +15,7 @@ import enum
 import logging
 import sys
 import threading
+import uuid
 import weakref
 from dataclasses import dataclass
 
@@ -132,7 +133,7 @@ class LocmemBackend:
 
     def send(self, *, instance: str, number: str, text: str) -> SendResult:
         self.outbox.append({"instance": instance, "number": number, "text": text})
-        return SendResult(Outcome.SENT, gateway_id=f"locmem-{len(self.outbox)}")
+        return SendResult(Outcome.SENT, gateway_id=f"locmem-{uuid.uuid4().hex}")
 
 
 _backend = None

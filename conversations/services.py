@@ -7,6 +7,7 @@ from django.db import transaction
 
 from conversations.clinic_file import ClinicSpec
 from conversations.models import Clinic, ConversationSession, Message, MessageMetric
+from pricing.cache import bump_version
 from pricing.models import Service
 
 
@@ -61,6 +62,8 @@ def clinic_import(*, spec: ClinicSpec) -> ClinicImportResult:
             updated_count += 1
     listed = {item.code for item in spec.services}
     deactivated = clinic.services.filter(active=True).exclude(code__in=listed).update(active=False)
+    # A bulk update sends no signal: announce the new price list to every worker ourselves.
+    transaction.on_commit(lambda: bump_version(clinic.id))
     return ClinicImportResult(clinic, created, created_count, updated_count, deactivated)
 
 

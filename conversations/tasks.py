@@ -44,14 +44,22 @@ def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
         state = journal.get("reply_state", "")
         if journal.get("stored_state") == state:
             continue  # stored in this state already; a later change will list it again
-        journal_store(journal=journal)
+        try:
+            journal_store(journal=journal)
+        except (OperationalError, InterfaceError):
+            raise  # the database is unavailable: retry the whole flush later
+        except DatabaseError as exc:
+            # A row the database refuses must not hold up every other message; it stays
+            # listed and the minute flush tries it again.
+            logger.error("journal %s could not be stored (%s)", key, type(exc).__name__)
+            continue
         flushed[key] = state
     return flushed
 
 
 @shared_task(
     bind=True,
-    autoretry_for=(OperationalError, InterfaceError, DatabaseError),
+    autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=1,
     retry_backoff_max=60,
     retry_jitter=True,

@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('wa_message_id', ''), _negated=True), fields=('clinic', 'wa_message_id'), name='message_unique_per_instance'),
+            constraint=models.UniqueConstraint(condition=models.Q(models.Q(('direction', 'in'), ('from_staff', True), _connector='OR'), models.Q(('wa_message_id', ''), _negated=True)), fields=('clinic', 'wa_message_id'), name='message_unique_per_instance'),
         ),
         migrations.AddIndex(
             model_name='messagemetric',

@@ -1,23 +1,18 @@
-"""What the webhook tests share: posting gateway bodies, reading what was sent, running stage B
-(eagerly, or in a real Celery worker on the real Redis broker), and counting every database query
-and Redis command, from any thread."""
+"""Helpers the webhook tests share: gateway bodies, posting them, and counting every database
+query and Redis command, from any thread. (The fixtures are in the root conftest.py.)"""
 
 import copy
 import itertools
 import json
-import logging
 import threading
 import time
 from contextlib import contextmanager
 
-import pytest
 import redis
 from django.conf import settings
 from django.db.backends.utils import CursorWrapper
 
-from clinicbot.celery import app as celery_app
 from conftest import FIXTURES
-from conversations.sending import LocmemBackend
 
 SECRET = "test-webhook-secret"
 PATIENT = "79001234567"
@@ -51,38 +46,6 @@ async def post_webhook(client, body, *, path="/webhooks/evolution", headers=None
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = {"X-Webhook-Secret": SECRET} if headers is None else headers
     return await client.post(path, data=raw, content_type="application/json", headers=headers)
-
-
-@pytest.fixture
-def outbox(settings):
-    """Replies go to an in-memory outbox instead of a gateway."""
-    settings.WHATSAPP_BACKEND = "locmem"
-    LocmemBackend.outbox.clear()
-    yield LocmemBackend.outbox
-    LocmemBackend.outbox.clear()
-
-
-@pytest.fixture
-def eager_tasks():
-    """Celery tasks run inline (stage B right after stage A), as in the embedded default."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
-
-
-@pytest.fixture
-def celery_worker_thread(transactional_db):
-    """A real Celery worker consuming the real Redis broker, in a thread of this process (so it
-    uses the test database). Countdowns and retries behave as in production."""
-    from celery.contrib.testing.worker import start_worker
-
-    celery_app.conf.task_always_eager = False
-    root_level = logging.getLogger().level  # start_worker sets the root logger's level
-    with start_worker(
-        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="INFO"
-    ):
-        yield
-    logging.getLogger().setLevel(root_level)
 
 
 class QueryLog(list):

@@ -1,0 +1,100 @@
+"""`python manage.py chat`: talk to the bot through the webhook's own pipeline (stage A, the
+fast lane, the LLM lane and stage B), from a terminal or a script.
+
+Interactive on a terminal; otherwise one message per stdin line. With --json, one object per
+message: {"text", "reply", "intent", "lane", "service", "ms"}. Tasks run inline, so the reply
+of either lane is printed before the next message is read.
+"""
+
+import json
+import sys
+import time
+import uuid
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from clinicbot import aio
+from clinicbot.celery import app as celery_app
+from conversations.evolution import InboundMessage
+from conversations.hotstore import hot_store, message_key
+from conversations.inbound import inbound_handle
+from conversations.models import Clinic
+
+DEFAULT_PHONE = "70000000000"
+
+
+class Command(BaseCommand):
+    help = "Talk to the bot through the same pipeline as the WhatsApp webhook."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clinic", help="clinic slug (default: the first clinic)")
+        parser.add_argument("--phone", default=DEFAULT_PHONE, help="the patient's number")
+        parser.add_argument("--json", action="store_true", help="one JSON object per message")
+
+    def handle(self, *args, clinic=None, phone=DEFAULT_PHONE, json=False, **options):
+        clinic = self._clinic(clinic)
+        phone = "".join(ch for ch in phone if ch.isdigit()) or DEFAULT_PHONE
+        interactive = sys.stdin.isatty() and not json
+        if interactive:
+            self.stdout.write(f"Chatting with {clinic.name} as +{phone}. Ctrl-D to leave.")
+        # The reply is read back from the journal rather than sent to a gateway, and tasks run
+        # inline so the LLM lane answers before the next line is read.
+        backend, eager = settings.WHATSAPP_BACKEND, celery_app.conf.task_always_eager
+        settings.WHATSAPP_BACKEND, celery_app.conf.task_always_eager = "locmem", True
+        try:
+            for line in self._lines(interactive):
+                result = self._exchange(clinic, phone, line)
+                self.stdout.write(_json(result) if json else result["reply"] or "(no reply)")
+        finally:
+            settings.WHATSAPP_BACKEND, celery_app.conf.task_always_eager = backend, eager
+
+    def _clinic(self, slug: str | None) -> Clinic:
+        clinics = Clinic.objects.order_by("id")
+        clinic = clinics.filter(slug=slug).first() if slug else clinics.first()
+        if clinic is None:
+            raise CommandError(
+                f"no clinic {slug!r}" if slug else "no clinic yet: run import_clinic first"
+            )
+        return clinic
+
+    def _lines(self, interactive: bool):
+        while True:
+            if interactive:
+                self.stdout.write("you> ", ending="")
+                self.stdout.flush()
+            line = sys.stdin.readline()
+            if not line:
+                return
+            if line.strip():
+                yield line.strip()
+
+    def _exchange(self, clinic: Clinic, phone: str, text: str) -> dict:
+        message = InboundMessage(
+            instance=clinic.whatsapp_instance,
+            message_id=f"chat-{uuid.uuid4().hex}",
+            phone=phone,
+            push_name="",
+            text=text,
+            from_me=False,
+            has_media=False,
+            timestamp=int(time.time()),
+        )
+        handled = aio.run(inbound_handle(message, started_ns=time.perf_counter_ns()))
+        journal = aio.run(_journal(message_key(message.instance, message.message_id)))
+        return {
+            "text": text,
+            "reply": journal.get("reply_text") or None,
+            "intent": journal.get("intent") or None,
+            "lane": journal.get("lane") or None,
+            "service": journal.get("service") or None,
+            "ms": round(handled.total_ms, 3),
+        }
+
+
+async def _journal(key: str) -> dict[str, str]:
+    return await hot_store().journal(key)
+
+
+def _json(result: dict) -> str:
+    return json.dumps(result, ensure_ascii=False)
