@@ -1,0 +1,126 @@
+"""Score understand() on the blind holdout set (conversations/tests/data/holdout_blind.jsonl).
+
+    .venv/bin/python bench/nlu_holdout.py
+
+The holdout was written without looking at the language layer. A message is *right* when the
+intent matches and, for a price question, the first service code matches the label (``null``
+means "no known service": the router must return no service code). A *wrong fast answer* is a
+message the router answered itself (intent != "other") with the wrong intent or service.
+Bars: >= 97% right, <= 1% wrong fast answers. Pure Python, no Django setup.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from conversations.nlu import understand  # noqa: E402
+from conversations.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC  # noqa: E402
+from pricing.catalog import PriceIndex  # noqa: E402
+
+HOLDOUT = ROOT / "conversations" / "tests" / "data" / "holdout_blind.jsonl"
+LANGUAGE_ORDER = ("ru", "en", "es", "pt", "uk", "he")
+MIN_RIGHT = 0.97
+MAX_WRONG_FAST = 0.01
+
+
+@dataclass
+class Outcome:
+    row: dict
+    intent: str
+    service: str | None
+    language: str
+    right: bool
+    wrong_fast: bool
+
+
+@dataclass
+class Score:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def subset(self, language: str | None) -> list[Outcome]:
+        if language is None:
+            return self.outcomes
+        return [o for o in self.outcomes if o.row["language"] == language]
+
+    @property
+    def right_rate(self) -> float:
+        return sum(o.right for o in self.outcomes) / len(self.outcomes)
+
+    @property
+    def wrong_fast_rate(self) -> float:
+        return sum(o.wrong_fast for o in self.outcomes) / len(self.outcomes)
+
+    @property
+    def misses(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.right]
+
+    def table(self) -> str:
+        lines = [f"{'lang':<8}{'n':>4}{'right':>9}{'wrong-fast':>12}{'lang-id':>9}"]
+        languages = [lang for lang in LANGUAGE_ORDER if self.subset(lang)]
+        for lang in [*languages, None]:
+            rows = self.subset(lang)
+            n = len(rows)
+            right = sum(o.right for o in rows) / n
+            wrong_fast = sum(o.wrong_fast for o in rows) / n
+            lang_ok = sum(o.language == o.row["language"] for o in rows) / n
+            lines.append(
+                f"{lang or 'overall':<8}{n:>4}{right:>9.1%}{wrong_fast:>12.1%}{lang_ok:>9.1%}"
+            )
+        return "\n".join(lines)
+
+    def miss_list(self) -> str:
+        lines = []
+        for o in self.misses:
+            r = o.row
+            flag = "WRONG-FAST" if o.wrong_fast else "to-llm"
+            lines.append(
+                f"[{r['language']}] {flag:<10} {r['text']!r}\n"
+                f"      expected {r['intent']}/{r['service']}  got {o.intent}/{o.service}"
+                f"  (lang {o.language})"
+            )
+        return "\n".join(lines)
+
+    def report(self) -> str:
+        return f"{self.table()}\n\nmisses ({len(self.misses)}):\n{self.miss_list()}"
+
+
+def load_holdout(path: Path = HOLDOUT) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def score(rows: list[dict], catalog: PriceIndex | None = None) -> Score:
+    catalog = catalog or PriceIndex.from_clinic_file(SMILE_DENTAL_CLINIC)
+    result = Score()
+    for row in rows:
+        u = understand(row["text"], catalog=catalog, default_language="ru")
+        codes = list(u.service_codes)
+        service = codes[0] if codes else None
+        right = u.intent == row["intent"]
+        if row["intent"] == "price_query":
+            right = right and service == row["service"]
+        wrong_fast = u.intent != "other" and not right
+        result.outcomes.append(Outcome(row, u.intent, service, u.language, right, wrong_fast))
+    return result
+
+
+def main() -> int:
+    result = score(load_holdout())
+    print(result.report())
+    ok = result.right_rate >= MIN_RIGHT and result.wrong_fast_rate <= MAX_WRONG_FAST
+    print(
+        f"\nbars: right >= {MIN_RIGHT:.0%}, wrong-fast <= {MAX_WRONG_FAST:.0%}: "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
