@@ -102,6 +102,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BEAT_SCHEDULE = {
     # The safety net of stage B: stores whatever a lost or failed flush left behind.
     "journal-flush": {"task": "conversations.tasks.journal_flush", "schedule": 60.0},
+    "followups-send-due": {"task": "followups.tasks.followups_send_due", "schedule": 60.0},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from conversations.clinic_file import ClinicSpec
 from conversations.models import Clinic, ConversationSession, Message, MessageMetric
+from followups.services import followups_after_patient_message
 from pricing.cache import bump_version
 from pricing.models import Service
 
@@ -122,6 +123,12 @@ def journal_store(*, journal: dict[str, str]) -> Message | None:
     if staff or not journal.get("lane"):
         return inbound
     _fill_decision(inbound, journal)
+    followups_after_patient_message(
+        conversation=session,
+        intent=inbound.intent,
+        at=received_at,
+        message_id=journal["message_id"],
+    )
     reply = _reply_update(inbound, journal) if journal.get("reply_text") else None
     _metric_update(reply or inbound, journal)
     return inbound
@@ -188,6 +195,10 @@ def _metric_update(message: Message, journal: dict[str, str]) -> None:
     total = _float(journal.get("total_ms"))
     if total is None:
         return  # stage A has not finished timing it yet; a later run will
+    tokens = {
+        name: int(journal[name]) if journal.get(name) else None
+        for name in ("llm_prompt_tokens", "llm_completion_tokens")
+    }
     MessageMetric.objects.update_or_create(
         message=message,
         defaults={
@@ -197,6 +208,8 @@ def _metric_update(message: Message, journal: dict[str, str]) -> None:
             "fast_lane_ms": _float(journal.get("fast_lane_ms")),
             "db_ms": _float(journal.get("db_ms")),
             "llm_ms": _float(journal.get("llm_ms")),
+            "llm_model": journal.get("llm_model", ""),
+            **tokens,
             "send_ms": _float(journal.get("send_ms")),
             "total_ms": total,
             "cache_hits": int(journal.get("cache_hits") or 0),
