@@ -20,11 +20,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_fifty_concurrent_stale_reads_cause_one_refresh(clinic, no_cachalot):
+    refreshes_before = price_lists.refreshes
     with queries_in_any_thread() as queries:
         results = await asyncio.gather(
             *(price_lists.get(clinic.id, version="7") for _ in range(50))
         )
-    assert price_lists.refreshes == 1
+    assert price_lists.refreshes - refreshes_before == 1
     assert len(queries) == 1
     assert all(index is results[0][0] for index, _ in results)
     assert len(results[0][0]) == 10
