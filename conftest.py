@@ -80,6 +80,7 @@ def clean_state():
     if not settings.configured:
         yield
         return
+    from clinicbot.breaker import database_breaker
     from conversations.directory import clinics
     from pricing.cache import price_lists
 
@@ -89,9 +90,11 @@ def clean_state():
         sync_redis().flushdb()
     clinics.forget()
     price_lists.forget()
+    database_breaker.reset()
     yield
     clinics.forget()
     price_lists.forget()
+    database_breaker.reset()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 from clinicbot import aio
+from clinicbot.breaker import CircuitOpen, database_breaker
 from conversations import outbox
 from conversations.hotstore import hot_store
 from conversations.nlu import handoff_reply
@@ -59,7 +60,8 @@ def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
 
 @shared_task(
     bind=True,
-    autoretry_for=(OperationalError, InterfaceError),
+    # CircuitOpen: the database breaker is open; the flush waits rather than piling on.
+    autoretry_for=(OperationalError, InterfaceError, CircuitOpen),
     retry_backoff=1,
     retry_backoff_max=60,
     retry_jitter=True,
@@ -71,7 +73,8 @@ def journal_flush(self) -> int:
     rows are upserted, so running it twice changes nothing."""
     total = 0
     while batch := aio.run(_unflushed(FLUSH_BATCH)):
-        flushed = _flush_batch(batch)
+        with database_breaker.guard():
+            flushed = _flush_batch(batch)
         aio.run(_mark_flushed(flushed))
         total += len(flushed)
         if len(batch) < FLUSH_BATCH or not flushed:

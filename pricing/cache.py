@@ -18,6 +18,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+from clinicbot.breaker import database_breaker
 from clinicbot.singleflight import SingleFlight
 from pricing.catalog import PriceIndex, ServiceEntry
 
@@ -84,10 +85,11 @@ class PriceListCache:
         if entry is not None:
             return entry.index, True
         try:
-            entry = await asyncio.wait_for(
-                self._flight.do(clinic_id, lambda: self._refresh(clinic_id, version)),
-                REFRESH_CAP_S,
-            )
+            async with database_breaker.aguard():
+                entry = await asyncio.wait_for(
+                    self._flight.do(clinic_id, lambda: self._refresh(clinic_id, version)),
+                    REFRESH_CAP_S,
+                )
         except (TimeoutError, DatabaseError) as exc:
             last = self._entries.get(clinic_id)
             logger.warning(

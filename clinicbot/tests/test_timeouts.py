@@ -1,0 +1,68 @@
+"""Every call to something outside the process has a timeout, and this test lists them all.
+
+The first tests check the configured values. The last one reads the code for every place that
+builds a client of an outside service: a new one fails here until it is added to OUTSIDE_CALLS
+with the timeout it uses.
+"""
+
+import re
+
+from django.conf import settings
+
+from clinicbot.dbconfig import database_config
+from clinicbot.tests.servers import PROJECT_ROOT
+from conversations import sending
+
+# file -> why its client cannot hang (each line that builds a client must mention "timeout"
+# within its call, or use the options named here).
+OUTSIDE_CALLS = {
+    "conversations/sending.py": "the gateway: connect 1.5 s, read/write 2.5 s, pool 5 s",
+    "clinicbot/redis_client.py": "Redis: REDIS_SOCKET_TIMEOUT / REDIS_CONNECT_TIMEOUT via options",
+    "conversations/llm/adapters.py": "the LLM: httpx client timeout plus a per-call deadline",
+}
+CLIENT_CONSTRUCTORS = re.compile(
+    r"httpx\.(Async)?Client\(|Redis\.from_url\(|redis\.Redis\(|psycopg\.connect\(|"
+    r"(Async)?OpenAI\(|urlopen\(|socket\.create_connection\("
+)
+SKIPPED = (".venv", "tests", "testing", "bench", "migrations")
+
+
+def test_the_database_has_a_connect_and_a_statement_timeout():
+    options = database_config("postgres://u:p@db.example.com:5432/x")["OPTIONS"]
+    assert options["connect_timeout"] == 5
+    assert "statement_timeout=5000" in options["options"]
+    assert options["pool"]["timeout"] == 5  # waiting for a pooled connection
+
+
+def test_redis_clients_time_out_on_connect_and_on_every_command():
+    assert settings.REDIS_SOCKET_TIMEOUT == 0.5
+    assert settings.REDIS_CONNECT_TIMEOUT == 0.5
+    cache_options = settings.CACHES["default"]["OPTIONS"]
+    assert cache_options["socket_timeout"] == settings.REDIS_SOCKET_TIMEOUT
+    assert cache_options["socket_connect_timeout"] == settings.REDIS_CONNECT_TIMEOUT
+    broker = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert broker["socket_timeout"] and broker["socket_connect_timeout"]
+
+
+def test_the_gateway_client_has_the_timeouts_of_the_webhook_issue():
+    timeouts = sending.TIMEOUT.as_dict()
+    assert timeouts == {"connect": 1.5, "read": 2.5, "write": 2.5, "pool": 5.0}
+    assert sending.LIMITS.max_connections == 100
+    assert sending.LIMITS.max_keepalive_connections == 20
+
+
+def test_every_client_of_an_outside_service_is_listed_with_its_timeout():
+    found = {}
+    for path in sorted(PROJECT_ROOT.rglob("*.py")):
+        relative = path.relative_to(PROJECT_ROOT).as_posix()
+        if any(part in SKIPPED for part in relative.split("/")):
+            continue
+        source = path.read_text(encoding="utf-8")
+        for match in CLIENT_CONSTRUCTORS.finditer(source):
+            call = source[match.start() : source.find(")\n", match.start()) + 1]
+            found.setdefault(relative, []).append(call)
+    unlisted = set(found) - set(OUTSIDE_CALLS)
+    assert not unlisted, f"outside clients without a listed timeout: {unlisted}"
+    for relative, calls in found.items():
+        for call in calls:
+            assert "timeout" in call.lower() or "_client_options()" in call, (relative, call)
