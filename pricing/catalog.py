@@ -49,6 +49,14 @@ _CHANNELS_BY_LANGUAGE = {
 }
 _ALL_CHANNELS = ("ru", "uk", "uk>ru", "en", "es", "pt", "he")
 _DEFAULT_CHANNEL_FOR_SCRIPT = {"cyrillic": "ru", "latin": "en", "hebrew": "he"}
+# A synonym such as "pull ... tooth" lets this many other words sit at the "..." ("pull my left
+# wisdom tooth" is pull + 2 words + tooth once "my" is skipped as a stopword).
+GAP = "..."
+MAX_SERVICE_GAP = 2
+# resembles(): "obturation"/"obturacao" 74 passes; "coverage"/"cordal" 57, "parking"/"cleaning" 53
+# (other words) do not. Short words resemble too much by chance.
+_RESEMBLE_MIN_SIMILARITY = 70
+_RESEMBLE_MIN_LENGTH = 6
 
 
 def _stem_in_channel(token: str, channel: str) -> str:
@@ -109,6 +117,8 @@ class PriceIndex:
     def __init__(self, services: Iterable[ServiceEntry]):
         self._entries: dict[str, ServiceEntry] = {s.code: s for s in services}
         self._keys: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # Gapped phrases by their first stem: (stems with GAP markers, code).
+        self._gapped: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         self._choices: list[tuple[str, str]] = []  # (normalized name, code) for closest()
         self.vocabulary: frozenset[str] = frozenset()
         self._build()
@@ -121,6 +131,7 @@ class PriceIndex:
             first: tuple(sorted(ls, reverse=True)) for first, ls in lengths.items()
         }
         self.fuzzy_choices = _by_first_letter_and_length(self.vocabulary)
+        self._vocabulary_list = sorted(self.vocabulary)
 
     # -- building -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -136,16 +147,27 @@ class PriceIndex:
         for code, own in phrases.items():
             for phrase in own:
                 vocabulary.update(phrase)
+                if GAP in phrase:
+                    self._add_gapped_phrase(phrase, code)
+                    continue  # "pull ... tooth" names an extraction only whole, never by "pull"
                 self._add_phrase(phrase, code)
                 self._choices.append((" ".join(phrase), code))
                 for token in phrase if len(phrase) > 1 else ():
                     if token not in GENERIC_SERVICE_WORDS and token_owners[token] == {code}:
                         self._add_phrase((token,), code)
-        self.vocabulary = frozenset(t for t in vocabulary if len(t) > 2)
+        self.vocabulary = frozenset(t for t in vocabulary if len(t) > 2 and t != GAP)
 
     @staticmethod
     def _phrase(text: str) -> tuple[str, ...]:
-        return tuple(t for _, t in content_tokens(tokenize(normalize(text))))
+        """Content tokens; a "..." between words stays in as GAP."""
+        parts = [
+            tuple(t for _, t in content_tokens(tokenize(normalize(part))))
+            for part in text.split(GAP)
+        ]
+        phrase: tuple[str, ...] = parts[0]
+        for part in parts[1:]:
+            phrase += (GAP, *part)
+        return phrase
 
     def _phrases_of(self, entry: ServiceEntry) -> set[tuple[str, ...]]:
         texts = [*entry.names.values(), *entry.aliases]
@@ -180,6 +202,14 @@ class PriceIndex:
             if code not in owners:
                 self._keys[key] = (*owners, code)
 
+    def _add_gapped_phrase(self, phrase: tuple[str, ...], code: str) -> None:
+        scripts = {script_of(t) for t in phrase} - {"other"}
+        for channel in (ch for s in scripts for ch in _CHANNELS_BY_SCRIPT[s]):
+            stems = self._stems(phrase, channel)
+            entries = self._gapped.setdefault(stems[0], [])
+            if (stems, code) not in entries:
+                entries.append((stems, code))
+
     # -- reading --------------------------------------------------------------------------
     def get(self, code: str) -> ServiceEntry | None:
         return self._entries.get(code)
@@ -196,16 +226,34 @@ class PriceIndex:
         channels = _CHANNELS_BY_LANGUAGE.get(language, _ALL_CHANNELS) if language else _ALL_CHANNELS
         stems_by_channel = {ch: [_stem_in_channel(t, ch) for _, t in content] for ch in channels}
         found: list[ServiceMention] = []
+        # Most messages hold no word a gapped phrase starts with: one set check skips the search.
+        gapped = any(not self._gapped.keys().isdisjoint(s) for s in stems_by_channel.values())
         i = 0
         while i < len(content):
             length, codes = self._longest_key_at(i, stems_by_channel)
-            if not length:
-                i += 1
-                continue
-            positions = tuple(pos for pos, _ in content[i : i + length])
+            if length:
+                positions = tuple(pos for pos, _ in content[i : i + length])
+                i += length
+            else:
+                indices, codes = self._gapped_at(i, stems_by_channel) if gapped else ((), ())
+                if not indices:
+                    i += 1
+                    continue
+                positions = tuple(content[k][0] for k in indices)
+                i = indices[-1] + 1
             found.append(ServiceMention(positions[0], positions[-1] + 1, codes, positions))
-            i += length
         return found
+
+    def _gapped_at(
+        self, i: int, stems_by_channel: dict[str, list[str]]
+    ) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """Content indices of a gapped phrase ("pull ... tooth") starting at i, and its code."""
+        for stems in stems_by_channel.values():
+            for phrase, code in self._gapped.get(stems[i], ()):
+                indices = _gapped_indices(phrase, i, stems)
+                if indices:
+                    return indices, (code,)
+        return (), ()
 
     def _longest_key_at(
         self, i: int, stems_by_channel: dict[str, list[str]]
@@ -229,6 +277,15 @@ class PriceIndex:
         return any(
             _stem_in_channel(token, ch) in self._key_lengths_by_first_stem for ch in channels
         )
+
+    def resembles(self, word: str) -> bool:
+        """Whether a long word is spelled much like a word of a service name ("obturation")."""
+        if len(word) < _RESEMBLE_MIN_LENGTH:
+            return False
+        hit = process.extractOne(
+            word, self._vocabulary_list, scorer=fuzz.ratio, score_cutoff=_RESEMBLE_MIN_SIMILARITY
+        )
+        return hit is not None
 
     def find(self, text_or_tokens, language: str | None = None) -> list[ServiceEntry]:
         """Services mentioned in the message (a text or normalized tokens), in order, once each."""
@@ -265,6 +322,24 @@ class PriceIndex:
             )
             for item in data.get("services", ())
         )
+
+
+def _gapped_indices(phrase: tuple[str, ...], i: int, stems: list[str]) -> tuple[int, ...]:
+    """Where each word of phrase (phrase[0] at i) sits in stems; () when it does not fit."""
+    indices = [i]
+    gap = False
+    for word in phrase[1:]:
+        if word == GAP:
+            gap = True
+            continue
+        last = indices[-1]
+        end = min(len(stems), last + 2 + (MAX_SERVICE_GAP if gap else 0))
+        found = next((j for j in range(last + 1, end) if stems[j] == word), None)
+        if found is None:
+            return ()
+        indices.append(found)
+        gap = False
+    return tuple(indices)
 
 
 def format_price(amount: Decimal, currency: str, language: str) -> str:

@@ -1,9 +1,10 @@
 """Which of the six languages a message is written in.
 
 Script first (Hebrew, Cyrillic, Latin), then, within a script, the words each language's data
-knows, weighted by how many languages of that script share the word, plus letters only one
-language uses. A message that shows no sign of any language ("ok", "9:00", "👍") keeps the
-fallback, which is the conversation's language.
+knows, weighted by how many languages of that script share the word and by what the word is to
+each language (a cue such as uk "так" = yes outweighs a filler such as ru "так" = so), plus
+letters only one language uses. A message that shows no sign of any language ("ok", "9:00",
+"👍") keeps the fallback, which is the conversation's language.
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ _LETTER_HINTS = {
     "pt": frozenset("ãõçêô"),
 }
 _LETTER_HINT_WEIGHT = 2.0
+# A word a language only knows as a filler (a stopword) says less about it than a cue word does:
+# "так, буду о 10" is Ukrainian ("так" = yes, "о 10" = at 10) though Russian also writes "так", "о".
+_FILLER_WEIGHT = 0.5
 
 
 def _word_weights() -> dict[str, dict[str, float]]:
-    """word -> {language: weight}, weight 1/k when k languages of the script know the word."""
+    """word -> {language: weight}: 1/k when k languages of the script know the word, halved for
+    a language that knows it only as a filler."""
     owners: dict[str, list[str]] = {}
     for language, lexicon in LEXICONS.items():
         for word in lexicon.words - UNIVERSAL_WORDS.keys():
@@ -35,7 +40,10 @@ def _word_weights() -> dict[str, dict[str, float]]:
     weights: dict[str, dict[str, float]] = {}
     for word, languages in owners.items():
         same_script = [lang for lang in languages if SCRIPTS[lang] == SCRIPTS[languages[0]]]
-        weights[word] = {lang: 1.0 / len(same_script) for lang in same_script}
+        weights[word] = {
+            lang: (1.0 if word in LEXICONS[lang].cue_words else _FILLER_WEIGHT) / len(same_script)
+            for lang in same_script
+        }
     return weights
 
 

@@ -22,11 +22,17 @@ from conversations.nlu.lexicon import (
     LEXICONS,
     MAX_GAP,
     SCRIPTS,
+    SOFT_BLOCK,
     UNIVERSAL_EMOJI,
     UNIVERSAL_WORDS,
     Lexicon,
 )
-from conversations.nlu.lexicon.services import GENERIC_SERVICE_WORDS, SERVICE_STOPWORDS
+from conversations.nlu.lexicon.services import (
+    GENERIC_SERVICE_WORDS,
+    OTHER_DENTAL_SERVICES,
+    SERVICE_STOPWORDS,
+    SERVICE_SYNONYMS,
+)
 from conversations.nlu.text import normalize, script_of, stem, tokenize
 
 if TYPE_CHECKING:
@@ -64,7 +70,10 @@ PRIORITY = (
     "greeting",
 )
 SOCIAL = frozenset({"greeting", "thanks"})
+PSEUDO_INTENTS = frozenset({BLOCK, SOFT_BLOCK})
 SHORT_ANSWERS = frozenset({"greeting", "thanks", "confirm", "decline"})
+# A negation this many words before an opt-in cue reverses it ("не хочу снова получать").
+NEGATION_REACH = 2
 # Beyond this many words a message is a story, not a quick question: the LLM lane reads it.
 LONG_MESSAGE_TOKENS = 20
 # A greeting or a "yes" with more than this many unexplained words is saying something else.
@@ -106,6 +115,21 @@ _FUZZY_CHOICES = {
 }
 
 
+def _dental_service_stems() -> dict[str, frozenset[str]]:
+    """Per language, the stems of words that name some dental service, offered or not."""
+    texts = [OTHER_DENTAL_SERVICES]
+    texts += [phrase for group in SERVICE_SYNONYMS for phrase in group if "..." not in phrase]
+    words = {t for text in texts for t in tokenize(normalize(text))}
+    words -= GENERIC_SERVICE_WORDS | SERVICE_STOPWORDS
+    return {
+        lang: frozenset(stem(w, lang) for w in words if script_of(w) == SCRIPTS[lang])
+        for lang in LANGUAGES
+    }
+
+
+_DENTAL_SERVICE_STEMS = _dental_service_stems()
+
+
 @dataclass(frozen=True, slots=True)
 class Understanding:
     intent: str
@@ -145,7 +169,7 @@ def understand(
     default_language: str = "ru",
 ) -> Understanding:
     reading = read(text, catalog=catalog, fallback=conversation_language or default_language)
-    return decide(reading, text)
+    return decide(reading, text, catalog)
 
 
 def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
@@ -183,10 +207,15 @@ def _read_story(text: str, tokens: list[str], fallback: str) -> Reading:
 
 def _read_as(language: str, tokens: list[str], text: str, catalog: PriceIndex | None) -> Reading:
     lexicon = LEXICONS[language]
+    if not lexicon.abbreviations.keys().isdisjoint(tokens):
+        # Word for word, so positions stay put: "vcs" -> "voces", "pls" -> "please".
+        tokens = [lexicon.abbreviations.get(t, t) for t in tokens]
     stems = [lexicon.stem(t) for t in tokens]
     mentions = catalog.mentions(tokens, language) if catalog else []
     service_positions = {p for m in mentions for p in m.positions}
-    cues = find_cues(tokens, stems, lexicon, service_positions) + emoji_cues(text)
+    cues = find_cues(tokens, stems, lexicon, service_positions)
+    cues += prefix_cues(tokens, lexicon, service_positions.union(*(c.positions for c in cues)))
+    cues = _negated_opt_ins_as_opt_outs(cues, tokens, lexicon) + emoji_cues(text)
     used = service_positions.union(*(c.positions for c in cues))
     leftover = [t for i, t in enumerate(tokens) if i not in used and _is_content(t, lexicon)]
     codes = tuple(dict.fromkeys(m.codes[0] for m in mentions))
@@ -301,18 +330,51 @@ def _universal_cue_at(i: int, tokens: Sequence[str]) -> Cue | None:
     return Cue(entry[0], entry[1] == "strong", (i,)) if entry else None
 
 
+def prefix_cues(tokens: Sequence[str], lexicon: Lexicon, taken: set[int]) -> list[Cue]:
+    """LLM-lane words found by their beginning ("страхов" in "страховыми").
+
+    A hard topic counts even where another phrase took the word: "почему" stems like the price
+    word "почем", and "почему так дорого?" must not get the price list."""
+    if not lexicon.block_prefixes and not lexicon.soft_block_prefixes:
+        return []
+    cues = []
+    for i, token in enumerate(tokens):
+        if token.startswith(lexicon.block_prefixes):
+            cues.append(Cue(BLOCK, True, (i,)))
+        elif i not in taken and token.startswith(lexicon.soft_block_prefixes):
+            cues.append(Cue(SOFT_BLOCK, True, (i,)))
+    return cues
+
+
+def _negated_opt_ins_as_opt_outs(cues: list[Cue], tokens: Sequence[str], lexicon: Lexicon):
+    """ "не хочу снова получать напоминания", "no quiero volver a recibir mensajes": an opt-in
+    phrase with a negation just before it says the opposite."""
+    if all(c.intent != "opt_in" for c in cues):
+        return cues
+    return [
+        Cue("opt_out", c.strong, c.positions)
+        if c.intent == "opt_in" and c.positions and _negated(c.positions[0], tokens, lexicon)
+        else c
+        for c in cues
+    ]
+
+
+def _negated(position: int, tokens: Sequence[str], lexicon: Lexicon) -> bool:
+    before = tokens[max(0, position - NEGATION_REACH) : position]
+    return not lexicon.negations.isdisjoint(before)
+
+
 def emoji_cues(text: str) -> list[Cue]:
     return [Cue(intent, False, ()) for emoji, intent in UNIVERSAL_EMOJI.items() if emoji in text]
 
 
-def decide(reading: Reading, text: str) -> Understanding:
+def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Understanding:
     language = reading.language
     strong = {c.intent for c in reading.cues if c.strong}
     weak = {c.intent for c in reading.cues if not c.strong}
-    if BLOCK in strong or BLOCK in weak:
+    if _goes_to_llm_lane(reading, strong):
         return Understanding("other", language)
-    if len(reading.tokens) > LONG_MESSAGE_TOKENS and "opt_out" not in strong:
-        return Understanding("other", language)
+    strong -= PSEUDO_INTENTS
     candidates = _candidates(strong, weak)
     if reading.service_codes and not candidates - SOCIAL and not reading.leftover:
         candidates.add("price_query")  # just naming a service ("Пломба?") asks its price
@@ -321,14 +383,49 @@ def decide(reading: Reading, text: str) -> Understanding:
     intent = next((i for i in PRIORITY if i in candidates), None)
     if intent is None or intent == BOOKING:
         return Understanding("other", language, confident=intent == BOOKING)
-    if intent in SHORT_ANSWERS and len(reading.leftover) > SHORT_ANSWER_MAX_EXTRA_WORDS:
+    if not _says_only_that(intent, strong, reading, catalog):
         return Understanding("other", language, confident=False)
     if intent == "price_query":
-        return _price_understanding(reading)
+        return _price_understanding(reading, catalog)
     time = None
     if intent in ("confirm", "reschedule"):
         time = find_time(normalize(text), reading.tokens, reading.lexicon)
     return Understanding(intent, language, time=time)
+
+
+def _goes_to_llm_lane(reading: Reading, strong: set[str]) -> bool:
+    """Hard topics (pain, insurance, after-care, "how long") always; soft ones (doctor, children,
+    "do you treat") unless the message plainly asks the price of a listed service."""
+    if BLOCK in strong:
+        return True
+    if len(reading.tokens) > LONG_MESSAGE_TOKENS and "opt_out" not in strong:
+        return True
+    plain_price_question = "price_query" in strong and bool(reading.service_codes)
+    return SOFT_BLOCK in strong and not plain_price_question
+
+
+def _says_only_that(
+    intent: str, strong: set[str], reading: Reading, catalog: PriceIndex | None
+) -> bool:
+    """Whether the rest of the message leaves the intent standing.
+
+    A short answer ("да", "ok") may carry a couple of extra words. An intent read only from a weak
+    cue ("сколько", "работаете") needs every other word explained: "через сколько можно есть
+    после пломбы" and "вы работаете с детьми" ask something else. "Are you working?" may still
+    name a day or a time ("работаете в субботу?"), "how much?" a service we lack ("виниры
+    сколько?").
+    """
+    leftover = reading.leftover
+    if intent in SHORT_ANSWERS:
+        return len(leftover) <= SHORT_ANSWER_MAX_EXTRA_WORDS
+    if intent in strong or not leftover:
+        return True
+    if intent == "clinic_info":
+        time_stems = reading.lexicon.time_stems
+        return all(reading.lexicon.stem(t) in time_stems for t in leftover)
+    if intent == "price_query":
+        return all(_names_a_dental_service(reading, t, catalog) for t in leftover)
+    return False
 
 
 def _candidates(strong: set[str], weak: set[str]) -> set[str]:
@@ -341,17 +438,30 @@ def _candidates(strong: set[str], weak: set[str]) -> set[str]:
 
 
 def _contradicts_itself(candidates: set[str], strong: set[str]) -> bool:
-    return {"confirm", "decline"} <= strong or {"opt_in", "opt_out"} <= candidates
+    # An opt-in next to an opt-out is not a contradiction: the opt-out wins (PRIORITY), since
+    # writing to someone who said stop is worse than missing a "write to me again".
+    return {"confirm", "decline"} <= strong
 
 
-def _price_understanding(reading: Reading) -> Understanding:
+def _price_understanding(reading: Reading, catalog: PriceIndex | None) -> Understanding:
     if reading.service_codes:
         return Understanding("price_query", reading.language, service_codes=reading.service_codes)
-    if reading.leftover:
+    if not reading.leftover:
+        return Understanding("price_query", reading.language)
+    if any(_names_a_dental_service(reading, t, catalog) for t in reading.leftover):
         return Understanding(
             "price_query",
             reading.language,
             unknown_service=True,
             unknown_term=" ".join(reading.leftover),
         )
-    return Understanding("price_query", reading.language)
+    # "сколько стоит страховое покрытие": not a service we lack, something else to explain.
+    return Understanding("other", reading.language, confident=False)
+
+
+def _names_a_dental_service(reading: Reading, word: str, catalog: PriceIndex | None) -> bool:
+    """Whether an unexplained word names a dental service the clinic does not list ("виниры"),
+    or looks like the misspelled name of one it does ("obturation")."""
+    if reading.lexicon.stem(word) in _DENTAL_SERVICE_STEMS[reading.language]:
+        return True
+    return catalog is not None and catalog.resembles(word)

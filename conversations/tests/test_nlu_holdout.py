@@ -1,8 +1,13 @@
-"""The blind holdout: 240 patient messages written without looking at the language layer.
+"""The blind holdouts: patient messages written by people who never saw the language layer.
 
 Bars: at least 97% get the right intent (and, for a price question, the right first service),
 at most 1% get a fast-lane answer (intent != "other") that is wrong. Scoring lives in
 bench/nlu_holdout.py, which prints the same table and the list of misses.
+
+- holdout_blind.jsonl (240): blind when first measured (95.4% right, 1.7% wrong-fast); the
+  router's general fixes were then made with its misses in view, so it is now a regression set.
+- holdout_blind2.jsonl (300): blind when first measured after those fixes: 94.7% right, 1.7%
+  wrong-fast (2026-11-22). It stays an expected failure until a fresh blind set passes.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections import Counter
 import pytest
 
 from bench.nlu_holdout import (
+    HOLDOUT,
     LANGUAGE_ORDER,
     MAX_WRONG_FAST,
     MIN_RIGHT,
@@ -38,9 +44,20 @@ def test_holdout_file_is_well_formed():
             assert row["service"] is None, row
 
 
-@pytest.mark.xfail(strict=False, reason="blind holdout, see report")
-def test_blind_holdout_meets_the_bars():
-    result = score(load_holdout())
+SECOND_HOLDOUT = HOLDOUT.with_name("holdout_blind2.jsonl")
+
+
+def test_the_first_holdout_now_meets_the_bars():
+    _assert_meets_the_bars(load_holdout())
+
+
+@pytest.mark.xfail(strict=False, reason="blind: 94.7% right, 1.7% wrong-fast when first measured")
+def test_the_second_blind_holdout_meets_the_bars():
+    _assert_meets_the_bars(load_holdout(SECOND_HOLDOUT))
+
+
+def _assert_meets_the_bars(rows: list[dict]) -> None:
+    result = score(rows)
     report = result.report()
     print(report)
     assert result.right_rate >= MIN_RIGHT, f"right {result.right_rate:.1%} < 97%\n{report}"

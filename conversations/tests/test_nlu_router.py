@@ -237,3 +237,190 @@ def test_the_language_layer_imports_no_django():
         "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# -- round 2: causes found on the blind holdout, each with new messages ----------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "присылайте мне снова напоминания, пожалуйста",
+        "можно опять получать ваши сообщения?",
+        "надішліть мені знову нагадування",
+        "could you text me the reminders again",
+        "¿me pueden mandar de nuevo los recordatorios?",
+        "vocês podem voltar a me enviar os lembretes?",
+        "תשלחו לי שוב תזכורות",
+    ],
+)
+def test_opting_back_in_may_make_the_clinic_the_subject_of_any_verb(text):
+    assert read(text).intent == "opt_in"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "не присылайте, не хочу снова получать напоминания",
+        "stop texting me, I don't want reminders again",
+        "no quiero volver a recibir recordatorios",
+    ],
+)
+def test_an_opt_out_wins_over_an_opt_in_phrase_and_a_negated_opt_in_is_an_opt_out(text):
+    assert read(text).intent == "opt_out"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("сколько стоит осмотр у врача?", "consultation"),
+        ("скільки коштує чистка для дитини?", "cleaning"),
+        ("how much does the doctor charge for a filling?", "filling"),
+        ("¿cuánto cuesta un empaste para mi hija?", "filling"),
+        ("quanto custa o raio x com o doutor?", "xray"),
+    ],
+)
+def test_a_doctor_or_a_child_does_not_hide_a_plain_price_question(text, code):
+    u = read(text)
+    assert (u.intent, u.service_codes) == ("price_query", (code,))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "врач сегодня принимает?",
+        "do you treat kids?",
+        "сколько стоит пломба при беременности?",  # a hard topic blocks even a price question
+        "how much is a filling if my tooth hurts?",
+    ],
+)
+def test_soft_llm_words_without_a_price_question_and_hard_ones_always_go_to_the_llm(text):
+    assert read(text).intent == "other"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["вы в субботу работаете?", "ви працюєте завтра?", "are you open on sunday?", "trabajan hoy?"],
+)
+def test_are_you_working_with_a_day_asks_for_the_hours(text):
+    assert read(text).intent == "clinic_info"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "вы работаете с пенсионерами?",
+        "ви працюєте з іноземцями?",
+        "вы работаете со страховыми?",
+        "ви працюєте зі страховими компаніями?",
+        "are you open to walk-ins without insurance?",
+        "vocês trabalham com convênio?",
+    ],
+)
+def test_working_with_someone_is_not_a_question_about_the_hours(text):
+    assert read(text).intent == "other"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "есть ли у вас детский врач?",
+        "у вас є лікарка для дітей?",
+        "страхування покриває пломбу?",
+        "почему пломба так дорого стоит?",  # "почему" stems like the price word "почем"
+    ],
+)
+def test_russian_and_ukrainian_llm_words_are_found_in_any_inflection(text):
+    assert read(text).intent == "other"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "через сколько после чистки можно пить кофе?",
+        "скільки днів після видалення не можна палити?",
+        "cuántas horas después del blanqueamiento puedo tomar café?",
+        "quanto tempo depois da limpeza posso comer?",
+        "how soon after an extraction can I drink?",
+        "сколько лет держится пломба?",
+    ],
+)
+def test_a_weak_price_word_in_a_question_about_time_or_after_care_is_not_a_price_question(text):
+    assert read(text).intent == "other"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"), [("чистка сколько?", "cleaning"), ("cuántos los empastes?", "filling")]
+)
+def test_a_weak_price_word_with_only_a_service_is_still_a_price_question(text, code):
+    assert read(text).service_codes == (code,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "сколько стоит вырвать зуб?",
+        "скільки коштує висмикнути зуб мудрості?",
+        "how much to get a molar pulled?",
+        "cuánto cuesta arrancar una muela?",
+        "qto custa pra extrair um dente?",
+        "כמה עולה לעקור שן?",
+    ],
+)
+def test_an_extraction_named_by_a_verb_is_the_extraction(text):
+    u = read(text)
+    assert (u.intent, u.service_codes) == ("price_query", ("extraction",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["сколько стоит страховое покрытие?", "how much is a gift voucher?", "quanto custa o café?"],
+)
+def test_a_price_question_about_something_that_is_no_dental_service_goes_to_the_llm(text):
+    assert read(text).intent == "other"
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [("сколько стоит мост?", "мост"), ("how much is a denture?", "denture")],
+)
+def test_a_dental_service_the_clinic_lacks_is_still_answered_fast(text, term):
+    u = read(text)
+    assert (u.intent, u.unknown_service, u.unknown_term) == ("price_query", True, term)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("cancélenmela por favor", "cancel"),
+        ("¿me la pueden cancelar? mejor anúlenla", "cancel"),
+        ("prefiero cancelarla", "cancel"),
+        ("reprográmenmela, no llego", "reschedule"),
+    ],
+)
+def test_a_pronoun_glued_to_a_spanish_verb_does_not_hide_it(text, intent):
+    assert read(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "language"),
+    [
+        ("onde vc fica?", "clinic_info", "pt"),
+        ("pq vcs desmarcaram?", "other", "pt"),
+        ("q precio tiene la limpieza?", "price_query", "es"),
+        ("pls cancel my appt", "cancel", "en"),
+        ("r u open today?", "clinic_info", "en"),
+        ("плиз перенесите на пятницу", "reschedule", "ru"),
+    ],
+)
+def test_chat_abbreviations_are_read_as_the_words_they_stand_for(text, intent, language):
+    u = read(text)
+    assert (u.intent, u.language) == (intent, language)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("так, будемо о 12", "uk"), ("так, буду", "uk"), ("no, ya no hace falta", "es")],
+)
+def test_a_word_one_language_uses_as_a_cue_outweighs_another_using_it_as_filler(text, language):
+    assert read(text, default_language="ru").language == language

@@ -81,3 +81,40 @@ def test_format_price_follows_the_locale_and_the_currency(amount, currency, lang
 
 def test_format_price_in_hebrew_shows_the_shekel_sign():
     assert "₪" in format_price(Decimal("250"), "ILS", "he")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("вырвать этот зуб", "ru"),
+        ("зуб мудрости вырвать", "ru"),
+        ("вирвати зуб", "uk"),
+        ("pull my wisdom tooth", "en"),
+        ("get a tooth pulled", "en"),
+        ("quitar una muela", "es"),
+        ("arrancar o dente do siso", "pt"),
+        ("לעקור שן", "he"),
+    ],
+)
+def test_an_extraction_named_by_its_verb_and_a_tooth_finds_the_extraction(text, language):
+    assert codes(text, language=language) == ["extraction"]
+
+
+@pytest.mark.parametrize("text", ["pull", "remove me from the list", "arrancar", "вырвать"])
+def test_an_extraction_verb_alone_names_no_service(text):
+    assert codes(text) == []
+
+
+def test_a_verb_phrase_allows_only_a_short_gap():
+    assert codes("pull up my records from last year for this tooth", language="en") == []
+
+
+def test_an_extraction_verb_phrase_needs_a_clinic_that_extracts():
+    index = PriceIndex([ServiceEntry("filling", {"en": "Filling"}, (), Decimal("10"), "USD")])
+    assert codes("pull my tooth", index=index, language="en") == []
+
+
+def test_resembles_tells_a_misspelled_service_word_from_an_unrelated_one():
+    assert INDEX.resembles("obturation")
+    assert not INDEX.resembles("coverage")
+    assert not INDEX.resembles("parking")

@@ -1,8 +1,17 @@
 """Per-language word data, compiled once at import into stem-keyed lookup tables.
 
 Each language module (ru, uk, en, es, pt, he) holds only data: STRONG and WEAK cue phrases by
-intent, BLOCK phrases (send the message to the LLM lane), BOOKING phrases, STOPWORDS, MARKERS,
-and the words around an hour (HOUR_SUFFIXES, HOUR_PREPOSITIONS).
+intent, BLOCK phrases (hard LLM-lane topics: pain, insurance, pregnancy, after-care, "how long"),
+SOFT_BLOCK phrases (LLM-lane words that a plain price question may carry: doctor, children, "do
+you treat"), BOOKING phrases, STOPWORDS, MARKERS, the words around an hour (HOUR_SUFFIXES,
+HOUR_PREPOSITIONS), and optionally:
+
+BLOCK_PREFIXES / SOFT_BLOCK_PREFIXES: word beginnings that block like BLOCK / SOFT_BLOCK, for
+    languages whose stemmer leaves inflections apart ("страхов" finds "страховыми", "страхова").
+TIME_WORDS: days and times of day; "are you open" with one of them still asks for the hours.
+NEGATIONS: words that, just before an opt-in cue, make it an opt-out ("не хочу снова получать").
+ABBREVIATIONS: chat spellings expanded word for word before matching ("vcs" -> "voces").
+ENCLITICS: pronouns glued to a verb ("cancelenla"), taken off when the rest is a known word.
 
 A phrase is a few words matched as consecutive stems; "..." inside a phrase lets up to
 MAX_GAP other words sit there ("cambiar ... cita" finds "cambiar la hora de mi cita").
@@ -11,6 +20,7 @@ MAX_GAP other words sit there ("cambiar ... cita" finds "cambiar la hora de mi c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import import_module
 
 from conversations.nlu.text import normalize, stem, tokenize
@@ -30,6 +40,7 @@ GAP = "..."
 # Pseudo-intents: BLOCK sends the message to the LLM lane; BOOKING does too unless a cancel or
 # reschedule cue is also present (a new appointment needs the calendar, which the LLM lane has).
 BLOCK = "block"
+SOFT_BLOCK = "soft_block"
 BOOKING = "booking"
 
 # Language-independent cues, matched on the normalized token or the emoji itself.
@@ -76,9 +87,36 @@ class Lexicon:
     hour_suffixes: dict[str, int] = field(default_factory=dict)
     hour_prepositions: frozenset[str] = frozenset()
     replies: dict[str, str] = field(default_factory=dict)
+    cue_words: frozenset[str] = frozenset()  # words of phrases, markers and hours: not fillers
+    block_prefixes: tuple[str, ...] = ()
+    soft_block_prefixes: tuple[str, ...] = ()
+    time_stems: frozenset[str] = frozenset()
+    negations: frozenset[str] = frozenset()
+    abbreviations: dict[str, str] = field(default_factory=dict)
+    enclitics: tuple[str, ...] = ()
 
     def stem(self, token: str) -> str:
-        return stem(token, self.language)
+        stemmed = stem(token, self.language)
+        if self.enclitics and stemmed not in self.stems:
+            return _stem_without_enclitics(token, self.language) or stemmed
+        return stemmed
+
+
+@lru_cache(maxsize=16384)
+def _stem_without_enclitics(token: str, language: str) -> str | None:
+    """ "cancelenla" -> "cancel": Spanish glues pronouns to imperatives and infinitives, and
+    Snowball keeps them, so a cue verb would go unseen. Up to two ("cancelenmela"), and only
+    when what is left is a word the language's data knows."""
+    lexicon = LEXICONS[language]
+    for _ in range(2):
+        suffix = next((e for e in lexicon.enclitics if token.endswith(e)), None)
+        if suffix is None or len(token) - len(suffix) < 4:
+            return None
+        token = token[: -len(suffix)]
+        stemmed = stem(token, language)
+        if stemmed in lexicon.stems:
+            return stemmed
+    return None
 
 
 def _compile_phrase(text: str, intent: str, strong: bool, language: str) -> Phrase:
@@ -100,6 +138,7 @@ def _phrase_sources(module) -> list[tuple[str, str, bool]]:
     sources = [(t, intent, True) for intent, texts in module.STRONG.items() for t in texts]
     sources += [(t, intent, False) for intent, texts in module.WEAK.items() for t in texts]
     sources += [(t, BLOCK, True) for t in module.BLOCK]
+    sources += [(t, SOFT_BLOCK, True) for t in getattr(module, "SOFT_BLOCK", ())]
     sources += [(t, BOOKING, True) for t in module.BOOKING]
     return sources
 
@@ -116,17 +155,39 @@ def _compile(language: str) -> Lexicon:
     for phrases in lexicon.phrases_by_first_stem.values():
         phrases.sort(key=lambda p: len(p.stems), reverse=True)
     lexicon.stopwords = frozenset(normalize(w) for w in module.STOPWORDS)
-    words |= lexicon.stopwords | {normalize(w) for w in module.MARKERS}
+    words |= {normalize(w) for w in module.MARKERS}
     for text in (*module.HOUR_SUFFIXES, *module.HOUR_PREPOSITIONS):
         words.update(tokenize(normalize(text)))
+    abbreviations = {normalize(k): normalize(v) for k, v in _optional(module, "ABBREVIATIONS")}
+    words |= abbreviations.keys()
+    lexicon.cue_words = frozenset(words)
+    words |= lexicon.stopwords
     lexicon.words = frozenset(words)
     lexicon.stems = frozenset(stem(w, language) for w in words)
+    _compile_optional(lexicon, module, abbreviations)
     lexicon.hour_suffixes = {normalize(k).split()[-1]: v for k, v in module.HOUR_SUFFIXES.items()}
     lexicon.hour_prepositions = frozenset(
         normalize(p).split()[-1] for p in module.HOUR_PREPOSITIONS
     )
     lexicon.replies = dict(module.REPLIES)
     return lexicon
+
+
+def _optional(module, name: str):
+    value = getattr(module, name, ())
+    return value.items() if isinstance(value, dict) else value
+
+
+def _compile_optional(lexicon: Lexicon, module, abbreviations: dict[str, str]) -> None:
+    language = lexicon.language
+    lexicon.block_prefixes = tuple(_optional(module, "BLOCK_PREFIXES"))
+    lexicon.soft_block_prefixes = tuple(_optional(module, "SOFT_BLOCK_PREFIXES"))
+    lexicon.time_stems = frozenset(
+        stem(t, language) for w in _optional(module, "TIME_WORDS") for t in tokenize(normalize(w))
+    )
+    lexicon.negations = frozenset(normalize(w) for w in _optional(module, "NEGATIONS"))
+    lexicon.abbreviations = abbreviations
+    lexicon.enclitics = tuple(sorted(_optional(module, "ENCLITICS"), key=len, reverse=True))
 
 
 LEXICONS: dict[str, Lexicon] = {language: _compile(language) for language in LANGUAGES}

@@ -101,6 +101,14 @@ STRONG = {
         "don't message",
         "dont message",
         "no more messages",
+        "no more reminders",
+        "don't want ... reminders",
+        "dont want ... reminders",
+        "don't want ... messages",
+        "dont want ... messages",
+        "do not want ... reminders",
+        "do not want ... messages",
+        "don't need ... reminders",
         "spam",
     ),
     "opt_in": (
@@ -111,7 +119,14 @@ STRONG = {
         "subscribe me",
         "start again",
         "receive messages again",
-        "reminders again",
+        # "again" + what we send, whoever sends it ("you can send me the reminders again").
+        "reminders ... again",
+        "messages ... again",
+        "texts ... again",
+        "notifications ... again",
+        "again ... reminders",
+        "again ... messages",
+        "turn ... reminders back on",
     ),
     "human": (
         "real person",
@@ -138,8 +153,6 @@ STRONG = {
         "opening hours",
         "open hours",
         "hours",
-        "open on",
-        "are you open",
         "when do you open",
         "when do you close",
         "what time do you",
@@ -181,6 +194,9 @@ WEAK = {
     ),
     "reschedule": ("earlier", "later"),
     "human": ("someone", "somebody", "staff", "agent", "manager"),
+    # The hours only alone or with a day or time ("are you open on sunday?"), not "are you open
+    # to ..." (router: weak cues need every other word explained).
+    "clinic_info": ("are you open", "open on", "do you work"),
 }
 
 BLOCK = (
@@ -214,6 +230,15 @@ BLOCK = (
     "credit",
     "how long",
     "how much time",
+    "how much later",
+    "how much longer",
+    "how soon",
+    "how many hours",
+    "how many days",
+    "eat",
+    "drink",
+    "smoke",
+    "chew",
     "is it safe",
     "safe",
     "pregnant",
@@ -229,15 +254,6 @@ BLOCK = (
     "different from",
     "guarantee",
     "warranty",
-    "treat",
-    "treatment",
-    "children",
-    "kids",
-    "child",
-    "kid",
-    "doctor",
-    "doctors",
-    "dentists",
     "allergic",
     "allergy",
     "antibiotics",
@@ -250,6 +266,21 @@ BLOCK = (
     "worth it",
     "recommend",
     "not sure",
+)
+
+# Who treats, and whom: the LLM lane unless plainly a price question about a listed service
+# ("how much is a checkup with the doctor?").
+SOFT_BLOCK = (
+    "treat",
+    "treatment",
+    "children",
+    "kids",
+    "child",
+    "kid",
+    "doctor",
+    "doctors",
+    "dentists",
+    "work with",
 )
 
 BOOKING = (
@@ -279,6 +310,30 @@ there here with from by some any one per each service services teeth tooth much 
 MARKERS = """
 the is are what how much yes no thanks thank you hello hi please where my i appointment
 """.split()
+
+TIME_WORDS = """
+today tomorrow tonight now weekend weekends holiday holidays mornings evenings weekdays
+monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays
+fridays saturdays sundays
+""".split()
+
+NEGATIONS = ("not", "don't", "dont", "never", "no")
+
+ABBREVIATIONS = {
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "pls": "please",
+    "plz": "please",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmrrw": "tomorrow",
+    "appt": "appointment",
+    "thnx": "thanks",
+    "cuz": "because",
+    "bc": "because",
+    "b4": "before",
+}
 
 HOUR_SUFFIXES = {
     "am": 0,

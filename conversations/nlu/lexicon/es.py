@@ -24,7 +24,10 @@ STRONG = {
         "cuanto salen",
         "cuanto es",
         "cuanto seria",
-        "cuanto cobran",
+        "costaria",
+        "costarian",
+        "saldria",
+        "cuanto ... cobran",
         "cuesta",
         "cuestan",
         "precio",
@@ -63,6 +66,7 @@ STRONG = {
         "no ire",
         "no llego",
         "no me va bien",
+        "no hace falta",
         "no, gracias",
         "imposible",
     ),
@@ -116,7 +120,24 @@ STRONG = {
         "darme de alta",
         "volver a recibir",
         "reactivar",
-        "de nuevo los mensajes",
+        # "again" + what we send, whoever sends it ("pueden volver a enviarme los recordatorios").
+        "volver a ... recordatorios",
+        "volver a ... mensajes",
+        "volver a ... avisos",
+        "vuelvan a ... recordatorios",
+        "vuelvan a ... mensajes",
+        "vuelvan a ... avisos",
+        "de nuevo ... recordatorios",
+        "de nuevo ... mensajes",
+        "de nuevo ... avisos",
+        "otra vez ... recordatorios",
+        "otra vez ... mensajes",
+        "nuevamente ... recordatorios",
+        "nuevamente ... mensajes",
+        "recordatorios ... de nuevo",
+        "recordatorios ... otra vez",
+        "mensajes ... de nuevo",
+        "mensajes ... otra vez",
     ),
     "human": (
         "una persona",
@@ -148,9 +169,6 @@ STRONG = {
         "a que hora cierran",
         "que hora abren",
         "que hora cierran",
-        "abren",
-        "cierran",
-        "estan abiertos",
         "telefono",
         "numero de telefono",
     ),
@@ -177,6 +195,8 @@ WEAK = {
         "bien",
     ),
     "price_query": ("cuanto", "cuantos"),
+    # The hours only alone or with a day or time ("abren el sabado?"), not "trabajan con ...".
+    "clinic_info": ("abren", "cierran", "estan abiertos", "trabajan", "atienden hoy"),
 }
 
 BLOCK = (
@@ -206,6 +226,18 @@ BLOCK = (
     "cuotas",
     "cuanto dura",
     "cuanto tiempo",
+    "cuantas horas",
+    "cuantos dias",
+    "cuanto hay que esperar",
+    "despues de cuanto",
+    # after-care ("comer" alone would stem like "como")
+    "puedo comer",
+    "puede comer",
+    "se puede comer",
+    "sin comer",
+    "beber",
+    "fumar",
+    "masticar",
     "es seguro",
     "embarazada",
     "embarazo",
@@ -216,15 +248,6 @@ BLOCK = (
     "por que",
     "diferencia",
     "garantia",
-    "tratan",
-    "atienden",
-    "ninos",
-    "nino",
-    "hijo",
-    "hija",
-    "doctor",
-    "doctores",
-    "medico",
     "alergia",
     "antibiotico",
     "se mueve",
@@ -236,6 +259,24 @@ BLOCK = (
     "grave",
     "vale la pena",
     "recomiendan",
+)
+
+# Who treats, and whom: the LLM lane unless plainly a price question about a listed service
+# ("cuanto cuesta la limpieza para mi hijo?").
+SOFT_BLOCK = (
+    "tratan",
+    "atienden",
+    "ninos",
+    "nino",
+    "nina",
+    "hijo",
+    "hija",
+    "doctor",
+    "doctora",
+    "doctores",
+    "medico",
+    "medica",
+    "trabajan con",
 )
 
 BOOKING = (
@@ -264,6 +305,29 @@ MARKERS = """
 que el la los las de hola gracias cuanto cuesta precio si buenos buenas dias quiero cita
 donde estan usted ustedes por favor manana esta muy
 """.split()
+
+TIME_WORDS = """
+hoy manana ahora lunes martes miercoles jueves viernes sabado sabados domingo domingos
+fin semana finde festivos feriados tarde tardes noche noches
+""".split()
+
+NEGATIONS = ("no", "nunca")
+
+ABBREVIATIONS = {
+    "q": "que",
+    "xq": "porque",
+    "pq": "porque",
+    "tb": "tambien",
+    "tmb": "tambien",
+    "tbn": "tambien",
+    "xfa": "porfa",
+    "pls": "porfa",
+    "hrs": "horas",
+    "mñn": "manana",
+}
+
+# Pronouns glued to a verb: "cancelenla", "cancelarla", "reprogramenmela".
+ENCLITICS = ("las", "los", "les", "nos", "la", "lo", "le", "me", "se")
 
 HOUR_SUFFIXES = {
     "manana": 0,

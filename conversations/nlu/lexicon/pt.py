@@ -24,7 +24,10 @@ STRONG = {
         "quanto fica",
         "quanto sai",
         "quanto sairia",
-        "quanto cobram",
+        "custaria",
+        "custariam",
+        "quanto ... cobram",
+        "quanto ... cobra",
         "qnto",
         "qto",
         "qnt",
@@ -62,6 +65,7 @@ STRONG = {
         "nao vou conseguir",
         "nao da",
         "nao vai dar",
+        "nao precisa",
         "nao, obrigado",
         "nao, obrigada",
     ),
@@ -111,6 +115,22 @@ STRONG = {
         "reativar",
         "inscrever",
         "cadastrar de novo",
+        # "again" + what we send, whoever sends it ("podem voltar a me mandar os lembretes").
+        "voltar a ... lembretes",
+        "voltar a ... mensagens",
+        "voltar a ... avisos",
+        "voltem a ... lembretes",
+        "voltem a ... mensagens",
+        "de novo ... lembretes",
+        "de novo ... mensagens",
+        "novamente ... lembretes",
+        "novamente ... mensagens",
+        "outra vez ... lembretes",
+        "outra vez ... mensagens",
+        "lembretes ... de novo",
+        "lembretes ... novamente",
+        "mensagens ... de novo",
+        "mensagens ... novamente",
     ),
     "human": (
         "atendente",
@@ -137,13 +157,9 @@ STRONG = {
         "como chegar",
         "que horas abrem",
         "que horas fecham",
-        "abrem",
-        "fecham",
         "horario de funcionamento",
-        "funcionam",
         "atendem sabado",
         "atendem domingo",
-        "voces atendem",
         "telefone",
         "numero de telefone",
     ),
@@ -174,6 +190,9 @@ WEAK = {
         "bom",
     ),
     "price_query": ("quanto",),
+    # The hours only alone or with a day or time ("voces atendem hoje?"), not "voces atendem
+    # pelo SUS?" or "trabalham com ...".
+    "clinic_info": ("abrem", "fecham", "funcionam", "voces atendem", "atendem", "trabalham"),
 }
 
 BLOCK = (
@@ -203,6 +222,16 @@ BLOCK = (
     "financiamento",
     "quanto tempo",
     "quanto dura",
+    "quantas horas",
+    "quantos dias",
+    "depois de quanto",
+    # after-care ("comer" alone would stem like the preposition "com")
+    "posso comer",
+    "pode comer",
+    "sem comer",
+    "beber",
+    "fumar",
+    "mastigar",
     "e seguro",
     "gravida",
     "gravidez",
@@ -213,14 +242,6 @@ BLOCK = (
     "porque",
     "diferenca",
     "garantia",
-    "tratam",
-    "criancas",
-    "crianca",
-    "filho",
-    "filha",
-    "doutor",
-    "dentistas",
-    "medico",
     "alergia",
     "antibiotico",
     "mole",
@@ -232,6 +253,23 @@ BLOCK = (
     "vale a pena",
     "recomendam",
     "avaliar",
+)
+
+# Who treats, and whom: the LLM lane unless plainly a price question about a listed service
+# ("quanto custa a consulta com o doutor?").
+SOFT_BLOCK = (
+    "tratam",
+    "criancas",
+    "crianca",
+    "filho",
+    "filha",
+    "doutor",
+    "doutora",
+    "dentistas",
+    "medico",
+    "medica",
+    "trabalham com",
+    "atendem criancas",
 )
 
 BOOKING = (
@@ -249,13 +287,39 @@ STOPWORDS = """
 a o as os um uma uns umas de do da dos das e em no na nos nas com por para pra pro pras
 pros que se me te lhe eu voce voces vc vcs meu minha seu sua nosso nossa ele ela eles
 gostaria queria quero saber podem pode poderia preciso aproximadamente mais fazer
-colocar servico servicos dente dentes mandar manda enviar envia passar lista ai
+colocar servico servicos dente dentes mandar manda enviar envia passar lista ai aos
 """.split()
 
 MARKERS = """
 voce voces nao obrigado obrigada quanto custa preco sim bom boa dia oi ola tudo bem
 quero consulta onde fica por favor amanha esta muito
 """.split()
+
+TIME_WORDS = """
+hoje amanha agora segunda terca quarta quinta sexta feira sabado sabados domingo domingos
+feriado feriados fim semana manha tarde noite
+""".split()
+
+NEGATIONS = ("nao", "nunca")
+
+# Brazilian chat spellings, word for word ("onde vcs ficam?", "qto vc cobra").
+ABBREVIATIONS = {
+    "vc": "voce",
+    "vcs": "voces",
+    "q": "que",
+    "pq": "porque",
+    "tb": "tambem",
+    "tbm": "tambem",
+    "td": "tudo",
+    "hj": "hoje",
+    "amn": "amanha",
+    "n": "nao",
+    "msg": "mensagem",
+    "msgs": "mensagens",
+    "p": "pra",
+}
+
+ENCLITICS = ("las", "los", "lhe", "nos", "la", "lo", "me", "se")
 
 HOUR_SUFFIXES = {
     "da manha": 0,

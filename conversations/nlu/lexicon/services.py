@@ -7,6 +7,13 @@ SERVICE_SYNONYMS: groups of words that name the same common dental service in di
 languages. When one word of a group already names exactly one service of a clinic (in a name or
 an alias), the rest of the group is added to that service's aliases. A group that matches no
 service, or more than one, adds nothing, so a clinic without whitening never "gets" whitening.
+"..." lets up to MAX_SERVICE_GAP other words sit there ("pull ... tooth" finds "pull my wisdom
+tooth"); such a phrase only ever matches whole, never by one of its words.
+
+OTHER_DENTAL_SERVICES: words naming dental services beyond the synonym groups. With the words of
+the groups (gapped verb phrases aside), they say what a dental service is, offered or not: a
+price question whose unexplained words include one ("виниры") is answered "we don't have that"
+at once; other unexplained words ("страховое покрытие", "gift card") go to the LLM lane.
 
 GENERIC_SERVICE_WORDS: words that appear in many service names ("dental", "зуба") and so must
 never, on their own, select a service; they still count inside a full multi-word name.
@@ -43,12 +50,65 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
         "extração",
         "видалення",
         "видалити зуб",
-        "pull tooth",
-        "sacar muela",
-        "sacar diente",
-        "tirar dente",
         "עקירה",
         "עקירת שן",
+        # Patients name an extraction by its verb: pull/remove ... tooth, in either order where
+        # the language allows it ("сколько стоит зуб вырвать").
+        "вырвать ... зуб",
+        "вырвите ... зуб",
+        "выдернуть ... зуб",
+        "выдерните ... зуб",
+        "удалить ... зуб",
+        "удалите ... зуб",
+        "вытащить ... зуб",
+        "зуб ... вырвать",
+        "зуб ... удалить",
+        "вырвать ... восьмерку",
+        "удалить ... восьмерку",
+        "вирвати ... зуб",
+        "вирвіть ... зуб",
+        "видалити ... зуб",
+        "видаліть ... зуб",
+        "висмикнути ... зуб",
+        "зуб ... вирвати",
+        "зуб ... видалити",
+        "вирвати ... вісімку",
+        "видалити ... вісімку",
+        "pull ... tooth",
+        "pull ... teeth",
+        "pull ... molar",
+        "remove ... tooth",
+        "remove ... teeth",
+        "remove ... molar",
+        "extract ... tooth",
+        "take out ... tooth",
+        "tooth ... pulled",
+        "tooth ... removed",
+        "tooth ... extracted",
+        "teeth ... pulled",
+        "molar ... pulled",
+        "molar ... removed",
+        "sacar ... muela",
+        "sacar ... diente",
+        "sacar ... cordal",
+        "arrancar ... muela",
+        "arrancar ... diente",
+        "extraer ... muela",
+        "extraer ... diente",
+        "extraer ... cordal",
+        "quitar ... muela",
+        "quitar ... diente",
+        "quitar ... cordal",
+        "tirar ... dente",
+        "tirar ... siso",
+        "arrancar ... dente",
+        "arrancar ... siso",
+        "extrair ... dente",
+        "extrair ... siso",
+        "remover ... dente",
+        "remover ... siso",
+        "לעקור ... שן",
+        "להוציא ... שן",
     ),
     ("имплант", "implant", "implante", "імплант", "імплантація", "שתל", "שתל דנטלי"),
     (
@@ -85,11 +145,28 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("брекеты", "braces", "brackets", "aparelho", "брекети", "פלטה"),
 )
 
+# Other dental services a clinic may lack, by their distinctive words in the six languages.
+OTHER_DENTAL_SERVICES = """
+ортодонтия ортодонт элайнеры элайнер капа каппа протез протезы протезирование мост мостик
+вкладка вкладки винир люминиры пародонтолог кюретаж синуслифтинг синус лифтинг остеопластика
+фторирование герметизация депульпирование пульпит нерв нервы шинирование
+ортодонтія ортодонт елайнери капа протез протези протезування міст вкладка вкладки пародонтолог
+фторування герметизація нерв нерви
+orthodontics orthodontist aligners aligner invisalign retainer dentures denture bridge inlay
+onlay bonding veneer sealant sealants fluoride periodontal graft sinus lift nightguard guard
+ortodoncia ortodoncista alineadores protesis dentadura puente incrustacion fluor selladores
+ferula injerto
+ortodontia ortodontista alinhadores protese dentadura ponte incrustacao fluor selante
+placa enxerto lente lentes
+יישור קשתיות גשר תותבת תותבות שתלים ציפוי ציפויים שורש כתרים פלטות
+"""
+
 GENERIC_SERVICE_WORDS: frozenset[str] = frozenset(
     """
     dental dentario dentaria odontologica odontologico professional profesional profissional
     tooth teeth dientes diente dente dentes muela dentist dentista treatment tratamiento
     tratamento зуб зуба зубов зубы зубів зуби стоматолог стоматолога стоматологический
+    мудрости мудрості wisdom juicio siso בינה
     профессиональная профессиональный професійна професійний лечение лікування
     שן שיניים רופא טיפול מקצועי דנטלי
     """.split()
