@@ -23,4 +23,4 @@ def refuse_to_start_with_bad_settings(**kwargs):
 def warm_caches_in_each_worker_process(**kwargs):
     from clinicbot.warmup import start_warmup
 
-    start_warmup()
+    start_warmup(llm=True)

@@ -83,8 +83,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Django's LOGGING configures logging; Celery must not replace it.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Django's LOGGING configures logging; Celery must not replace it.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis redelivers an unacknowledged task after this long; it must exceed the longest task.
     "visibility_timeout": 600,
@@ -117,6 +115,11 @@ WHATSAPP_BACKEND = "evolution" if EVOLUTION_API_URL else "console"
 
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+# The LLM lane (conversations.llm): the whole answer, tool calls included, within this many
+# seconds, else the patient gets the hand-off reply; the model when no LLMModel row is active.
+LLM_DEADLINE_S = 8.0
+LLM_DEFAULT_MODEL = "gpt-4o-mini"
+LLM_MAX_COMPLETION_TOKENS = 400
 
 PHI_MASTER_KEY = env.str("PHI_MASTER_KEY", default="")
 PHI_RSA_PRIVATE_KEY = env.str("PHI_RSA_PRIVATE_KEY", default="")

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 WARMUP_BUDGET_S = 5.0
 
 
-def warm_caches() -> None:
+def warm_caches(*, llm: bool = False) -> None:
     from conversations.directory import clinics
     from pricing.cache import price_lists
 
@@ -29,6 +29,12 @@ def warm_caches() -> None:
                 logger.warning("cache warm-up stopped at its %.0f s budget", WARMUP_BUDGET_S)
                 return
             price_lists.warm([clinic_id])
+        if llm:
+            from conversations.llm.capabilities import warm_llm
+
+            # Only workers call the model; the LLM lane gets at most 3 s of the 5 s budget.
+            elapsed = time.monotonic() - started
+            warm_llm(budget_s=max(0.0, min(3.0, WARMUP_BUDGET_S - elapsed)))
         logger.info(
             "warmed %d clinics and their price lists in %.0f ms",
             count,
@@ -40,7 +46,9 @@ def warm_caches() -> None:
         connection.close()
 
 
-def start_warmup() -> threading.Thread:
-    thread = threading.Thread(target=warm_caches, name="clinicbot-warmup", daemon=True)
+def start_warmup(*, llm: bool = False) -> threading.Thread:
+    thread = threading.Thread(
+        target=warm_caches, kwargs={"llm": llm}, name="clinicbot-warmup", daemon=True
+    )
     thread.start()
     return thread

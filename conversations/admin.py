@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from conversations.models import Clinic, ConversationSession, Message, MessageMetric
+from conversations.models import Clinic, ConversationSession, LLMModel, Message, MessageMetric
 from conversations.phones import mask_phone
 
 
@@ -62,3 +62,48 @@ class MessageMetricAdmin(admin.ModelAdmin):
     list_select_related = ["clinic"]
     raw_id_fields = ["message", "clinic"]
     date_hierarchy = "created_at"
+
+
+@admin.register(LLMModel)
+class LLMModelAdmin(admin.ModelAdmin):
+    """Model capabilities. The measured figures may stay empty; workers see an edit within a
+    minute (conversations.llm.capabilities caches the rows for 60 s)."""
+
+    list_display = [
+        "name",
+        "provider",
+        "active",
+        "rank",
+        "supports_tools",
+        "supports_streaming",
+        "context_window",
+        "max_output_tokens",
+        "p95_latency_ms",
+    ]
+    list_editable = ["active", "rank"]
+    list_filter = ["active", "provider", "supports_tools", "supports_streaming"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["provider", "name", "active", "rank"]}),
+        (
+            "Capabilities",
+            {
+                "fields": [
+                    "context_window",
+                    "max_output_tokens",
+                    "supports_tools",
+                    "supports_streaming",
+                ]
+            },
+        ),
+        (
+            "Prices per million tokens",
+            {"fields": ["input_price_per_mtok", "output_price_per_mtok"]},
+        ),
+        (
+            "Measured (optional)",
+            {"fields": ["avg_output_tokens_per_s", "avg_ttft_ms", "p95_latency_ms"]},
+        ),
+        (None, {"fields": ["created_at", "updated_at"]}),
+    ]

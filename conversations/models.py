@@ -32,6 +32,16 @@ class Clinic(models.Model):
     phone = models.CharField(max_length=32, blank=True)
     # {"mon": "09:00-20:00", ..., "sun": null} in the clinic's own timezone.
     business_hours = models.JSONField(default=dict, blank=True)
+    # The LLM that answers this clinic's patients; empty: the best active model (see
+    # conversations.llm.capabilities).
+    llm_model = models.ForeignKey(
+        "LLMModel",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clinics",
+        verbose_name="LLM model",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -40,6 +50,50 @@ class Clinic(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class LLMModel(models.Model):
+    """What one LLM can do and what it costs, edited by staff in the admin. The measured
+    figures are optional: a model nobody has benchmarked yet is still usable."""
+
+    class Provider(models.TextChoices):
+        OPENAI = "openai", "OpenAI-compatible (OPENAI_BASE_URL)"
+
+    provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.OPENAI)
+    name = models.CharField(max_length=100, help_text="The model name the API expects.")
+    context_window = models.PositiveIntegerField(help_text="Tokens, prompt and answer together.")
+    max_output_tokens = models.PositiveIntegerField()
+    supports_tools = models.BooleanField(default=True)
+    supports_streaming = models.BooleanField(default=True)
+    input_price_per_mtok = models.DecimalField(
+        "input price per 1M tokens", max_digits=10, decimal_places=4
+    )
+    output_price_per_mtok = models.DecimalField(
+        "output price per 1M tokens", max_digits=10, decimal_places=4
+    )
+    # Measured figures, when someone has measured them.
+    avg_output_tokens_per_s = models.FloatField(
+        "average output speed (tokens/s)", null=True, blank=True
+    )
+    avg_ttft_ms = models.FloatField("average time to first token (ms)", null=True, blank=True)
+    p95_latency_ms = models.FloatField("p95 latency (ms)", null=True, blank=True)
+    active = models.BooleanField(default=True)
+    rank = models.PositiveSmallIntegerField(
+        default=100,
+        help_text="Lower is preferred when a clinic names no model; ties go to the faster model.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "LLM model"
+        ordering = ["rank", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "name"], name="llm_model_unique_name")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.provider})"
 
 
 class ConversationSession(models.Model):
@@ -141,6 +195,9 @@ class MessageMetric(models.Model):
     fast_lane_ms = models.FloatField(null=True, blank=True)
     db_ms = models.FloatField(null=True, blank=True)
     llm_ms = models.FloatField(null=True, blank=True)
+    llm_model = models.CharField(max_length=100, blank=True)
+    llm_prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    llm_completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     send_ms = models.FloatField(null=True, blank=True)
     total_ms = models.FloatField()
     cache_hits = models.PositiveSmallIntegerField(default=0)

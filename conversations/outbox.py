@@ -21,6 +21,8 @@ from conversations.sending import Outcome, SendResult, get_backend
 logger = logging.getLogger(__name__)
 
 SEND_LEASE_S = 15.0
+# How long past the LLM deadline a reply may stay pending before its task is asked again.
+LLM_GRACE_S = 30.0
 SETTLED = {"sent", "unknown", "none"}
 SENDABLE = ("ready", "failed")
 
@@ -63,6 +65,10 @@ async def outbox_drain(store, conversation: str) -> int:
             # Its sender died mid-send: the gateway may have sent it, so it is not sent again.
             await store.journal_update(key, {"reply_state": "unknown", "reply_detail": "lease"})
             continue
+        if state == "pending" and _overdue(journal):
+            # Its LLM task was lost (a failed publish, a dead worker): ask again; the task
+            # answers a pending reply only once.
+            await enqueue_llm(key)
         if state not in SENDABLE:
             raise NotYet(f"{key} is {state or 'not decided'}")
         if not await store.claim_reply(
@@ -71,6 +77,13 @@ async def outbox_drain(store, conversation: str) -> int:
             continue  # another drain claimed it; re-read
         await _send_claimed(store, key, journal)
     return settled
+
+
+def _overdue(journal: dict) -> bool:
+    from django.conf import settings
+
+    received = float(journal.get("received_at") or time.time())
+    return time.time() - received > settings.LLM_DEADLINE_S + LLM_GRACE_S
 
 
 class SendFailed(Exception):

@@ -195,6 +195,10 @@ def _metric_update(message: Message, journal: dict[str, str]) -> None:
     total = _float(journal.get("total_ms"))
     if total is None:
         return  # stage A has not finished timing it yet; a later run will
+    tokens = {
+        name: int(journal[name]) if journal.get(name) else None
+        for name in ("llm_prompt_tokens", "llm_completion_tokens")
+    }
     MessageMetric.objects.update_or_create(
         message=message,
         defaults={
@@ -204,6 +208,8 @@ def _metric_update(message: Message, journal: dict[str, str]) -> None:
             "fast_lane_ms": _float(journal.get("fast_lane_ms")),
             "db_ms": _float(journal.get("db_ms")),
             "llm_ms": _float(journal.get("llm_ms")),
+            "llm_model": journal.get("llm_model", ""),
+            **tokens,
             "send_ms": _float(journal.get("send_ms")),
             "total_ms": total,
             "cache_hits": int(journal.get("cache_hits") or 0),

@@ -6,12 +6,12 @@ import time
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
+from redis.exceptions import RedisError
 
 from clinicbot import aio
 from clinicbot.breaker import CircuitOpen, database_breaker
 from conversations import outbox
 from conversations.hotstore import hot_store
-from conversations.nlu import handoff_reply
 from conversations.services import journal_store
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,10 @@ def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
             # listed and the minute flush tries it again.
             logger.error("journal %s could not be stored (%s)", key, type(exc).__name__)
             continue
-        flushed[key] = state
+        # A patient message is final only once stage A has timed it: until then its metric
+        # cannot be stored, so it stays listed (an inline LLM answer can settle first).
+        timed = journal.get("kind") != "patient" or journal.get("total_ms")
+        flushed[key] = state if timed else f"{state} (untimed)"
     return flushed
 
 
@@ -105,22 +108,73 @@ async def _drain(conversation: str) -> int:
     return await outbox.outbox_drain(hot_store(), conversation)
 
 
-async def _handoff(key: str) -> bool:
-    """Write the hand-off reply for a pending LLM-lane message; False if already answered."""
+def _answer_fields(result, started_at: float) -> dict:
+    """What the journal records of an LLM-lane answer (stage B stores it with the metric)."""
+    now = time.time()
+    fields = {
+        "reply_text": result.text,
+        "reply_state": "ready",
+        "llm_ms": round(result.llm_ms, 3),
+        "llm_model": result.model,
+        "llm_prompt_tokens": result.prompt_tokens,
+        "llm_completion_tokens": result.completion_tokens,
+        "llm_rounds": result.rounds,
+        "llm_tools": ",".join(result.tools),
+        "llm_error": result.error,
+        "llm_handoff": "1" if result.handoff else "0",
+        "llm_handoff_reason": result.handoff_reason,
+        "llm_started_at": started_at,
+        "llm_ready_at": now,
+    }
+    if result.handoff:
+        # Stage B flags the stored conversation for staff (services._session_update).
+        fields |= {"session_control": "staff", "session_control_at": now}
+    return fields
+
+
+async def _answer_write(key: str, journal: dict[str, str], fields: dict) -> bool:
+    """Write the answer if the reply is still pending (atomically: a racing copy of the task
+    finds it taken); then update the conversation's live state and schedule stage B."""
+    from conversations.inbound import reply_digest
+    from conversations.llm.journal import write_if_pending
+
     store = hot_store()
-    journal = await store.journal(key)
-    if not journal or journal.get("reply_state") != "pending":
+    if not await write_if_pending(store, key, fields):
         return False
-    text = handoff_reply(journal.get("language") or "en")
-    await store.journal_update(key, {"reply_text": text, "reply_state": "ready"})
+    # The gateway echoes our reply back as a fromMe message: remember it is ours, not staff's.
+    session = {f"echo:{reply_digest(fields['reply_text'])}": "1"}
+    if "session_control_at" in fields:
+        session |= {"control": "staff", "control_at": fields["session_control_at"]}
+    if journal.get("conversation"):
+        await store.session_save(journal["conversation"], session)
     await outbox.schedule_flush(store)
     return True
 
 
-@shared_task
-def llm_answer(key: str) -> None:
-    """The LLM lane. Until the LLM adapter lands, the patient gets the hand-off reply (a person
-    will answer) and the conversation waits for staff."""
-    if not aio.run(_handoff(key)):
-        return  # already answered: a retried task must not write a second reply
+@shared_task(
+    bind=True,
+    autoretry_for=(RedisError, OSError),
+    retry_backoff=1,
+    retry_backoff_max=10,
+    retry_jitter=True,
+    max_retries=5,
+)
+def llm_answer(self, key: str) -> None:
+    """The LLM lane: answer the journaled message `key` (instance:message id) within
+    settings.LLM_DEADLINE_S, or hand it to staff, and send the answer through the ordered
+    outbox. Safe to run twice: only a pending reply is answered, and only one answer is
+    written (conversations.llm.journal)."""
+    from conversations.llm.answer import llm_reply
+
+    journal = aio.run(_journal(key))
+    state = journal.get("reply_state", "") if journal else ""
+    if state != "pending":
+        if state in outbox.SENDABLE:
+            # Answered, but the run that wrote it may have died before enqueueing the send.
+            outbox_deliver.delay(key)
+        return
+    started_at = time.time()
+    result = llm_reply(key, journal=journal)
+    if not aio.run(_answer_write(key, journal, _answer_fields(result, started_at))):
+        return  # another run of this task answered first
     outbox_deliver.delay(key)

@@ -1,0 +1,9 @@
+"""The LLM lane: questions the fast lane cannot answer ("Does a filling hurt?").
+
+- adapters: the LLMAdapter interface and the OpenAI adapter (deadline, bounded retries);
+- capabilities: the LLMModel rows, the model factory, warm_llm();
+- context: the prompt, the conversation's recent messages, without the patient's phone or name;
+- tools: lookup_price, clinic_info, hand_to_staff;
+- answer: llm_reply(key), one answer within settings.LLM_DEADLINE_S;
+- journal: the exactly-once write of the answer (conversations.tasks.llm_answer sends it).
+"""

@@ -1,0 +1,144 @@
+"""One LLM-lane answer, bounded by a deadline: `llm_reply(key) -> LLMResult`.
+
+1. Read what the answer needs before the first call: the clinic's facts and price list (process
+   caches), the conversation's recent messages (one or two queries), and pick the model.
+2. Ask the model with the tools offered; run the tool calls it makes (in memory) and ask again,
+   at most MAX_ROUNDS times; the last round must answer in text.
+3. Past the deadline (settings.LLM_DEADLINE_S, 8 s, counted from the message's arrival), on
+   any error, on an empty answer, or without an OPENAI_API_KEY, the answer is the hand-off
+   reply in the patient's language, with `handoff` set so the conversation is flagged for
+   staff. When the model calls hand_to_staff, its own words go to the patient and `handoff` is
+   set too.
+
+This never raises and never writes anything; conversations.tasks.llm_answer stores and sends.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from conversations.llm.adapters import Completion, Deadline, describe
+from conversations.llm.capabilities import Purpose, adapter_for, model_for
+from conversations.llm.context import AnswerContext, answer_context
+from conversations.llm.tools import TOOL_SCHEMAS, Toolbox
+from conversations.nlu import handoff_reply
+
+logger = logging.getLogger(__name__)
+
+MAX_ROUNDS = 3
+MAX_REPLY_CHARS = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class LLMResult:
+    text: str
+    handoff: bool
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    llm_ms: float = 0.0
+    error: str = ""  # the failure's class (and status), never a message text
+    handoff_reason: str = ""  # hand_to_staff's reason (urgent, booking, ...), or "error"
+    rounds: int = 0
+    tools: tuple[str, ...] = ()
+
+
+@dataclass
+class _Tally:
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    rounds: int = 0
+
+    def add(self, completion: Completion) -> None:
+        self.model = completion.model or self.model
+        self.prompt_tokens += completion.prompt_tokens
+        self.completion_tokens += completion.completion_tokens
+        self.rounds += 1
+
+
+def llm_reply(key: str, *, journal: dict[str, str] | None = None) -> LLMResult:
+    """The answer to the journaled message `key` (instance:message id)."""
+    started = time.perf_counter()
+    if journal is None:
+        journal = _read_journal(key)
+    deadline = Deadline(settings.LLM_DEADLINE_S - _waited(journal))
+    language = journal.get("language") or "en"
+    tally = _Tally()
+    toolbox: Toolbox | None = None
+    text, error = "", ""
+    try:
+        if not settings.OPENAI_API_KEY:
+            error = "no_api_key"
+        else:
+            deadline.check()  # a message that waited out its deadline is handed off at once
+            context = answer_context(journal)
+            deadline.check()
+            choice = model_for(Purpose.TOOLS, int(journal["clinic_id"]))
+            tally.model = choice.name
+            toolbox = Toolbox(context.clinic, context.prices, context.language)
+            text = _converse(adapter_for(choice), context, toolbox, deadline, tally)
+    except Exception as exc:  # noqa: BLE001  (any failure: the patient still gets a reply)
+        error = describe(exc)
+        logger.warning("LLM answer for %s failed (%s); handing off to staff", key, error)
+    if not text and not error:
+        error = "empty_answer"
+    handed = bool(toolbox and toolbox.handed_to_staff)
+    return LLMResult(
+        text=text if text and not error else handoff_reply(language),
+        handoff=bool(error) or handed,
+        model=tally.model,
+        prompt_tokens=tally.prompt_tokens,
+        completion_tokens=tally.completion_tokens,
+        llm_ms=(time.perf_counter() - started) * 1000,
+        error=error,
+        rounds=tally.rounds,
+        tools=tuple(toolbox.calls) if toolbox else (),
+        handoff_reason="error" if error else (toolbox.handoff_reason if handed else ""),
+    )
+
+
+def _waited(journal: dict[str, str]) -> float:
+    """How long ago the patient's message arrived: the deadline counts from then, so time spent
+    waiting for the conversation's turn or in the task queue is not given to the model again."""
+    try:
+        return max(0.0, time.time() - float(journal["received_at"]))
+    except (KeyError, ValueError):
+        return 0.0
+
+
+def _read_journal(key: str) -> dict[str, str]:
+    from clinicbot import aio
+    from conversations.hotstore import hot_store
+
+    async def read():
+        return await hot_store().journal(key)
+
+    return aio.run(read())
+
+
+def _converse(adapter, context: AnswerContext, toolbox: Toolbox, deadline, tally) -> str:
+    messages = list(context.messages)
+    for round_number in range(1, MAX_ROUNDS + 1):
+        last = round_number == MAX_ROUNDS
+        completion = adapter.generate_with_tools(
+            messages, TOOL_SCHEMAS, deadline=deadline, tool_choice="none" if last else "auto"
+        )
+        tally.add(completion)
+        if not completion.tool_calls or last:
+            return _clean(completion.text)
+        messages.append(completion.assistant_message())
+        for call in completion.tool_calls:
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": toolbox.run(call)})
+    return ""
+
+
+def _clean(text: str) -> str:
+    text = text.strip()
+    if len(text) > MAX_REPLY_CHARS:
+        text = text[:MAX_REPLY_CHARS].rsplit(" ", 1)[0].rstrip() + "…"
+    return text

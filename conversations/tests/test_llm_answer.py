@@ -1,0 +1,324 @@
+"""The LLM lane end to end: a patient message through the webhook, the answer from a real
+OpenAI-compatible HTTP server on loopback (FakeOpenAI), sent once through the ordered outbox,
+stored with its metrics; and what happens when the model is slow, failing or racing itself."""
+
+import asyncio
+import json
+import threading
+import time
+
+import pytest
+from django.db import connections
+
+from clinicbot.testing.fake_openai import FakeOpenAI, ToolCall
+from conversations.hotstore import hot_store, message_key
+from conversations.llm.adapters import forget_clients
+from conversations.llm.capabilities import capabilities
+from conversations.models import ConversationSession, Message, MessageMetric
+from conversations.nlu import handoff_reply
+from conversations.tasks import llm_answer, outbox_deliver
+from conversations.tests.conftest import PATIENT, post_webhook, text_message, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+API_KEY = "test-llm-key"
+QUESTION = "Does a filling hurt?"
+ANSWER = "A filling is done under local anaesthesia, so it usually does not hurt."
+
+
+@pytest.fixture
+def llm(settings):
+    """The LLM lane pointed at a fake OpenAI that, like newer models, refuses `max_tokens`."""
+    capabilities.forget()
+    with FakeOpenAI(api_key=API_KEY, reject_max_tokens=True, default_reply=ANSWER) as fake:
+        settings.OPENAI_API_KEY = API_KEY
+        settings.OPENAI_BASE_URL = f"{fake.url}/v1"
+        yield fake
+    forget_clients()
+    capabilities.forget()
+
+
+async def journal_of(message_id: str) -> dict:
+    return await hot_store().journal(message_key("smile-main", message_id))
+
+
+async def ask(async_client, text: str, message_id: str, **options) -> None:
+    response = await post_webhook(
+        async_client, text_message(text, message_id=message_id, **options)
+    )
+    assert response.json() == {"status": "accepted"}
+
+
+def run_task(task, key: str) -> None:
+    """Run a task here, as a worker would, and hand its database connection back after."""
+    try:
+        task.apply(args=[key])
+    finally:
+        connections.close_all()
+
+
+def all_request_bodies(fake) -> str:
+    return json.dumps([request["body"] for request in fake.requests()], ensure_ascii=False)
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_a_question_the_fast_lane_cannot_answer_gets_the_models_answer_once(
+    async_client, clinic, outbox, llm
+):
+    await ask(async_client, QUESTION, "LLM-1")
+
+    assert [sent["text"] for sent in outbox] == [ANSWER]
+    assert outbox[0]["number"] == PATIENT
+    (request,) = llm.requests()
+    assert request["body"]["max_completion_tokens"] > 0
+    assert "max_tokens" not in request["body"]
+    journal = await journal_of("LLM-1")
+    assert journal["lane"] == "llm" and journal["reply_state"] == "sent"
+    assert journal["llm_model"] == "gpt-4o-mini" and journal["llm_handoff"] == "0"
+    inbound = await Message.objects.aget(wa_message_id="LLM-1")
+    reply = await Message.objects.aget(reply_to=inbound)
+    assert reply.text == ANSWER and reply.delivery_status == Message.Delivery.SENT
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_the_model_is_told_the_rules_the_clinic_and_the_patients_language(
+    async_client, clinic, outbox, llm
+):
+    await ask(async_client, QUESTION, "LLM-RULES")
+
+    messages = llm.last_request()["body"]["messages"]
+    system = messages[0]["content"]
+    assert messages[0]["role"] == "system" and messages[-1] == {
+        "role": "user",
+        "content": QUESTION,
+    }
+    assert "Give no diagnosis" in system
+    assert "Urgent symptoms" in system and "hand_to_staff" in system
+    assert "reply in English" in system
+    assert "Tverskaya 1, Moscow" in system and "Smile Dental" in system
+    assert "Filling: RUB\xa03,500" in system
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_a_price_question_is_answered_through_a_tool_call_with_the_right_price(
+    async_client, clinic, outbox, llm
+):
+    def model(request):
+        last = request["messages"][-1]
+        if last["role"] != "tool":
+            return ToolCall("lookup_price", {"service": "filling"})
+        return f"A filling costs {json.loads(last['content'])['services'][0]['price']}."
+
+    llm.script(model)
+
+    await ask(async_client, "Does a filling hurt, and what would mine cost?", "LLM-TOOL")
+
+    assert [sent["text"] for sent in outbox] == ["A filling costs RUB\xa03,500."]
+    first, second = llm.requests()
+    assert [t["function"]["name"] for t in first["body"]["tools"]] == [
+        "lookup_price",
+        "clinic_info",
+        "hand_to_staff",
+    ]
+    tool_message = second["body"]["messages"][-1]
+    assert tool_message["role"] == "tool"
+    assert json.loads(tool_message["content"])["services"][0] == {
+        "service": "Filling",
+        "price": "RUB\xa03,500",  # Babel's English grouping, a no-break space after RUB
+        "duration_minutes": 60,
+    }
+    assert second["body"]["messages"][-2]["tool_calls"][0]["function"]["name"] == "lookup_price"
+    journal = await journal_of("LLM-TOOL")
+    assert journal["llm_rounds"] == "2" and journal["llm_tools"] == "lookup_price"
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_a_slow_model_hits_the_deadline_and_the_handoff_reply_goes_out_once(
+    async_client, clinic, outbox, llm, settings
+):
+    settings.LLM_DEADLINE_S = 1.0
+    llm.set_latency(3)
+
+    started = time.monotonic()
+    await ask(async_client, QUESTION, "LLM-SLOW")
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 2.0
+    assert [sent["text"] for sent in outbox] == [handoff_reply("en")]
+    await asyncio.sleep(2.5)  # the model's late answer arrives now, and must change nothing
+    assert len(outbox) == 1
+    journal = await journal_of("LLM-SLOW")
+    assert journal["llm_error"] == "DeadlineExceeded" and journal["llm_handoff"] == "1"
+    assert float(journal["llm_ms"]) < 1500
+    session = await ConversationSession.objects.aget(patient_phone=PATIENT)
+    assert session.control == ConversationSession.Control.STAFF
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_a_429_then_success_answers_within_the_deadline(async_client, clinic, outbox, llm):
+    llm.configure(retry_after=0.05)
+    llm.fail(429, times=1)
+
+    await ask(async_client, QUESTION, "LLM-429")
+
+    assert [sent["text"] for sent in outbox] == [ANSWER]
+    assert len(llm.requests()) == 2
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_a_failing_model_gets_the_patient_the_handoff_reply_and_flags_staff(
+    async_client, clinic, outbox, llm
+):
+    llm.fail(500, times=100)
+
+    await ask(async_client, "Pregunta: ¿duele un empaste?", "LLM-500")
+
+    journal = await journal_of("LLM-500")
+    assert [sent["text"] for sent in outbox] == [handoff_reply(journal["language"])]
+    assert journal["llm_error"] == "InternalServerError:500"
+    session = await ConversationSession.objects.aget(patient_phone=PATIENT)
+    assert session.control == ConversationSession.Control.STAFF
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_a_retried_task_does_not_send_twice(async_client, clinic, outbox, llm):
+    await ask(async_client, QUESTION, "LLM-RETRY")
+    key = message_key("smile-main", "LLM-RETRY")
+
+    await asyncio.to_thread(run_task, llm_answer, key)
+    await asyncio.to_thread(run_task, llm_answer, key)
+
+    assert [sent["text"] for sent in outbox] == [ANSWER]
+    assert len(llm.requests()) == 1
+
+
+async def test_two_copies_of_the_task_racing_write_one_answer_and_send_it_once(
+    async_client, clinic, outbox, llm
+):
+    # Tasks go to the broker and wait there: the answer is written only by the copies below.
+    await ask(async_client, QUESTION, "LLM-RACE")
+    key = message_key("smile-main", "LLM-RACE")
+    llm.set_latency(0.3)
+    llm.script(["first copy's answer", "second copy's answer"])
+    barrier = threading.Barrier(2)
+
+    def run_copy():
+        barrier.wait()
+        run_task(llm_answer, key)
+
+    copies = [threading.Thread(target=run_copy) for _ in range(2)]
+    for copy in copies:
+        copy.start()
+    await asyncio.to_thread(lambda: [copy.join(10) for copy in copies])
+    for _ in range(2):
+        await asyncio.to_thread(run_task, outbox_deliver, key)
+
+    assert len(outbox) == 1
+    journal = await journal_of("LLM-RACE")
+    assert journal["reply_state"] == "sent"
+    assert outbox[0]["text"] == journal["reply_text"]
+    assert journal["reply_text"] in {"first copy's answer", "second copy's answer"}
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_no_phone_number_or_name_reaches_the_model(async_client, clinic, outbox, llm):
+    await ask(async_client, "Здравствуйте", "LLM-PHI-0")  # fast lane; stored for the history
+    text = "Does a filling hurt? I'm Иван, call me on +7 900 123-45-67 or 79001234567"
+
+    await ask(async_client, text, "LLM-PHI-1")
+
+    assert len(outbox) == 2
+    sent = all_request_bodies(llm)
+    assert "Здравствуйте" in sent  # the conversation's history went along ...
+    assert "[name]" in sent and "[number]" in sent  # ... and the question, redacted:
+    for secret in (PATIENT, "900 123-45-67", "Иван"):
+        assert secret not in sent
+    assert "user" not in llm.last_request()["body"]
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_when_the_model_hands_to_staff_the_bot_stays_silent_after_its_reply(
+    async_client, clinic, outbox, llm
+):
+    llm.script(
+        [
+            ToolCall("hand_to_staff", {"reason": "urgent"}),
+            "Please call us now: a colleague will contact you right away.",
+        ]
+    )
+
+    await ask(async_client, "I have strong pain and swelling after an extraction", "LLM-URG")
+    await ask(async_client, QUESTION, "LLM-URG-2")
+
+    assert [sent["text"] for sent in outbox] == [
+        "Please call us now: a colleague will contact you right away."
+    ]
+    session = await ConversationSession.objects.aget(patient_phone=PATIENT)
+    assert session.control == ConversationSession.Control.STAFF
+    assert (await journal_of("LLM-URG-2"))["lane"] == "none"
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_the_gateways_echo_of_an_llm_reply_does_not_silence_the_bot(
+    async_client, clinic, outbox, llm
+):
+    await ask(async_client, QUESTION, "LLM-ECHO")
+
+    echo = text_message(ANSWER, message_id="LLM-ECHO-OUT", from_me=True)
+    response = await post_webhook(async_client, echo)
+    assert response.json()["status"] == "ignored"
+    assert "own echo" in response.json()["reason"]
+    await ask(async_client, "Сколько стоит пломба?", "LLM-ECHO-2")
+    assert len(outbox) == 2
+
+
+async def test_without_an_api_key_the_patient_gets_the_handoff_reply(
+    async_client, clinic, outbox, settings, eager_tasks
+):
+    settings.OPENAI_API_KEY = ""
+
+    await ask(async_client, QUESTION, "LLM-NOKEY")
+
+    assert [sent["text"] for sent in outbox] == [handoff_reply("en")]
+    journal = await journal_of("LLM-NOKEY")
+    assert journal["llm_error"] == "no_api_key" and journal["llm_handoff"] == "1"
+
+
+@pytest.mark.usefixtures("celery_worker_thread")
+async def test_the_answer_is_stored_with_its_llm_metrics(async_client, clinic, outbox, llm):
+    await ask(async_client, QUESTION, "LLM-METRIC")
+
+    def stored_metric():
+        return MessageMetric.objects.filter(lane="llm", llm_model="gpt-4o-mini").first()
+
+    def reply_stored_as_sent():
+        return Message.objects.filter(direction="out", delivery_status="sent").exists()
+
+    metric = await asyncio.to_thread(wait_until, stored_metric, 20)
+    await asyncio.to_thread(wait_until, reply_stored_as_sent, 20)
+    assert metric.llm_ms > 0 and metric.total_ms > 0
+    assert metric.llm_prompt_tokens > 0 and metric.llm_completion_tokens > 0
+    reply = await Message.objects.aget(pk=metric.message_id)
+    assert reply.text == ANSWER and reply.direction == Message.Direction.OUTBOUND
+    journal = await journal_of("LLM-METRIC")
+    assert float(journal["received_at"]) <= float(journal["llm_started_at"])
+    assert float(journal["llm_started_at"]) <= float(journal["llm_ready_at"])
+    assert float(journal["llm_ready_at"]) <= float(journal["reply_sent_at"])
+    assert [sent["text"] for sent in outbox] == [ANSWER]
+
+
+async def test_a_message_that_waited_past_the_deadline_is_handed_off_without_asking_the_model(
+    async_client, clinic, outbox, llm, settings
+):
+    # Tasks go to the broker and wait there, as behind a busy worker.
+    await ask(async_client, QUESTION, "LLM-LATE")
+    key = message_key("smile-main", "LLM-LATE")
+    await hot_store().journal_update(key, {"received_at": time.time() - settings.LLM_DEADLINE_S})
+
+    await asyncio.to_thread(run_task, llm_answer, key)
+    await asyncio.to_thread(run_task, outbox_deliver, key)
+
+    assert [sent["text"] for sent in outbox] == [handoff_reply("en")]
+    assert llm.requests() == []
+    journal = await journal_of("LLM-LATE")
+    assert journal["llm_error"] == "DeadlineExceeded" and journal["llm_handoff_reason"] == "error"

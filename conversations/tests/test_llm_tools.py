@@ -1,0 +1,141 @@
+"""The tools' executors, the redaction of personal data, and the exactly-once journal write."""
+
+import json
+
+import pytest
+
+from conftest import load_demo_clinic_data
+from conversations.hotstore import MemoryHotStore, hot_store
+from conversations.llm.adapters import ToolCallRequest
+from conversations.llm.context import redact, system_prompt
+from conversations.llm.journal import write_if_pending
+from conversations.llm.tools import TOOL_SCHEMAS, Toolbox
+from conversations.nlu import ClinicInfo
+from pricing.catalog import PriceIndex
+
+DEMO = load_demo_clinic_data()
+CLINIC = ClinicInfo(
+    name=DEMO["name"],
+    address=DEMO["address"],
+    phone=DEMO["phone"],
+    timezone=DEMO["timezone"],
+    default_language=DEMO["default_language"],
+    business_hours=DEMO["business_hours"],
+)
+PRICES = PriceIndex.from_clinic_file(DEMO)
+
+
+def run(toolbox: Toolbox, name: str, arguments) -> dict:
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    return json.loads(toolbox.run(ToolCallRequest("call_1", name, text)))
+
+
+def test_lookup_price_finds_a_service_by_the_patients_words_in_their_language():
+    toolbox = Toolbox(CLINIC, PRICES, "ru")
+
+    answer = run(toolbox, "lookup_price", {"service": "пломбу"})
+
+    assert answer["found"] is True
+    assert answer["services"] == [
+        {"service": "Пломба", "price": "3\xa0500\xa0₽", "duration_minutes": 60}
+    ]
+
+
+def test_lookup_price_offers_similar_services_for_one_not_on_the_list():
+    toolbox = Toolbox(CLINIC, PRICES, "en")
+
+    answer = run(toolbox, "lookup_price", {"service": "veneers"})
+
+    assert answer["found"] is False and "similar" in answer
+
+
+def test_lookup_price_without_a_price_list_says_so():
+    answer = run(Toolbox(CLINIC, None, "en"), "lookup_price", {"service": "filling"})
+
+    assert answer["found"] is False
+
+
+def test_clinic_info_gives_the_clinics_own_facts():
+    answer = run(Toolbox(CLINIC, PRICES, "en"), "clinic_info", {})
+
+    assert answer["address"] == "Tverskaya 1, Moscow"
+    assert answer["opening_hours"]["sun"] == "closed"
+
+
+def test_hand_to_staff_flags_the_answer():
+    toolbox = Toolbox(CLINIC, PRICES, "en")
+
+    run(toolbox, "hand_to_staff", {"reason": "urgent"})
+
+    assert toolbox.handed_to_staff and toolbox.handoff_reason == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments"),
+    [("lookup_price", "{not json"), ("book_visit", {}), ("clinic_info", "[]")],
+)
+def test_a_bad_tool_call_gets_an_error_the_model_can_read(name, arguments):
+    assert "error" in run(Toolbox(CLINIC, PRICES, "en"), name, arguments)
+
+
+def test_every_offered_tool_has_an_executor():
+    toolbox = Toolbox(CLINIC, PRICES, "en")
+    for schema in TOOL_SCHEMAS:
+        assert "error" not in run(toolbox, schema["function"]["name"], {"service": "x"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call me on +7 900 123-45-67",
+        "my number is 79001234567",
+        "(900) 123 4567 please",
+    ],
+)
+def test_phone_numbers_are_redacted(text):
+    redacted = redact(text)
+    assert "[number]" in redacted
+    assert not any(run_ in redacted for run_ in ("123", "4567"))
+
+
+def test_the_patients_name_is_redacted_but_prices_and_times_are_kept():
+    text = "Иван here. Is 3500 the price? Can I come at 10:30 on 12.05? иван"
+
+    assert redact(text, name="Иван Петров") == (
+        "[name] here. Is 3500 the price? Can I come at 10:30 on 12.05? [name]"
+    )
+
+
+def test_the_system_prompt_names_the_reply_language_and_the_rules():
+    prompt = system_prompt(CLINIC, PRICES, "he")
+
+    assert "reply in Hebrew" in prompt
+    assert "Give no diagnosis" in prompt and "Urgent symptoms" in prompt
+    assert "+74950000000" in prompt  # the clinic's phone, for emergencies
+
+
+async def test_the_embedded_store_writes_an_answer_only_while_it_is_pending():
+    store = MemoryHotStore()
+    await store.accept(
+        message="i:m1", conversation="i:c", journal={"reply_state": "pending"}, prices_key="p"
+    )
+
+    assert await write_if_pending(store, "i:m1", {"reply_text": "one", "reply_state": "ready"})
+    assert not await write_if_pending(store, "i:m1", {"reply_text": "two", "reply_state": "ready"})
+    assert (await store.journal("i:m1"))["reply_text"] == "one"
+    assert not await write_if_pending(store, "i:unknown", {"reply_state": "ready"})
+
+
+@pytest.mark.django_db
+async def test_the_redis_store_writes_an_answer_only_while_it_is_pending():
+    store = hot_store()
+    await store.journal_update("i:m2", {"reply_state": "pending", "text": "kept"})
+
+    assert await write_if_pending(store, "i:m2", {"reply_text": "one", "reply_state": "ready"})
+    assert not await write_if_pending(store, "i:m2", {"reply_text": "two", "reply_state": "ready"})
+    journal = await store.journal("i:m2")
+    assert (journal["reply_text"], journal["reply_state"], journal["text"]) == (
+        "one",
+        "ready",
+        "kept",
+    )
