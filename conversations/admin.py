@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from conversations.models import Clinic, ConversationSession, LLMModel, Message, MessageMetric
 from conversations.phones import mask_phone
+from conversations.services import conversation_set_control
 
 
 @admin.register(Clinic)
@@ -31,9 +32,25 @@ class ConversationSessionAdmin(admin.ModelAdmin):
     raw_id_fields = ["clinic"]
     readonly_fields = ["created_at", "updated_at", "last_inbound_at", "last_outbound_at"]
 
+    actions = ["take_over", "release_to_bot"]
+
     @admin.display(description="patient")
     def masked_phone(self, session):
         return mask_phone(session.patient_phone)
+
+    @admin.action(description="Take over: the bot stays silent in these conversations")
+    def take_over(self, request, queryset):
+        self._set_control(request, queryset, ConversationSession.Control.STAFF)
+
+    @admin.action(description="Release to the bot")
+    def release_to_bot(self, request, queryset):
+        self._set_control(request, queryset, ConversationSession.Control.BOT)
+
+    def _set_control(self, request, queryset, control):
+        sessions = list(queryset.select_related("clinic"))
+        for session in sessions:
+            conversation_set_control(session=session, control=control)
+        self.message_user(request, f"{len(sessions)} conversation(s): {control} in control.")
 
 
 @admin.register(Message)

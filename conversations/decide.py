@@ -41,11 +41,20 @@ def reply_decide(
     )
     service = understood.service_codes[0] if understood.service_codes else None
     changes = _session_changes(understood.intent, understood.language)
+    if session.get("control") == STAFF and _staff_time_is_up(session, clinic):
+        # Staff took over long enough ago: the bot answers again (and says so in the journal).
+        session = session | {"control": "bot"}
+        changes = {"control": "bot", "control_at": time.time()} | changes
     if session.get("control") == STAFF:
         return Decision(understood.intent, Lane.NONE, understood.language, None, service, changes)
     reply = compose_reply(understood, catalog=prices, clinic=clinic.info)
     lane = Lane.LLM if reply is None else Lane.FAST
     return Decision(understood.intent, lane, understood.language, reply, service, changes)
+
+
+def _staff_time_is_up(session: dict, clinic: ClinicSnapshot) -> bool:
+    taken_at = float(session.get("control_at") or 0)
+    return taken_at > 0 and time.time() - taken_at > clinic.handoff_release_hours * 3600
 
 
 def _session_changes(intent: str, language: str) -> dict:

@@ -41,6 +41,7 @@ class ClinicSnapshot:
     instance: str
     default_language: str
     info: ClinicInfo
+    handoff_release_hours: int = 24
 
     @classmethod
     def of(cls, clinic) -> "ClinicSnapshot":
@@ -52,7 +53,14 @@ class ClinicSnapshot:
             default_language=clinic.default_language,
             business_hours=dict(clinic.business_hours),
         )
-        return cls(clinic.id, clinic.slug, clinic.whatsapp_instance, clinic.default_language, info)
+        return cls(
+            clinic.id,
+            clinic.slug,
+            clinic.whatsapp_instance,
+            clinic.default_language,
+            info,
+            clinic.handoff_release_hours,
+        )
 
 
 def _load_clinic(instance: str) -> ClinicSnapshot | None:

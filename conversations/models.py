@@ -32,6 +32,9 @@ class Clinic(models.Model):
     phone = models.CharField(max_length=32, blank=True)
     # {"mon": "09:00-20:00", ..., "sun": null} in the clinic's own timezone.
     business_hours = models.JSONField(default=dict, blank=True)
+    # A conversation staff took over goes back to the bot after this many hours of staff
+    # control, unless staff release it sooner in the admin.
+    handoff_release_hours = models.PositiveSmallIntegerField(default=24)
     # The LLM that answers this clinic's patients; empty: the best active model (see
     # conversations.llm.capabilities).
     llm_model = models.ForeignKey(

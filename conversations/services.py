@@ -5,7 +5,9 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
+from clinicbot import aio
 from conversations.clinic_file import ClinicSpec
+from conversations.hotstore import conversation_key, hot_store
 from conversations.models import Clinic, ConversationSession, Message, MessageMetric
 from followups.services import followups_after_patient_message
 from pricing.cache import bump_version
@@ -150,13 +152,13 @@ def _session_update(journal: dict[str, str], received_at: datetime) -> Conversat
             session.language = journal["session_language"]
         if journal.get("session_status"):
             session.status = journal["session_status"]
+    # A staff echo carries control_at (staff took over); a decision may carry session_control
+    # (a hand-off to staff, or the bot taking back a conversation staff left for long enough).
     control_at = _time(journal.get("session_control_at") or journal.get("control_at", ""))
-    if (
-        kind != "own_echo"
-        and control_at
-        and (session.control_changed_at is None or control_at > session.control_changed_at)
+    if control_at and (
+        session.control_changed_at is None or control_at > session.control_changed_at
     ):
-        session.control = ConversationSession.Control.STAFF
+        session.control = journal.get("session_control") or ConversationSession.Control.STAFF
         session.control_changed_at = control_at
     session.save()
     return session
@@ -213,5 +215,33 @@ def _metric_update(message: Message, journal: dict[str, str]) -> None:
             "send_ms": _float(journal.get("send_ms")),
             "total_ms": total,
             "cache_hits": int(journal.get("cache_hits") or 0),
+        },
+    )
+
+
+# --- staff taking a conversation over, and giving it back ---------------------------------------
+
+
+def conversation_set_control(*, session: ConversationSession, control: str) -> None:
+    """Put a conversation under staff control or give it back to the bot, in the database and in
+    the request path's Redis state at once (so the very next patient message sees it)."""
+    now = datetime.now(tz=UTC)
+    ConversationSession.objects.filter(pk=session.pk).update(
+        control=control, control_changed_at=now
+    )
+    session.control, session.control_changed_at = control, now
+    aio.run(_session_state_write(session, now.timestamp()))
+
+
+async def _session_state_write(session: ConversationSession, at: float) -> None:
+    # The whole state, not just control: a partial hash would hide e.g. an opt-out.
+    conversation = conversation_key(session.clinic.whatsapp_instance, session.patient_phone)
+    await hot_store().session_save(
+        conversation,
+        {
+            "control": session.control,
+            "control_at": at,
+            "status": session.status,
+            "language": session.language,
         },
     )
