@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import beat_init, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinicbot.settings")
 
@@ -13,6 +13,7 @@ app.autodiscover_tasks()
 
 
 @worker_init.connect
+@beat_init.connect
 def refuse_to_start_with_bad_settings(**kwargs):
     from clinicbot.checks import refuse_start_on_errors
 

@@ -63,10 +63,22 @@ else:
 # django-cachalot caches ORM reads in the cache above and invalidates them on every write.
 CACHALOT_ENABLED = True
 CACHALOT_TIMEOUT = 600
-# Metrics and messages are written far more often than read: caching them only churns Redis.
+# Conversations, messages, metrics and follow-ups are written with every message: caching them
+# would only churn Redis with invalidations (it cost stage B most of its CPU when measured).
 CACHALOT_UNCACHABLE_APPS = frozenset({"axes"})
 CACHALOT_UNCACHABLE_TABLES = frozenset(
-    {"django_migrations", "django_session", "conversations_message", "conversations_messagemetric"}
+    {
+        "django_migrations",
+        "django_session",
+        "conversations_conversationsession",
+        "conversations_message",
+        "conversations_messagemetric",
+        "followups_followup",
+        # The audit log is read to verify it: it must come from the database, never a cache.
+        "security_auditevent",
+        "security_audithead",
+        "security_auditcheckpoint",
+    }
 )
 
 # --- Celery --------------------------------------------------------------------------------------
@@ -101,6 +113,8 @@ CELERY_BEAT_SCHEDULE = {
     # The safety net of stage B: stores whatever a lost or failed flush left behind.
     "journal-flush": {"task": "conversations.tasks.journal_flush", "schedule": 60.0},
     "followups-send-due": {"task": "followups.tasks.followups_send_due", "schedule": 60.0},
+    # Signs the audit chain's head with the RSA key (security.audit).
+    "audit-checkpoint": {"task": "security.tasks.audit_checkpoint", "schedule": 3600.0},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

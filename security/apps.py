@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class SecurityConfig(AppConfig):
     name = "security"
+    verbose_name = "Security and audit"
+
+    def ready(self):
+        # Registers the key checks (security.E001-E003) and the sign-in audit receivers.
+        from security import checks, signals  # noqa: F401

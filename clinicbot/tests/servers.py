@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from clinicbot.testing.pytest_env import TEST_KEYS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,7 +41,9 @@ def clean_environment(**overrides: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE",
     }
     environment = {k: v for k, v in os.environ.items() if k not in names}
-    return environment | overrides
+    # The service refuses to start without its keys: give it this run's test keys, unless an
+    # override names a key (an empty value counts as unset).
+    return environment | TEST_KEYS | overrides
 
 
 @contextmanager

@@ -55,6 +55,27 @@ def test_production_start_is_refused_without_each_secret(missing, check_id):
     assert missing in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "check_id", "problem"),
+    [
+        ("PHI_MASTER_KEY", "", "security.E001", "not set"),
+        ("PHI_MASTER_KEY", "bm90LWEta2V5", "security.E001", "32"),
+        ("PHI_RSA_PRIVATE_KEY", "", "security.E002", "not set"),
+        ("PHI_RSA_PRIVATE_KEY", "bm90IGEgcGVt", "security.E002", "PEM"),
+        ("HIPAA_AUDIT_KEY", "", "security.E003", "not set"),
+        ("HIPAA_AUDIT_KEY", "c2hvcnQ=", "security.E003", "32"),
+    ],
+)
+def test_start_is_refused_for_each_missing_or_malformed_key(key, value, check_id, problem):
+    environment = clean_environment(DEBUG="true", **{key: value})
+    result = manage("check", environment=environment)
+    assert result.returncode != 0
+    assert check_id in result.stderr
+    assert key in result.stderr and problem in result.stderr
+    if value:
+        assert value not in result.stderr + result.stdout  # no key material is printed
+
+
 def test_the_web_server_refuses_to_start_without_production_secrets():
     command = [sys.executable, "-c", "import clinicbot.asgi"]
     result = subprocess.run(

@@ -1,0 +1,53 @@
+"""Staff sign-ins and sign-outs in the audit log (Django's auth signals; the admin uses them).
+
+Connected in `SecurityConfig.ready()`. The actor is the staff username (for a failed sign-in,
+the username that was tried); the source is the connecting address as Django sees it.
+"""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from security.audit import audit_record
+
+
+def source_ip(request) -> str:
+    """The peer address. Behind a proxy this is the proxy's unless REMOTE_ADDR is rewritten by a
+    trusted middleware; a client-supplied X-Forwarded-For is never trusted here."""
+    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+
+
+@receiver(user_logged_in, dispatch_uid="security.audit_login")
+def audit_login(sender, request, user, **kwargs):
+    audit_record(
+        actor=user.get_username(),
+        action="login",
+        object_type="auth.User",
+        object_id=str(user.pk),
+        source_ip=source_ip(request),
+    )
+
+
+@receiver(user_logged_out, dispatch_uid="security.audit_logout")
+def audit_logout(sender, request, user, **kwargs):
+    if user is None:  # the session had already expired
+        return
+    audit_record(
+        actor=user.get_username(),
+        action="logout",
+        object_type="auth.User",
+        object_id=str(user.pk),
+        source_ip=source_ip(request),
+    )
+
+
+@receiver(user_login_failed, dispatch_uid="security.audit_login_failed")
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    # `credentials` is already cleansed by Django (the password is masked); only the name is kept.
+    username = str(credentials.get("username") or "")[:150] or "(blank)"
+    audit_record(
+        actor=username,
+        action="login_failed",
+        object_type="auth.User",
+        outcome="failure",
+        source_ip=source_ip(request),
+    )
