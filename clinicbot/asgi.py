@@ -2,11 +2,11 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinicbot.settings")
 
-application = get_asgi_application()
+from clinicbot.routing import build_application  # noqa: E402
+
+application = build_application()
 
 from clinicbot.checks import refuse_start_on_errors  # noqa: E402  (needs the apps loaded)
 from clinicbot.warmup import start_warmup  # noqa: E402

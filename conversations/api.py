@@ -17,7 +17,7 @@ from ninja import Router
 
 from conversations.directory import ClinicUnavailable
 from conversations.evolution import Ignored, MalformedPayload, read_webhook
-from conversations.inbound import NotAccepted, UnknownInstance, inbound_handle
+from conversations.inbound import Answer, NotAccepted, UnknownInstance, inbound_handle
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ async def _webhook(request, path_event: str | None = None) -> HttpResponse:
         )
         return _error(503)
     body = {"status": str(handled.answer)}
-    if handled.reason:
+    if handled.answer == Answer.IGNORED:
         body["reason"] = handled.reason
     return JsonResponse(body)
 

@@ -89,7 +89,13 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
         return Handled(Answer.DUPLICATE)
     if message.from_me:
         return await _staff_echo(store, message, key, conversation, accepted.session)
-    return await _answer(store, message, key, conversation, clinic, accepted, started_ns)
+    try:
+        return await _answer(store, message, key, conversation, clinic, accepted, started_ns)
+    except (RedisError, OSError) as exc:
+        # Accepted and journaled, so not lost: stage B's flush finds it undecided and a worker
+        # answers it (conversations.tasks.late_answer). A retry would only be a duplicate.
+        logger.warning("message %s accepted, reply deferred to a worker (%s)", key, exc)
+        return Handled(Answer.ACCEPTED, reason="reply deferred")
 
 
 def _journal(message: InboundMessage, clinic: ClinicSnapshot, conversation: str) -> dict:
@@ -102,6 +108,7 @@ def _journal(message: InboundMessage, clinic: ClinicSnapshot, conversation: str)
         "name": message.push_name,
         "text": message.text,
         "kind": "staff" if message.from_me else "patient",
+        "has_media": "1" if message.has_media else "",
         "received_at": time.time(),
         "reply_state": "",
     }

@@ -76,6 +76,9 @@ def _differs(service: Service, fields: dict) -> bool:
 
 # --- stage B: the journal of one inbound message, stored ----------------------------------------
 
+# Intents that change follow-ups even in a conversation with none pending.
+FOLLOWUP_INTENTS = {"price_query", "opt_out", "confirm", "decline"}
+
 REPLY_DELIVERY = {
     "ready": Message.Delivery.PENDING,
     "pending": Message.Delivery.PENDING,
@@ -125,12 +128,13 @@ def journal_store(*, journal: dict[str, str]) -> Message | None:
     if staff or not journal.get("lane"):
         return inbound
     _fill_decision(inbound, journal)
-    followups_after_patient_message(
-        conversation=session,
-        intent=inbound.intent,
-        at=received_at,
-        message_id=journal["message_id"],
-    )
+    if inbound.intent in FOLLOWUP_INTENTS or session.scheduled_followup_at is not None:
+        followups_after_patient_message(
+            conversation=session,
+            intent=inbound.intent,
+            at=received_at,
+            message_id=journal["message_id"],
+        )
     reply = _reply_update(inbound, journal) if journal.get("reply_text") else None
     _metric_update(reply or inbound, journal)
     return inbound

@@ -17,6 +17,9 @@ from conversations.services import journal_store
 logger = logging.getLogger(__name__)
 
 FLUSH_BATCH = 200
+# A patient message whose request died after acceptance (before its reply was decided) is
+# answered by a worker once it has been undecided this long.
+UNDECIDED_AFTER_S = 30
 FINAL_REPLY_STATES = {"sent", "unknown", "none", "gave_up"}
 
 
@@ -38,6 +41,8 @@ async def _mark_flushed(flushed: dict[str, str]) -> None:
 def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
     flushed = {}
     for key, journal in batch:
+        if _undecided_for_too_long(journal):
+            late_answer.delay(key)
         if not journal:
             logger.error("journal %s expired before it was stored", key)
             flushed[key] = "sent"  # nothing left to store; stop listing it
@@ -178,3 +183,64 @@ def llm_answer(self, key: str) -> None:
     if not aio.run(_answer_write(key, journal, _answer_fields(result, started_at))):
         return  # another run of this task answered first
     outbox_deliver.delay(key)
+
+
+def _undecided_for_too_long(journal: dict[str, str]) -> bool:
+    return (
+        journal.get("kind") == "patient"
+        and journal.get("reply_state", "") == ""
+        and time.time() - float(journal.get("received_at") or time.time()) > UNDECIDED_AFTER_S
+    )
+
+
+@shared_task
+def late_answer(key: str) -> None:
+    """Decide and queue the reply of a message whose request died after accepting it."""
+    aio.run(_late_answer(key))
+
+
+async def _late_answer(key: str) -> None:
+    from conversations.decide import reply_decide
+    from conversations.directory import clinics, session_state_load
+    from conversations.inbound import SEND_LEASE_S, reply_digest
+    from conversations.models import Lane
+    from pricing.cache import price_lists
+
+    store = hot_store()
+    journal = await store.journal(key)
+    clinic = await clinics.get(journal.get("instance", "")) if journal else None
+    if clinic is None:
+        return
+    session = await session_state_load(clinic, journal["phone"])
+    prices, _ = await price_lists.get(clinic.id)
+    decision = reply_decide(
+        text=journal.get("text", ""),
+        has_media=bool(journal.get("has_media")),
+        clinic=clinic,
+        session=session,
+        prices=prices,
+    )
+    state = {Lane.NONE: "none", Lane.LLM: "pending"}.get(decision.lane, "ready")
+    if not await store.claim_reply(key, to=state, lease_s=SEND_LEASE_S, from_states=("",)):
+        return  # decided meanwhile: answered once already
+    received = float(journal.get("received_at") or time.time())
+    await store.journal_update(
+        key,
+        {
+            "intent": decision.intent,
+            "lane": decision.lane,
+            "language": decision.language,
+            "service": decision.service or "",
+            "reply_text": decision.text or "",
+            "total_ms": (time.time() - received) * 1000,
+            **{f"session_{name}": value for name, value in decision.session_changes.items()},
+        },
+    )
+    if decision.text:
+        await store.session_save(
+            journal["conversation"], {f"echo:{reply_digest(decision.text)}": "1"}
+        )
+    if decision.lane != Lane.NONE:
+        await store.outbox_push(journal["conversation"], key)
+        await (outbox.enqueue_llm(key) if decision.lane == Lane.LLM else outbox.enqueue_drain(key))
+    await outbox.schedule_flush(store)

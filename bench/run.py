@@ -1,0 +1,631 @@
+"""`make bench`: the webhook's fast-lane latency at a steady rate, its throughput against a bare
+django-ninja endpoint, stage B's storage, and the language layer's micro-benchmark.
+
+    scripts/with-test-services .venv/bin/python -m bench.run [--rate 200] [--seconds 30] ...
+
+Starts on loopback: a fake Evolution gateway, the production web command (gunicorn + uvicorn
+workers) for clinicbot and for the bare endpoint, and a Celery worker, all against a database
+`clinicbot_bench` and Redis database 12. Writes BENCHMARKS.md and .benchmarks/*.json, prints the
+same tables, and exits 1 when a target is missed. Every process it started is stopped on the
+way out, also on Ctrl-C, on failure and at the overall time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import datetime as dt
+import json
+import os
+import platform
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bench import processes as procs
+from bench import webhook_bench as wb
+from bench.loadgen import Pool, closed_loop
+
+ROOT = procs.ROOT
+OUT_DIR = ROOT / ".benchmarks"
+REPORT = ROOT / "BENCHMARKS.md"
+BENCH_DB = "clinicbot_bench"
+BENCH_REDIS_DB = 12
+TIME_LIMIT_S = 480  # the whole run, however it goes; then everything is stopped
+
+# The issues' targets.
+P50_TARGET_MS = 5.0
+P99_TARGET_MS = 25.0
+RATE_TARGET = 200.0
+RATE_TOLERANCE = 0.98  # the achieved rate must be within 2% of the offered rate
+RATIO_TARGET = 0.7
+NLU_P99_TARGET_MS = 0.2
+
+
+class OutOfTime(Exception):
+    pass
+
+
+@dataclass
+class Check:
+    name: str
+    target: str
+    measured: str
+    ok: bool | None  # None: reported, not a target
+
+
+@dataclass
+class Results:
+    checks: dict[str, list[Check]] = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)
+
+    def add(self, table: str, name: str, target: str, measured: str, ok: bool | None) -> None:
+        self.checks.setdefault(table, []).append(Check(name, target, measured, ok))
+
+    def failed(self) -> list[Check]:
+        return [c for rows in self.checks.values() for c in rows if c.ok is False]
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="clinicbot benchmarks (make bench)")
+    parser.add_argument("--rate", type=float, default=RATE_TARGET, help="new messages per second")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measured open-loop run")
+    parser.add_argument("--warmup", type=float, default=5.0, help="open-loop warm-up, seconds")
+    parser.add_argument("--patients", type=int, default=400)
+    parser.add_argument("--saturation-seconds", type=float, default=15.0)
+    parser.add_argument("--concurrency", type=int, default=64, help="closed-loop clients")
+    parser.add_argument("--celery-concurrency", type=int, default=1)
+    parser.add_argument("--web-workers", type=int, default=2)
+    return parser.parse_args(argv)
+
+
+def with_path(url: str, path: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+
+
+def bench_environment(fake_url: str, api_key: str) -> dict[str, str]:
+    """The environment of every process: production mode, fresh secrets, isolated stores."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CELERY_"))}
+    env.update(
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(38)[:50],
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        EVOLUTION_WEBHOOK_SECRET=secrets.token_urlsafe(24),
+        DATABASE_URL=with_path(os.environ["DATABASE_URL"], f"/{BENCH_DB}"),
+        REDIS_URL=with_path(os.environ["REDIS_URL"], f"/{BENCH_REDIS_DB}"),
+        EVOLUTION_API_URL=fake_url,
+        EVOLUTION_API_KEY=api_key,
+        DJANGO_SETTINGS_MODULE="clinicbot.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def phi_keys(env: dict) -> dict[str, str]:
+    """Fresh PHI and audit keys (the service refuses to start without them): from the project's
+    `manage.py generate_keys` when it has one, else made here in the documented formats
+    (security/keys.py: 32 random bytes, base64 of a PEM RSA key, 32 random bytes; all base64)."""
+    try:
+        out = procs.run_checked(
+            [sys.executable, "manage.py", "generate_keys"], env, "manage.py generate_keys"
+        )
+    except (RuntimeError, subprocess.TimeoutExpired):
+        out = ""
+    pattern = re.compile(r"^(PHI_MASTER_KEY|PHI_RSA_PRIVATE_KEY|HIPAA_AUDIT_KEY)=(.*)$")
+    found = (pattern.match(line.strip()) for line in out.splitlines())
+    keys = {m[1]: m[2].strip().strip("'\"") for m in found if m}
+    return keys if len(keys) == 3 else generated_keys()
+
+
+def generated_keys() -> dict[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return {
+        "PHI_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "PHI_RSA_PRIVATE_KEY": base64.b64encode(pem).decode(),
+        "HIPAA_AUDIT_KEY": base64.b64encode(os.urandom(32)).decode(),
+    }
+
+
+# --- set-up --------------------------------------------------------------------------------------
+
+
+def reset_database(database_url: str) -> None:
+    import psycopg
+
+    server = with_path(database_url, "/postgres")
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def reset_redis(redis_url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(redis_url, socket_timeout=5).flushdb()
+
+
+def prepare_data(env: dict) -> None:
+    reset_database(env["DATABASE_URL"])
+    reset_redis(env["REDIS_URL"])
+    manage = [sys.executable, "manage.py"]
+    procs.run_checked([*manage, "migrate", "--noinput"], env, "migrate")
+    procs.run_checked([*manage, "import_clinic", str(wb.DEMO_CLINIC)], env, "import_clinic")
+
+
+@dataclass
+class Servers:
+    fake_url: str
+    web_port: int
+    bare_port: int
+    env: dict
+    cpu: procs.CpuMeter
+
+
+def start_fake(running: procs.Processes, api_key: str) -> str:
+    argv = [sys.executable, "-m", "clinicbot.testing.fake_evolution", "--port", "0"]
+    argv += ["--api-key", api_key, "--instance", wb.INSTANCE]
+    fake = running.start("fake-evolution", argv, dict(os.environ), pipe_stdout=True)
+    return procs.read_json_line(fake, timeout_s=15)["url"]
+
+
+def start_servers(running: procs.Processes, args) -> Servers:
+    api_key = secrets.token_urlsafe(16)
+    fake_url = start_fake(running, api_key)
+    env = bench_environment(fake_url, api_key)
+    env.update(phi_keys(env))
+    prepare_data(env)
+    web_port, bare_port = procs.free_port(), procs.free_port()
+    web = running.start(
+        "web", procs.web_server_argv("clinicbot.asgi:application", web_port, args.web_workers), env
+    )
+    bare_env = env | {"DJANGO_SETTINGS_MODULE": "bench.bare_settings"}
+    bare = running.start(
+        "bare", procs.web_server_argv("bench.bare_app:application", bare_port, args.web_workers),
+        bare_env,
+    )  # fmt: skip
+    worker = running.start("celery", procs.celery_worker_argv(args.celery_concurrency), env)
+    ready = f"http://127.0.0.1:{web_port}/ready"
+    procs.wait_until(web, lambda: procs.http_status(ready) == 200, timeout_s=60)
+    bare_probe = f"http://127.0.0.1:{bare_port}{wb.WEBHOOK_PATH}"
+    headers = {"X-Forwarded-Proto": "https", "Content-Type": "application/json"}
+    procs.wait_until(
+        bare, lambda: procs.http_status(bare_probe, b"{}", headers) == 200, timeout_s=60
+    )
+    if not worker.running:
+        raise RuntimeError(f"the Celery worker exited: see {worker.log_path}")
+    return Servers(fake_url, web_port, bare_port, env, procs.CpuMeter(running, BENCH_DB))
+
+
+# --- the runs ------------------------------------------------------------------------------------
+
+
+def nlu_micro_benchmark(results: Results) -> None:
+    """bench/nlu_bench.py on a quiet machine (before any server starts)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "nlu_bench.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    line = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-500:]
+    print(f"nlu_bench: {line}")
+    found = re.search(r"p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms, mean ([\d.]+)", line)
+    results.raw["nlu"] = {"output": line, "exit": done.returncode}
+    table = "nlu"
+    if not found:
+        results.add(table, "nlu_bench.py ran", "exit 0 with timings", line[:80], False)
+        return
+    p50, p99, worst, mean = (float(x) for x in found.groups())
+    messages = re.match(r"(\d+ messages x \d+ rounds)", line)
+    results.add(table, "messages timed", "", messages[1] if messages else "?", None)
+    results.add(table, "intent + price lookup, p50", "", f"{p50:.4f} ms", None)
+    results.add(
+        table,
+        "intent + price lookup, p99",
+        f"≤ {NLU_P99_TARGET_MS} ms",
+        f"{p99:.4f} ms",
+        p99 <= NLU_P99_TARGET_MS,
+    )
+    results.add(table, "mean / max", "", f"{mean:.4f} / {worst:.4f} ms", None)
+
+
+PATIENT_PREFIX = "7999"  # the open loop's phones; the closed loops use 7997 and 7998
+
+
+async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -> wb.OpenLoopRun:
+    """Warm-up, then the measured phase, at a steady rate; returns the run's records (judged
+    at the end, when late replies have had every chance to arrive)."""
+    host = f"127.0.0.1:{servers.web_port}"
+    messages = wb.Messages(host, servers.env["EVOLUTION_WEBHOOK_SECRET"])
+    pool = Pool("127.0.0.1", servers.web_port)
+    await pool.prefill(32)
+    run = wb.OpenLoopRun(pool, messages, wb.patients(args.patients, PATIENT_PREFIX), texts)
+    print(f"open loop: warm-up {args.warmup:g} s at {args.rate:g}/s ...", flush=True)
+    await run.run(args.rate, args.warmup)
+    print(f"open loop: measuring {args.seconds:g} s at {args.rate:g}/s ...", flush=True)
+    run.phase = "measured"
+    results.raw["measured_from_epoch"] = time.time()
+    cpu_start = servers.cpu.sample()
+    await run.run(args.rate, args.seconds)
+    results.raw["cpu_measured_phase"] = servers.cpu.split(cpu_start, servers.cpu.sample())
+    await run.drain()
+    pool.close()
+    accepted = sum(1 for r in run.records if r.kind == "new" and r.answer == "accepted")
+    # Stragglers get up to 10 s before stage B is checked and the closed loops start.
+    await asyncio.to_thread(wait_for_sends, servers.fake_url, accepted, 10.0)
+    last_answer_ns = max(r.end_ns for r in run.records)
+    await asyncio.to_thread(judge_stage_b, servers, accepted, last_answer_ns, results)
+    return run
+
+
+def wait_for_sends(fake_url: str, expected: int, timeout_s: float, since: int = 0) -> list[dict]:
+    """The gateway's received sends from index `since`, once `expected` arrived (stragglers
+    get up to `timeout_s`; then whatever arrived)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        sends = procs.get_json(f"{fake_url}/_fake/sent?since={since}")
+        if len(sends) >= expected or time.monotonic() > deadline:
+            # A little longer, so a duplicate that trails the last reply is not missed.
+            time.sleep(1.0)
+            return procs.get_json(f"{fake_url}/_fake/sent?since={since}")
+        time.sleep(0.25)
+
+
+def judge_open_loop(run: wb.OpenLoopRun, servers: Servers, args, results: Results) -> None:
+    """Matches the open loop's requests with every reply the gateway received for those
+    patients by the end of the whole benchmark (so a late reply is late, not lost)."""
+    every_send = procs.get_json(f"{servers.fake_url}/_fake/sent?since=0")
+    sends = [s for s in every_send if s["number"].startswith(PATIENT_PREFIX)]
+    m = wb.match_replies(run.records, sends)
+    lat = wb.latency_summary(m.latencies_ms.get("measured", []))
+    warm = wb.latency_summary(m.latencies_ms.get("warmup", []))
+    lag = wb.latency_summary(wb.schedule_lag_ms(run.records))
+    rate = wb.achieved_rate(run.records)
+    redeliveries = sum(1 for r in run.records if r.kind == "redelivery")
+    t = "webhook"
+    results.add(t, "replies timed (measured phase)", "", str(lat["count"]), None)
+    results.add(t, "fast-lane latency p50", f"≤ {P50_TARGET_MS:g} ms",
+                f"{lat['p50_ms']:.2f} ms", lat["p50_ms"] <= P50_TARGET_MS)  # fmt: skip
+    results.add(t, "fast-lane latency p95", "", f"{lat['p95_ms']:.2f} ms", None)
+    results.add(t, "fast-lane latency p99", f"≤ {P99_TARGET_MS:g} ms",
+                f"{lat['p99_ms']:.2f} ms", lat["p99_ms"] <= P99_TARGET_MS)  # fmt: skip
+    results.add(t, "fast-lane latency max", "", f"{lat['max_ms']:.2f} ms", None)
+    results.add(t, "messages per second (accepted, measured phase)",
+                f"≥ {args.rate * RATE_TOLERANCE:g} (offered {args.rate:g})", f"{rate:.1f}",
+                rate >= args.rate * RATE_TOLERANCE)  # fmt: skip
+    results.add(t, "duplicates (extra replies)", "0", str(m.duplicates), m.duplicates == 0)
+    results.add(t, "lost (accepted, no reply by the end of the run)", "0", str(m.lost),
+                m.lost == 0)  # fmt: skip
+    results.add(t, "redeliveries sent / answered `duplicate`", "all `duplicate`",
+                f"{redeliveries} / {redeliveries - m.redelivery_accepted}",
+                m.redelivery_accepted == 0)  # fmt: skip
+    results.add(t, "non-200 answers or broken connections", "0", str(m.errors), m.errors == 0)
+    results.add(t, "new messages answered 200 but not `accepted`", "0", str(m.not_accepted),
+                m.not_accepted == 0)  # fmt: skip
+    results.add(t, "replies with the wrong text (order/content check)", "0",
+                str(m.wrong_text), m.wrong_text == 0)  # fmt: skip
+    results.add(t, "ticks skipped (every patient had a message in flight)", "0",
+                str(run.skipped), run.skipped == 0)  # fmt: skip
+    results.add(t, "messages accepted / replies received (warm-up + measured)", "",
+                f"{m.accepted} / {m.replies}", None)  # fmt: skip
+    results.add(t, "warm-up latency p50 / p99 (not judged)", "",
+                f"{warm['p50_ms']:.2f} / {warm['p99_ms']:.2f} ms", None)  # fmt: skip
+    results.add(t, "generator lateness p99 (request start vs schedule)", "",
+                f"{lag['p99_ms']:.2f} ms", None)  # fmt: skip
+    results.raw["open_loop"] = {"latency": lat, "warmup_latency": warm, "schedule_lag": lag,
+                                "rate": rate, "matching": m.__dict__}  # fmt: skip
+    results.raw["open_loop_requests"] = wb.records_json(run.records)
+    results.raw["open_loop_sends"] = [
+        {k: s[k] for k in ("index", "number", "text", "monotonic_ns")} for s in sends
+    ]
+
+
+def judge_machine(results: Results) -> None:
+    """What else the machine was doing while the latency was measured."""
+    cpu = results.raw.get("cpu_measured_phase")
+    if not cpu:
+        return
+    t = "machine"
+    results.add(t, "cores busy, all processes (of " + str(os.cpu_count()) + ")", "",
+                f"{cpu['total']:.2f}", None)  # fmt: skip
+    results.add(t, "… by the benchmark's processes (web, worker, gateway, load generator)", "",
+                f"{cpu['bench_processes']:.2f}", None)  # fmt: skip
+    results.add(t, "… by PostgreSQL for the benchmark's database", "",
+                f"{cpu['bench_postgres']:.2f}", None)  # fmt: skip
+    results.add(t, "… by everything else (Redis, other users' work)", "",
+                f"{cpu['other']:.2f}", None)  # fmt: skip
+    results.add(t, "load average before the run", "", results.raw.get("loadavg", "?"), None)
+
+
+def judge_server_timings(servers: Servers, results: Results) -> None:
+    """Where the time went inside stage A, as it recorded itself (MessageMetric)."""
+    try:
+        timings = wb.server_timings(servers.env["DATABASE_URL"], results.raw["measured_from_epoch"])
+    except Exception as exc:  # noqa: BLE001  (the schema may differ; this table is a diagnosis)
+        results.add("inside", "stage A's own timings", "", f"unavailable ({exc!r:.80})", None)
+        return
+    results.raw["server_timings"] = timings
+    labels = {
+        "total_ms": "in the webhook view, arrival to reply sent (total_ms)",
+        "send_ms": "sending the reply to the gateway (send_ms)",
+        "fast_lane_ms": "deciding the reply (fast_lane_ms)",
+        "db_ms": "database lookups before the reply (db_ms)",
+    }
+    results.add("inside", "messages with timings (measured phase)", "", str(timings["count"]), None)
+    for name, label in labels.items():
+        p50, p99 = timings[name]["p50"], timings[name]["p99"]
+        shown = "n/a" if p50 is None else f"{p50:.2f} / {p99:.2f} ms"
+        results.add("inside", f"{label}, p50 / p99", "", shown, None)
+
+
+def judge_stage_b(servers: Servers, accepted: int, last_answer_ns: int, results: Results) -> None:
+    """Stage B: one inbound row per accepted message, and how long after the last answer."""
+    dsn = servers.env["DATABASE_URL"]
+    rows, _ = wb.wait_stored(dsn, accepted, timeout_s=30.0)
+    lag_s = (time.monotonic_ns() - last_answer_ns) / 1e9
+    complete = rows == accepted
+    results.add("stage_b", "inbound rows stored / messages accepted", "equal, within 30 s",
+                f"{rows} / {accepted}", complete)  # fmt: skip
+    results.add("stage_b", "all stored, seconds after the last webhook answer", "",
+                f"{lag_s:.1f} s" if complete else "not within 30 s", None)  # fmt: skip
+    results.raw["stage_b"] = {"rows": rows, "accepted": accepted, "lag_s": lag_s}
+
+
+async def saturation_runs(servers: Servers, args, texts: dict, results: Results) -> None:
+    secret = servers.env["EVOLUTION_WEBHOOK_SECRET"]
+    rates = {}
+    for name, port, prefix in (
+        ("bare", servers.bare_port, "7997"),
+        ("webhook", servers.web_port, "7998"),
+    ):
+        sends_before = len(procs.get_json(f"{servers.fake_url}/_fake/sent?since=0"))
+        bodies = wb.SaturationBodies(
+            wb.Messages(f"127.0.0.1:{port}", secret), texts, wb.WEBHOOK_PATH, prefix
+        )
+        print(f"closed loop: {name}, {args.concurrency} clients, {args.saturation_seconds:g} s",
+              flush=True)  # fmt: skip
+        cpu_start = servers.cpu.sample()
+        outcome = await closed_loop(
+            "127.0.0.1",
+            port,
+            concurrency=args.concurrency,
+            warmup_s=3.0,
+            duration_s=args.saturation_seconds,
+            next_request=bodies,
+        )
+        cpu = servers.cpu.split(cpu_start, servers.cpu.sample())
+        rates[name] = outcome.rate
+        lat = wb.latency_summary([ns / 1e6 for ns in outcome.latencies_ns])
+        results.raw[f"saturation_{name}"] = {
+            "rate": outcome.rate, "statuses": outcome.statuses, "latency": lat,
+            "sent_total": bodies.sent, "sends_before": sends_before, "cpu": cpu,
+        }  # fmt: skip
+        bad = sum(n for status, n in outcome.statuses.items() if status != 200)
+        results.add("throughput", f"{name}: requests per second", "",
+                    f"{outcome.rate:.0f} (answer p50 {lat['p50_ms']:.1f} ms, "
+                    f"p99 {lat['p99_ms']:.1f} ms; cores busy {cpu['total']:.2f}, "
+                    f"other users {cpu['other']:.2f})", None)  # fmt: skip
+        results.add("throughput", f"{name}: non-200 answers", "0", str(bad), bad == 0)
+        if name == "webhook":
+            await asyncio.to_thread(judge_saturation_replies, servers, bodies, sends_before,
+                                    results)  # fmt: skip
+    ratio = rates["webhook"] / rates["bare"] if rates["bare"] else 0.0
+    results.add("throughput", "webhook / bare", f"≥ {RATIO_TARGET:g}", f"{ratio:.2f}",
+                ratio >= RATIO_TARGET)  # fmt: skip
+    results.raw["throughput_ratio"] = ratio
+
+
+def judge_saturation_replies(servers: Servers, bodies, sends_before: int, results) -> None:
+    """Under saturation too, every accepted message should get exactly one reply."""
+    sends = wait_for_sends(servers.fake_url, bodies.sent, 15.0, since=sends_before)
+    replies = sum(1 for s in sends if s["number"].startswith(bodies.prefix))
+    results.add("throughput", "webhook saturation: messages sent / replies received",
+                "equal (reported)", f"{bodies.sent} / {replies}", None)  # fmt: skip
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+TABLE_TITLES = {
+    "webhook": "Fast lane at a steady rate (issue 3)",
+    "inside": "Where the time went inside the webhook (stage A's own timings, measured phase)",
+    "machine": "The machine during the measured phase (2 cores shared by everything)",
+    "stage_b": "Stage B: messages stored (delivery guarantee 1)",
+    "throughput": "Throughput: clinicbot webhook vs a bare django-ninja endpoint (issue 3)",
+    "nlu": "Language layer micro-benchmark, bench/nlu_bench.py (issue 4)",
+}
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024**2:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} × {model}{memory}, {platform.system()} {platform.release()}"
+
+
+def git_commit() -> str:
+    def git(*cmd):
+        return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True).stdout
+
+    commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    dirty = " (with uncommitted changes)" if git("status", "--porcelain").strip() else ""
+    return commit + dirty
+
+
+def render_table(rows: list[Check]) -> str:
+    out = ["| metric | target | measured | result |", "|---|---|---|---|"]
+    for c in rows:
+        verdict = "" if c.ok is None else ("PASS" if c.ok else "**FAIL**")
+        out.append(f"| {c.name} | {c.target} | {c.measured} | {verdict} |")
+    return "\n".join(out)
+
+
+def render(results: Results, args, when: dt.datetime, dropped: list[str]) -> str:
+    failed = results.failed()
+    verdict = "all targets met" if not failed else f"{len(failed)} target(s) missed"
+    parts = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (bench/run.py); do not edit by hand.",
+        "",
+        f"- Machine: {machine()}",
+        f"- Date: {when.strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Commit: {git_commit()}",
+        "- Command: `make bench`",
+        f"- Result: {verdict}",
+        "",
+    ]
+    for key, title in TABLE_TITLES.items():
+        if key in results.checks:
+            parts += [f"## {title}", "", render_table(results.checks[key]), ""]
+    parts += [method_notes(args, dropped)]
+    return "\n".join(parts)
+
+
+def method_notes(args, dropped: list[str]) -> str:
+    dropped_note = f" Dropped as not fast-lane: {', '.join(dropped)}." if dropped else ""
+    return f"""## How it is measured
+
+- **Processes**, all on 127.0.0.1 and all started by the benchmark: PostgreSQL and Redis
+  (`scripts/with-test-services`; database `{BENCH_DB}`, Redis db {BENCH_REDIS_DB}), the fake
+  Evolution gateway (`clinicbot.testing.fake_evolution`), the production web command
+  `gunicorn clinicbot.asgi:application -k uvicorn.workers.UvicornWorker -w {args.web_workers}
+  --backlog 2048`, the same command for the bare endpoint (`bench.bare_app`), and
+  `celery -A clinicbot worker --concurrency {args.celery_concurrency}`. Production settings:
+  `DEBUG=false`, fresh random secrets, demo clinic imported. The load generator runs in the
+  orchestrating process (asyncio on uvloop, raw HTTP/1.1 keep-alive), on the same 2 cores.
+- **Fast-lane latency**: an open loop (requests leave on schedule whatever the server does)
+  sends {args.rate:g} new messages/s for {args.warmup:g} s of warm-up, then {args.seconds:g} s
+  measured, from {args.patients} patients with distinct phone numbers, each writing in one of
+  six languages (price questions twice as often as greetings, thanks, confirmations and clinic
+  info); a patient has at most one message in flight. Warm-up takes patients
+  least-recently-used first, so every conversation's first message (which loads the session
+  from the database) falls in the warm-up; measured messages come from random patients.
+  Latency = the fake gateway's arrival stamp of the reply (`monotonic_ns`) minus the moment
+  just before the webhook request was written (CLOCK_MONOTONIC is system-wide). Replies are
+  matched to requests per phone number in order; each reply's text is also checked against
+  the reply the language layer gives for that message.
+- **Redeliveries**: {wb.REDELIVERY_SHARE:.0%} of new messages are delivered again with the same
+  key.id {wb.REDELIVERY_DELAY_S[0]:g}–{wb.REDELIVERY_DELAY_S[1]:g} s later, on top of the
+  {args.rate:g}/s; each must be answered `duplicate` and cause no reply. Duplicates = replies
+  beyond one per accepted message; lost = accepted messages with no reply by the end of the
+  whole run (about a minute after the open loop ends, so a late reply counts as late, not
+  lost). A request whose answer never came (a broken connection or a 10 s read timeout)
+  counts as a non-200 answer; its reply, if any, is neither a duplicate nor lost. A tick with
+  every patient still waiting for an answer sends nothing and is counted as skipped.
+- **Messages per second**: accepted new messages of the measured phase divided by the time
+  from the first request's start to the last answer.
+- **Throughput**: a closed loop of {args.concurrency} keep-alive clients for 3 s of warm-up and
+  {args.saturation_seconds:g} s measured against each server in turn, every request a new
+  fast-lane message with a unique key.id (the webhook answers each with a real reply through
+  the fake gateway; the Celery worker keeps storing). The bare endpoint is a django-ninja async
+  POST at the same path that only `json.loads` the body, under the same settings and
+  middleware. Both get the same headers (`X-Webhook-Secret`, `X-Forwarded-Proto: https`, which
+  the production settings trust, so neither is redirected).
+- **Stage B**: after the open-loop run, the database is polled until it holds one inbound
+  `conversations_message` row per accepted message.
+- **Texts**: each text is checked before the run with `conversations.nlu.understand` and
+  `compose_reply` against the demo clinic's price list, for a new conversation and for one
+  already in its language; any that would go to the LLM lane is dropped.{dropped_note}
+- Raw per-request results: `.benchmarks/webhook-*.json`; process logs: `.benchmarks/logs/`.
+"""
+
+
+def write_outputs(results: Results, args, dropped: list[str]) -> None:
+    when = dt.datetime.now(dt.UTC)
+    OUT_DIR.mkdir(exist_ok=True)
+    raw_path = OUT_DIR / f"webhook-{when.strftime('%Y%m%dT%H%M%SZ')}.json"
+    raw_path.write_text(json.dumps(results.raw, default=str))
+    text = render(results, args, when, dropped)
+    REPORT.write_text(text, encoding="utf-8")
+    print("\n" + text.split("## How it is measured")[0])
+    print(f"raw results: {raw_path.relative_to(ROOT)}; report: {REPORT.relative_to(ROOT)}")
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def _raise_out_of_time(*_) -> None:
+    raise OutOfTime(f"the benchmark passed its {TIME_LIMIT_S} s limit")
+
+
+def _raise_terminated(*_) -> None:
+    raise SystemExit(143)
+
+
+async def measure(servers: Servers, args, texts: dict, results: Results) -> None:
+    run = await open_loop_run(servers, args, texts, results)
+    judge_server_timings(servers, results)
+    await saturation_runs(servers, args, texts, results)
+    judge_open_loop(run, servers, args, results)
+    judge_machine(results)
+
+
+def run_event_loop(coroutine) -> None:
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coroutine)
+        return
+    uvloop.run(coroutine)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if not os.environ.get(name):
+            print(f"{name} is not set: run `make bench`", file=sys.stderr)
+            return 2
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    signal.signal(signal.SIGALRM, _raise_out_of_time)
+    signal.alarm(TIME_LIMIT_S)
+    results = Results()
+    results.raw["loadavg"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    texts, dropped = wb.fast_lane_texts()
+    for entry in dropped:
+        print(f"not a fast-lane text, dropped: {entry}")
+    nlu_micro_benchmark(results)
+    try:
+        with procs.Processes(OUT_DIR / "logs") as running:
+            servers = start_servers(running, args)
+            run_event_loop(measure(servers, args, texts, results))
+    finally:
+        signal.alarm(0)
+    write_outputs(results, args, dropped)
+    for check in results.failed():
+        print(f"MISSED: {check.name}: {check.measured} (target {check.target})")
+    return 1 if results.failed() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
