@@ -7,6 +7,7 @@ When in doubt the answer is `other`: a wrong fast answer is worse than a slower 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,6 +22,8 @@ from conversations.nlu.lexicon import (
     LANGUAGES,
     LEXICONS,
     MAX_GAP,
+    NEUTRAL,
+    RESCHEDULE_TO,
     SCRIPTS,
     SOFT_BLOCK,
     UNIVERSAL_EMOJI,
@@ -70,7 +73,7 @@ PRIORITY = (
     "greeting",
 )
 SOCIAL = frozenset({"greeting", "thanks"})
-PSEUDO_INTENTS = frozenset({BLOCK, SOFT_BLOCK})
+PSEUDO_INTENTS = frozenset({BLOCK, SOFT_BLOCK, NEUTRAL})
 SHORT_ANSWERS = frozenset({"greeting", "thanks", "confirm", "decline"})
 # A negation this many words before an opt-in cue reverses it ("не хочу снова получать").
 NEGATION_REACH = 2
@@ -78,6 +81,10 @@ NEGATION_REACH = 2
 LONG_MESSAGE_TOKENS = 20
 # A greeting or a "yes" with more than this many unexplained words is saying something else.
 SHORT_ANSWER_MAX_EXTRA_WORDS = 2
+# A keyword that is an intent only alone ("BAJA") may carry a "please" or so around it.
+STANDALONE_MAX_TOKENS = 4
+# A time of day written as one word: "5pm", "17h", "10am".
+_CLOCK_WORD = re.compile(r"\d{1,2}(?:[ap]m?|h|hs|ч)")
 _FUZZY_MIN_LENGTH = 4
 # Similarity (0-100, Indel) a typo must reach: "сколко"/"сколько" 92 passes, "большое"/"больно" 77
 # (a different word) does not.
@@ -212,14 +219,79 @@ def _read_as(language: str, tokens: list[str], text: str, catalog: PriceIndex | 
         tokens = [lexicon.abbreviations.get(t, t) for t in tokens]
     stems = [lexicon.stem(t) for t in tokens]
     mentions = catalog.mentions(tokens, language) if catalog else []
+    if mentions:
+        mentions, cues = _services_and_cues(tokens, stems, lexicon, mentions)
+    else:
+        cues = find_cues(tokens, stems, lexicon, set())
     service_positions = {p for m in mentions for p in m.positions}
-    cues = find_cues(tokens, stems, lexicon, service_positions)
     cues += prefix_cues(tokens, lexicon, service_positions.union(*(c.positions for c in cues)))
     cues = _negated_opt_ins_as_opt_outs(cues, tokens, lexicon) + emoji_cues(text)
+    if not cues and len(tokens) <= STANDALONE_MAX_TOKENS and not mentions:
+        cues = _standalone_cues(tokens, lexicon)
     used = service_positions.union(*(c.positions for c in cues))
     leftover = [t for i, t in enumerate(tokens) if i not in used and _is_content(t, lexicon)]
     codes = tuple(dict.fromkeys(m.codes[0] for m in mentions))
+    if leftover and catalog and max(map(len, leftover)) >= catalog.compound_min_length:
+        codes, leftover = _with_compounds(tokens, language, catalog, mentions, leftover)
     return Reading(tokens, language, lexicon, cues, codes, leftover)
+
+
+def _with_compounds(
+    tokens: Sequence[str], language: str, catalog: PriceIndex, mentions: list, leftover: list[str]
+) -> tuple[tuple[str, ...], list[str]]:
+    """Service codes and leftover once unexplained compound words are read ("профчистку":
+    проф + чистку names the cleaning), codes in the order the message names them."""
+    compounds = {t: catalog.compound(t, language) for t in leftover}
+    named = [(m.start, m.codes[0]) for m in mentions]
+    named += [(i, compounds[t][0]) for i, t in enumerate(tokens) if compounds.get(t)]
+    codes = tuple(dict.fromkeys(code for _, code in sorted(named)))
+    return codes, [t for t in leftover if not compounds[t]]
+
+
+def _services_and_cues(
+    tokens: Sequence[str], stems: Sequence[str], lexicon: Lexicon, mentions: list
+) -> tuple[list, list[Cue]]:
+    """Service names and intent phrases, where a phrase of several words outranks a service
+    named by one word: "удалите мой номер" is an opt-out though "удалите" alone names an
+    extraction. A one-word cue never takes a service's word."""
+    service_positions = {p for m in mentions for p in m.positions}
+    single = {m.positions[0] for m in mentions if len(m.positions) == 1}
+    cues = find_cues(tokens, stems, lexicon, service_positions - single)
+    phrase_positions = {p for c in cues if len(c.positions) > 1 for p in c.positions}
+    if single.isdisjoint(phrase_positions):
+        return mentions, [c for c in cues if service_positions.isdisjoint(c.positions)]
+    mentions = [m for m in mentions if phrase_positions.isdisjoint(m.positions)]
+    service_positions = {p for m in mentions for p in m.positions}
+    return mentions, [c for c in cues if service_positions.isdisjoint(c.positions)]
+
+
+def _without_durations(cues: list[Cue], tokens: Sequence[str], lexicon: Lexicon) -> list[Cue]:
+    """ "for 6 hours", "a few hours": an hours word after a number is a duration, not a
+    question about the opening hours."""
+    return [
+        c
+        for c in cues
+        if not (
+            c.intent == "clinic_info"
+            and c.positions
+            and c.positions[0] > 0
+            and _is_quantity(tokens[c.positions[0] - 1], lexicon)
+        )
+    ]
+
+
+def _is_quantity(token: str, lexicon: Lexicon) -> bool:
+    return token.isdigit() or token in lexicon.quantity_words
+
+
+def _standalone_cues(tokens: Sequence[str], lexicon: Lexicon) -> list[Cue]:
+    """ "BAJA", "baja por favor": a keyword that is an intent only as the whole message."""
+    if lexicon.standalone.keys().isdisjoint(tokens):
+        return []
+    content = [i for i, t in enumerate(tokens) if t not in lexicon.stopwords]
+    if len(content) != 1 or tokens[content[0]] not in lexicon.standalone:
+        return []
+    return [Cue(lexicon.standalone[tokens[content[0]]], True, (content[0],))]
 
 
 def _is_content(token: str, lexicon: Lexicon) -> bool:
@@ -287,7 +359,9 @@ def find_cues(
     for i in range(len(stems)):
         if i in consumed:
             continue
-        cue = _phrase_cue_at(i, stems, present, lexicon, consumed) or _universal_cue_at(i, tokens)
+        cue = _phrase_cue_at(i, tokens, stems, present, lexicon, consumed) or _universal_cue_at(
+            i, tokens
+        )
         if cue:
             cues.append(cue)
             consumed.update(cue.positions)
@@ -295,10 +369,18 @@ def find_cues(
 
 
 def _phrase_cue_at(
-    i: int, stems: Sequence[str], present: frozenset[str], lexicon: Lexicon, consumed: set[int]
+    i: int,
+    tokens: Sequence[str],
+    stems: Sequence[str],
+    present: frozenset[str],
+    lexicon: Lexicon,
+    consumed: set[int],
 ) -> Cue | None:
     for phrase in lexicon.phrases_by_first_stem.get(stems[i], ()):
         if len(phrase.stems) == 1:
+            shared = lexicon.shared_stems.get(stems[i])
+            if shared is not None:  # uk "ясно" (clear) / "ясна" (gums): the word decides
+                phrase = shared.get(tokens[i]) or lexicon.shared_stem_fallback[stems[i]]
             return Cue(phrase.intent, phrase.strong, (i,))
         if not present.issuperset(phrase.stems):
             continue
@@ -372,7 +454,16 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
     language = reading.language
     strong = {c.intent for c in reading.cues if c.strong}
     weak = {c.intent for c in reading.cues if not c.strong}
-    if _goes_to_llm_lane(reading, strong):
+    if "clinic_info" in strong or "clinic_info" in weak:
+        cues = _without_durations(reading.cues, reading.tokens, reading.lexicon)
+        strong = {c.intent for c in cues if c.strong}
+        weak = {c.intent for c in cues if not c.strong}
+    if RESCHEDULE_TO in weak:
+        # "pásenla para el lunes" moves the visit; "puedo pasar para una limpieza" books one.
+        weak.discard(RESCHEDULE_TO)
+        moves = not reading.service_codes and _names_a_day_or_time(reading, text)
+        weak.add("reschedule" if moves else BOOKING)
+    if _goes_to_llm_lane(reading, strong, catalog):
         return Understanding("other", language)
     strong -= PSEUDO_INTENTS
     candidates = _candidates(strong, weak)
@@ -383,6 +474,9 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
     intent = next((i for i in PRIORITY if i in candidates), None)
     if intent is None or intent == BOOKING:
         return Understanding("other", language, confident=intent == BOOKING)
+    if intent == "price_query" and not reading.service_codes and _names_an_amenity(reading):
+        # "how much is the parking?": the price of something at the clinic, not of a service.
+        return Understanding("other", language, confident=False)
     if not _says_only_that(intent, strong, reading, catalog):
         return Understanding("other", language, confident=False)
     if intent == "price_query":
@@ -393,15 +487,35 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
     return Understanding(intent, language, time=time)
 
 
-def _goes_to_llm_lane(reading: Reading, strong: set[str]) -> bool:
-    """Hard topics (pain, insurance, after-care, "how long") always; soft ones (doctor, children,
-    "do you treat") unless the message plainly asks the price of a listed service."""
+def _goes_to_llm_lane(reading: Reading, strong: set[str], catalog: PriceIndex | None) -> bool:
+    """Hard topics (pain, insurance, after-care, "how long", complaints) always; soft ones
+    (doctor, children, "do you treat") unless the message plainly asks the price of a dental
+    service, listed ("сколько стоит лечение у врача, пломба?") or not ("сколько стоит лечение
+    каналов?", answered at once with "we don't do that")."""
     if BLOCK in strong:
         return True
     if len(reading.tokens) > LONG_MESSAGE_TOKENS and "opt_out" not in strong:
         return True
-    plain_price_question = "price_query" in strong and bool(reading.service_codes)
-    return SOFT_BLOCK in strong and not plain_price_question
+    if SOFT_BLOCK not in strong:
+        return False
+    if "price_query" not in strong:
+        return True
+    if reading.service_codes:
+        return False
+    leftover = reading.leftover
+    return not leftover or not all(_names_a_dental_service(reading, t, catalog) for t in leftover)
+
+
+def _names_an_amenity(reading: Reading) -> bool:
+    amenities = reading.lexicon.amenity_stems
+    return bool(amenities) and any(reading.lexicon.stem(t) in amenities for t in reading.tokens)
+
+
+def _names_a_day_or_time(reading: Reading, text: str) -> bool:
+    time_stems = reading.lexicon.time_stems
+    if any(reading.lexicon.stem(t) in time_stems for t in reading.tokens):
+        return True
+    return find_time(normalize(text), reading.tokens, reading.lexicon) is not None
 
 
 def _says_only_that(
@@ -420,9 +534,12 @@ def _says_only_that(
         return len(leftover) <= SHORT_ANSWER_MAX_EXTRA_WORDS
     if intent in strong or not leftover:
         return True
-    if intent == "clinic_info":
+    if intent in ("clinic_info", "reschedule"):
+        # "вы работаете в субботу?", "pásenla para la semana que viene", "move me to 5pm"
         time_stems = reading.lexicon.time_stems
-        return all(reading.lexicon.stem(t) in time_stems for t in leftover)
+        return all(
+            reading.lexicon.stem(t) in time_stems or _CLOCK_WORD.fullmatch(t) for t in leftover
+        )
     if intent == "price_query":
         return all(_names_a_dental_service(reading, t, catalog) for t in leftover)
     return False

@@ -118,3 +118,30 @@ def test_resembles_tells_a_misspelled_service_word_from_an_unrelated_one():
     assert INDEX.resembles("obturation")
     assert not INDEX.resembles("coverage")
     assert not INDEX.resembles("parking")
+
+
+@pytest.mark.parametrize(
+    ("word", "language", "code"),
+    [
+        ("профчистку", "ru", "cleaning"),
+        ("профгигиена", "ru", "cleaning"),
+        ("профчищення", "uk", "cleaning"),
+        ("teethwhitening", "en", "whitening"),
+        ("superlimpieza", "es", "cleaning"),
+    ],
+)
+def test_a_compound_word_ending_in_a_service_name_finds_that_service(word, language, code):
+    assert INDEX.compound(word, language) == (code,)
+
+
+@pytest.mark.parametrize(
+    ("word", "language"),
+    [("очистка", "ru"), ("зачистка", "ru"), ("restaurant", "en"), ("пломба", "ru"), ("נייר", "he")],
+)
+def test_a_word_is_no_compound_when_what_comes_before_the_name_is_too_short(word, language):
+    assert INDEX.compound(word, language) == ()
+
+
+def test_a_checkup_in_any_language_is_the_clinics_consultation():
+    for text, language in [("revisión", "es"), ("revisão", "pt"), ("check-up", "en")]:
+        assert codes(text, language=language) == ["consultation"]

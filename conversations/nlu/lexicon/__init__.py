@@ -12,6 +12,26 @@ TIME_WORDS: days and times of day; "are you open" with one of them still asks fo
 NEGATIONS: words that, just before an opt-in cue, make it an opt-out ("не хочу снова получать").
 ABBREVIATIONS: chat spellings expanded word for word before matching ("vcs" -> "voces").
 ENCLITICS: pronouns glued to a verb ("cancelenla"), taken off when the rest is a known word.
+MESSAGE_NOUNS with OPT_IN_TEMPLATES / OPT_OUT_TEMPLATES: what the clinic sends (reminders,
+    messages, notifications...) and the phrases around it that switch it on or off; each
+    template's "{noun}" is filled with every noun ("включите ... {noun}": "включите
+    уведомления", "включите напоминалки"), giving STRONG opt-in / opt-out phrases.
+STANDALONE: keywords that are an intent only as the whole message ("BAJA", "SAIR"): inside a
+    sentence the same word means something else ("el precio más bajo").
+QUANTITY_WORDS: number words; an hours cue right after one ("6 hours", "a few hours") is a
+    duration, not a question about the opening hours.
+NEUTRAL: phrases that take their words away from other cues and say nothing themselves
+    ("ese horario no me viene bien" declines; it does not ask for the opening hours).
+AMENITIES: things at the clinic that are not services (parking, wifi); a price question about
+    one ("how much is the parking?") is for the LLM lane, even where the word is also a
+    clinic_info cue ("is there parking?").
+RESCHEDULE_TO: "move it to" phrases ("pasar para", "move to") that ask to reschedule only when
+    what follows is a day or a time ("pásenla para el lunes", not "puedo pasar para una
+    limpieza").
+
+Two single-word phrases of different intents may share a stem (uk "ясно" = clear, "ясна" =
+gums; he "עולה" = costs, "מעולה" = great): the word itself then decides, and an inflection
+neither lists is read as the hard LLM-lane topic when one of them is one.
 
 A phrase is a few words matched as consecutive stems; "..." inside a phrase lets up to
 MAX_GAP other words sit there ("cambiar ... cita" finds "cambiar la hora de mi cita").
@@ -42,6 +62,11 @@ GAP = "..."
 BLOCK = "block"
 SOFT_BLOCK = "soft_block"
 BOOKING = "booking"
+# A "move it to" phrase: a reschedule only when the rest of the message names a day or a time.
+RESCHEDULE_TO = "reschedule_to"
+# Phrases that explain their words but ask nothing ("ese horario": the visit's time, not the
+# opening hours that "horario" alone asks for).
+NEUTRAL = "neutral"
 
 # Language-independent cues, matched on the normalized token or the emoji itself.
 UNIVERSAL_WORDS = {
@@ -94,6 +119,13 @@ class Lexicon:
     negations: frozenset[str] = frozenset()
     abbreviations: dict[str, str] = field(default_factory=dict)
     enclitics: tuple[str, ...] = ()
+    # stem -> {word: phrase} for stems that single-word phrases of different intents share,
+    # and the phrase an unlisted word with that stem stands for.
+    shared_stems: dict[str, dict[str, Phrase]] = field(default_factory=dict)
+    shared_stem_fallback: dict[str, Phrase] = field(default_factory=dict)
+    standalone: dict[str, str] = field(default_factory=dict)
+    quantity_words: frozenset[str] = frozenset()
+    amenity_stems: frozenset[str] = frozenset()
 
     def stem(self, token: str) -> str:
         stemmed = stem(token, self.language)
@@ -136,10 +168,18 @@ def _compile_phrase(text: str, intent: str, strong: bool, language: str) -> Phra
 
 def _phrase_sources(module) -> list[tuple[str, str, bool]]:
     sources = [(t, intent, True) for intent, texts in module.STRONG.items() for t in texts]
+    nouns = getattr(module, "MESSAGE_NOUNS", ())
+    for intent, templates in (
+        ("opt_in", getattr(module, "OPT_IN_TEMPLATES", ())),
+        ("opt_out", getattr(module, "OPT_OUT_TEMPLATES", ())),
+    ):
+        sources += [(t.format(noun=n), intent, True) for t in templates for n in nouns]
     sources += [(t, intent, False) for intent, texts in module.WEAK.items() for t in texts]
     sources += [(t, BLOCK, True) for t in module.BLOCK]
     sources += [(t, SOFT_BLOCK, True) for t in getattr(module, "SOFT_BLOCK", ())]
     sources += [(t, BOOKING, True) for t in module.BOOKING]
+    sources += [(t, RESCHEDULE_TO, False) for t in getattr(module, "RESCHEDULE_TO", ())]
+    sources += [(t, NEUTRAL, True) for t in getattr(module, "NEUTRAL", ())]
     return sources
 
 
@@ -147,19 +187,25 @@ def _compile(language: str) -> Lexicon:
     module = import_module(f"conversations.nlu.lexicon.{language}")
     lexicon = Lexicon(language)
     words: set[str] = set()
+    single_words: dict[str, dict[str, Phrase]] = {}
     for text, intent, strong in _phrase_sources(module):
         phrase = _compile_phrase(text, intent, strong, language)
         if phrase.stems:
             lexicon.phrases_by_first_stem.setdefault(phrase.stems[0], []).append(phrase)
-        words.update(tokenize(normalize(text)))
+        tokens = tokenize(normalize(text))
+        if len(phrase.stems) == 1 and len(tokens) == 1:
+            single_words.setdefault(phrase.stems[0], {}).setdefault(tokens[0], phrase)
+        words.update(tokens)
     for phrases in lexicon.phrases_by_first_stem.values():
         phrases.sort(key=lambda p: len(p.stems), reverse=True)
+    _compile_shared_stems(lexicon, single_words)
     lexicon.stopwords = frozenset(normalize(w) for w in module.STOPWORDS)
     words |= {normalize(w) for w in module.MARKERS}
     for text in (*module.HOUR_SUFFIXES, *module.HOUR_PREPOSITIONS):
         words.update(tokenize(normalize(text)))
     abbreviations = {normalize(k): normalize(v) for k, v in _optional(module, "ABBREVIATIONS")}
     words |= abbreviations.keys()
+    words |= {normalize(w) for w, _ in _optional(module, "STANDALONE")}
     lexicon.cue_words = frozenset(words)
     words |= lexicon.stopwords
     lexicon.words = frozenset(words)
@@ -188,6 +234,22 @@ def _compile_optional(lexicon: Lexicon, module, abbreviations: dict[str, str]) -
     lexicon.negations = frozenset(normalize(w) for w in _optional(module, "NEGATIONS"))
     lexicon.abbreviations = abbreviations
     lexicon.enclitics = tuple(sorted(_optional(module, "ENCLITICS"), key=len, reverse=True))
+    lexicon.standalone = {normalize(k): v for k, v in _optional(module, "STANDALONE")}
+    lexicon.quantity_words = frozenset(normalize(w) for w in _optional(module, "QUANTITY_WORDS"))
+    lexicon.amenity_stems = frozenset(
+        stem(t, language) for w in _optional(module, "AMENITIES") for t in tokenize(normalize(w))
+    )
+
+
+def _compile_shared_stems(lexicon: Lexicon, single_words: dict[str, dict[str, Phrase]]) -> None:
+    for stem_, by_word in single_words.items():
+        if len({p.intent for p in by_word.values()}) < 2:
+            continue
+        lexicon.shared_stems[stem_] = by_word
+        phrases = list(by_word.values())
+        lexicon.shared_stem_fallback[stem_] = next(
+            (p for p in phrases if p.intent == BLOCK), phrases[0]
+        )
 
 
 LEXICONS: dict[str, Lexicon] = {language: _compile(language) for language in LANGUAGES}

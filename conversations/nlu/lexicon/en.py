@@ -68,6 +68,19 @@ STRONG = {
         "unable to come",
         "no thanks",
         "no thank you",
+        # "that doesn't work for me" ("works" alone confirms)
+        "doesn't work",
+        "doesnt work",
+        "does not work",
+        "won't work",
+        "wont work",
+        "will not work",
+        "doesn't suit",
+        "doesnt suit",
+        "does not suit",
+        "not good for me",
+        "no good for me",
+        "not convenient",
     ),
     "cancel": ("cancel", "cancelling", "canceling", "cancellation", "call off"),
     "reschedule": (
@@ -100,15 +113,6 @@ STRONG = {
         "dont text",
         "don't message",
         "dont message",
-        "no more messages",
-        "no more reminders",
-        "don't want ... reminders",
-        "dont want ... reminders",
-        "don't want ... messages",
-        "dont want ... messages",
-        "do not want ... reminders",
-        "do not want ... messages",
-        "don't need ... reminders",
         "spam",
     ),
     "opt_in": (
@@ -119,14 +123,6 @@ STRONG = {
         "subscribe me",
         "start again",
         "receive messages again",
-        # "again" + what we send, whoever sends it ("you can send me the reminders again").
-        "reminders ... again",
-        "messages ... again",
-        "texts ... again",
-        "notifications ... again",
-        "again ... reminders",
-        "again ... messages",
-        "turn ... reminders back on",
     ),
     "human": (
         "real person",
@@ -174,8 +170,60 @@ STRONG = {
         "cheers",
         "appreciate it",
         "much appreciated",
+        # "thanks again for the reminder" thanks; it does not ask for reminders again
+        "thanks again",
+        "thank you again",
     ),
 }
+
+# What the clinic sends, and the phrases that switch it on or off (lexicon/__init__.py fills in
+# every noun): "turn notifications back on", "please disable the text alerts".
+MESSAGE_NOUNS = (
+    "reminders",
+    "messages",
+    "texts",
+    "notifications",
+    "notifs",
+    "alerts",
+    "sms",
+)
+OPT_IN_TEMPLATES = (
+    "{noun} ... again",
+    "again ... {noun}",
+    "turn ... {noun} back on",
+    "turn ... {noun} on",
+    "turn on ... {noun}",
+    "switch ... {noun} back on",
+    "switch on ... {noun}",
+    "{noun} back on",
+    "enable ... {noun}",
+    "re-enable ... {noun}",
+    "reactivate ... {noun}",
+    "activate ... {noun}",
+    "resume ... {noun}",
+    "restart ... {noun}",
+)
+OPT_OUT_TEMPLATES = (
+    "turn off ... {noun}",
+    "turn ... {noun} off",
+    "switch off ... {noun}",
+    "switch ... {noun} off",
+    "disable ... {noun}",
+    "deactivate ... {noun}",
+    "mute ... {noun}",
+    "no more {noun}",
+    "don't want ... {noun}",
+    "dont want ... {noun}",
+    "do not want ... {noun}",
+    "don't need ... {noun}",
+    "dont need ... {noun}",
+    "don't send {noun}",
+    "dont send {noun}",
+    "don't send me {noun}",
+    "dont send me {noun}",
+)
+# Carrier opt-out keywords, only as the whole message ("END" inside a sentence is a word).
+STANDALONE = {"stopall": "opt_out", "end": "opt_out", "quit": "opt_out", "unstop": "opt_in"}
 
 WEAK = {
     "confirm": (
@@ -266,6 +314,55 @@ BLOCK = (
     "worth it",
     "recommend",
     "not sure",
+    # pain and emergencies in other words
+    "toothache",
+    "toothaches",
+    "emergency",
+    "emergencies",
+    "throbbing",
+    "abscess",
+    "pus",
+    "unbearable",
+    "agony",
+    "killing me",
+    "swelled",
+    "swelled up",
+    "knocked out",
+    # something broken to report ("the link isn't working"); "that doesn't work for me" declines
+    "not working",
+    "isn't working",
+    "aren't working",
+    "don't work",
+    "dont work",
+    "do not work",
+    "fell out",
+    "came out",
+    # complaints: the LLM lane (and a person) answer them, whoever they name
+    "complaint",
+    "complain",
+    "complaining",
+    "disappointed",
+    "disappointing",
+    "rude",
+    "unprofessional",
+    "unacceptable",
+    "terrible",
+    "awful",
+    "horrible",
+    "worst",
+    "ridiculous",
+    "frustrated",
+    "frustrating",
+    "upset",
+    "angry",
+    "refund",
+    "kept me waiting",
+    "waited ... minutes",
+    "waited ... min",
+    "waited ... mins",
+    "waited ... hour",
+    "waiting ... minutes",
+    "waiting for ... hour",
 )
 
 # Who treats, and whom: the LLM lane unless plainly a price question about a listed service
@@ -305,6 +402,7 @@ i i'm im me my mine we us our you your yours u ur do does did can could would wi
 please pls plz just also what what's whats which how much many about approximately
 roughly for get getting have having need want wanted like would like know tell let
 there here with from by some any one per each service services teeth tooth much r
+sorry unfortunately afraid late
 """.split()
 
 MARKERS = """
@@ -314,10 +412,35 @@ the is are what how much yes no thanks thank you hello hi please where my i appo
 TIME_WORDS = """
 today tomorrow tonight now weekend weekends holiday holidays mornings evenings weekdays
 monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays
-fridays saturdays sundays
+fridays saturdays sundays next week weeks month
 """.split()
 
 NEGATIONS = ("not", "don't", "dont", "never", "no")
+
+# Things at the clinic that are not services: a price question about one is not about a
+# service ("how much is the parking?").
+AMENITIES = ("parking", "wifi", "wi-fi", "coffee", "valet", "garage")
+
+# A number word before an hours word makes a duration ("for 6 hours", "a few hours"), not the
+# opening hours.
+QUANTITY_WORDS = """
+few couple several two three four five six seven eight nine ten twelve 24 48 many
+""".split()
+
+# "Move it to ...": a reschedule only with a day or a time ("can we move to friday?").
+RESCHEDULE_TO = (
+    "move to",
+    "move it to",
+    "move me to",
+    "push to",
+    "push it to",
+    "bump to",
+    "bump it to",
+    "bump me to",
+    "switch to",
+    "change it to",
+    "change to",
+)
 
 ABBREVIATIONS = {
     "u": "you",

@@ -69,6 +69,12 @@ STRONG = {
         "no hace falta",
         "no, gracias",
         "imposible",
+        "no me viene bien",
+        "no me sirve",
+        "no me queda bien",
+        "no me conviene",
+        "no me cuadra",
+        "no me funciona",
     ),
     "cancel": (
         "cancelar",
@@ -112,6 +118,10 @@ STRONG = {
         "dejar de recibir",
         "spam",
         "borren mi numero",
+        "no me manden mas",
+        "no me envien mas",
+        "no manden mas",
+        "no envien mas",
     ),
     "opt_in": (
         "suscribirme",
@@ -120,24 +130,6 @@ STRONG = {
         "darme de alta",
         "volver a recibir",
         "reactivar",
-        # "again" + what we send, whoever sends it ("pueden volver a enviarme los recordatorios").
-        "volver a ... recordatorios",
-        "volver a ... mensajes",
-        "volver a ... avisos",
-        "vuelvan a ... recordatorios",
-        "vuelvan a ... mensajes",
-        "vuelvan a ... avisos",
-        "de nuevo ... recordatorios",
-        "de nuevo ... mensajes",
-        "de nuevo ... avisos",
-        "otra vez ... recordatorios",
-        "otra vez ... mensajes",
-        "nuevamente ... recordatorios",
-        "nuevamente ... mensajes",
-        "recordatorios ... de nuevo",
-        "recordatorios ... otra vez",
-        "mensajes ... de nuevo",
-        "mensajes ... otra vez",
     ),
     "human": (
         "una persona",
@@ -179,8 +171,54 @@ STRONG = {
         "se agradece",
         "agradecido",
         "agradecida",
+        # "gracias de nuevo por el recordatorio" thanks; it does not ask for reminders again
+        "gracias de nuevo",
+        "gracias otra vez",
+        "gracias nuevamente",
     ),
 }
+
+# What the clinic sends, and the phrases that switch it on or off (lexicon/__init__.py fills in
+# every noun): "activen de nuevo las notificaciones", "no me manden más mensajes".
+MESSAGE_NOUNS = (
+    "recordatorios",
+    "mensajes",
+    "avisos",
+    "notificaciones",
+    "alertas",
+    "sms",
+)
+OPT_IN_TEMPLATES = (
+    "volver a ... {noun}",
+    "vuelvan a ... {noun}",
+    "de nuevo ... {noun}",
+    "otra vez ... {noun}",
+    "nuevamente ... {noun}",
+    "{noun} ... de nuevo",
+    "{noun} ... otra vez",
+    "{noun} ... nuevamente",
+    "activen ... {noun}",
+    "activar ... {noun}",
+    "active ... {noun}",
+    "reactiven ... {noun}",
+    "enciendan ... {noun}",
+)
+OPT_OUT_TEMPLATES = (
+    "no me manden ... {noun}",
+    "no me envien ... {noun}",
+    "no manden ... {noun}",
+    "no envien ... {noun}",
+    "no quiero mas {noun}",
+    "no mas {noun}",
+    "basta de {noun}",
+    "desactiven ... {noun}",
+    "desactivar ... {noun}",
+    "desactive ... {noun}",
+    "apaguen ... {noun}",
+    "quiten ... {noun}",
+)
+# Opt-out keywords only as the whole message: "baja" also means low ("el precio más bajo").
+STANDALONE = {"baja": "opt_out"}
 
 WEAK = {
     "confirm": (
@@ -259,6 +297,45 @@ BLOCK = (
     "grave",
     "vale la pena",
     "recomiendan",
+    # pain and emergencies in other words
+    "urgencia",
+    "urgencias",
+    "emergencia",
+    "punzante",
+    "absceso",
+    "pus",
+    "insoportable",
+    "hinchazon",
+    "se me hincho",
+    "flemon",
+    # complaints: the LLM lane (and a person) answer them, whoever they name
+    "queja",
+    "quejarme",
+    "reclamacion",
+    "reclamo",
+    "decepcionado",
+    "decepcionada",
+    "grosero",
+    "grosera",
+    "maleducado",
+    "maleducada",
+    "mal educado",
+    "pesimo",
+    "pesima",
+    "horrible",
+    "fatal",
+    "inaceptable",
+    "falta de respeto",
+    "verguenza",
+    "enojado",
+    "enojada",
+    "enfadado",
+    "enfadada",
+    "me hicieron esperar",
+    "estuve esperando",
+    "espere ... minutos",
+    "esperando ... minutos",
+    "espere ... hora",
 )
 
 # Who treats, and whom: the LLM lane unless plainly a price question about a listed service
@@ -299,6 +376,7 @@ mi mis su sus tu tus es son esta estan ser hay y el ella ellos usted ustedes nos
 por favor porfa porfavor quiero quisiera queria saber podrian pueden puede me gustaria
 necesito cuanto cuantos cuanta aproximadamente mas hacer hacerme ponerme poner servicio
 servicios diente dientes muela muelas pasar pasen mandar manden enviar envien lista
+perdon disculpa disculpe disculpen lamentablemente siento
 """.split()
 
 MARKERS = """
@@ -308,10 +386,43 @@ donde estan usted ustedes por favor manana esta muy
 
 TIME_WORDS = """
 hoy manana ahora lunes martes miercoles jueves viernes sabado sabados domingo domingos
-fin semana finde festivos feriados tarde tardes noche noches
+fin semana finde festivos feriados tarde tardes noche noches viene proxima proximo siguiente
+mes
 """.split()
 
 NEGATIONS = ("no", "nunca")
+
+# The visit's own time, not the opening hours ("ese horario no me viene bien").
+NEUTRAL = (
+    "ese horario",
+    "este horario",
+    "esa hora",
+    "esta hora",
+    "mi horario",
+    "horario de mi cita",
+    "horario de la cita",
+)
+
+# Things at the clinic that are not services: a price question about one is not about a
+# service ("how much is the parking?").
+AMENITIES = ("estacionamiento", "parking", "aparcamiento", "wifi", "cafe")
+
+# A number word before an hours word makes a duration ("unas horas"), not the opening hours.
+QUANTITY_WORDS = """
+unas unos varias varios dos tres cuatro cinco seis siete ocho diez doce 24 48
+""".split()
+
+# "Move it to ...": a reschedule only with a day or a time ("me la pasan para el lunes?"),
+# not "puedo pasar para una limpieza".
+RESCHEDULE_TO = (
+    "pasar para",
+    "pasar a",
+    "mover para",
+    "mover a",
+    "cambiar para",
+    "cambiar a",
+    "dejar para",
+)
 
 ABBREVIATIONS = {
     "q": "que",

@@ -68,6 +68,14 @@ STRONG = {
         "nao precisa",
         "nao, obrigado",
         "nao, obrigada",
+        "nao da pra mim",
+        "nao me serve",
+        "nao serve",
+        "nao fica bom",
+        "nao fica bem",
+        "nao rola",
+        "nao vai rolar",
+        "nao e possivel",
     ),
     "cancel": (
         "cancelar",
@@ -115,22 +123,6 @@ STRONG = {
         "reativar",
         "inscrever",
         "cadastrar de novo",
-        # "again" + what we send, whoever sends it ("podem voltar a me mandar os lembretes").
-        "voltar a ... lembretes",
-        "voltar a ... mensagens",
-        "voltar a ... avisos",
-        "voltem a ... lembretes",
-        "voltem a ... mensagens",
-        "de novo ... lembretes",
-        "de novo ... mensagens",
-        "novamente ... lembretes",
-        "novamente ... mensagens",
-        "outra vez ... lembretes",
-        "outra vez ... mensagens",
-        "lembretes ... de novo",
-        "lembretes ... novamente",
-        "mensagens ... de novo",
-        "mensagens ... novamente",
     ),
     "human": (
         "atendente",
@@ -173,8 +165,53 @@ STRONG = {
         "agradeco",
         "muito obrigado",
         "muito obrigada",
+        # "obrigado de novo pelo lembrete" thanks; it does not ask for reminders again
+        "obrigado de novo",
+        "obrigada de novo",
+        "obrigado novamente",
+        "obrigada novamente",
     ),
 }
+
+# What the clinic sends, and the phrases that switch it on or off (lexicon/__init__.py fills in
+# every noun): "ativar notificações de novo", "desativem os lembretes".
+MESSAGE_NOUNS = (
+    "lembretes",
+    "mensagens",
+    "avisos",
+    "notificacoes",
+    "alertas",
+    "sms",
+)
+OPT_IN_TEMPLATES = (
+    "voltar a ... {noun}",
+    "voltem a ... {noun}",
+    "de novo ... {noun}",
+    "novamente ... {noun}",
+    "outra vez ... {noun}",
+    "{noun} ... de novo",
+    "{noun} ... novamente",
+    "{noun} ... outra vez",
+    "ativar ... {noun}",
+    "ativem ... {noun}",
+    "ative ... {noun}",
+    "reativem ... {noun}",
+    "religar ... {noun}",
+)
+OPT_OUT_TEMPLATES = (
+    "desativar ... {noun}",
+    "desativem ... {noun}",
+    "desative ... {noun}",
+    "desligar ... {noun}",
+    "desliguem ... {noun}",
+    "nao quero mais {noun}",
+    "chega de {noun}",
+    "sem mais {noun}",
+    "nao me mandem ... {noun}",
+    "nao mandem ... {noun}",
+)
+# Opt-out keywords only as the whole message ("parar" inside a sentence is another verb).
+STANDALONE = {"parar": "opt_out", "pare": "opt_out"}
 
 WEAK = {
     "confirm": (
@@ -198,6 +235,7 @@ WEAK = {
 BLOCK = (
     "doi",
     "dor",
+    "doer",
     "doendo",
     "doloroso",
     "incomoda",
@@ -253,6 +291,44 @@ BLOCK = (
     "vale a pena",
     "recomendam",
     "avaliar",
+    # pain and emergencies in other words
+    "emergencia",
+    "urgencia",
+    "latejando",
+    "latejante",
+    "lateja",
+    "abscesso",
+    "pus",
+    "insuportavel",
+    "inchou",
+    "infeccionou",
+    # complaints: the LLM lane (and a person) answer them, whoever they name
+    "reclamacao",
+    "reclamar",
+    "decepcionado",
+    "decepcionada",
+    "grosso",
+    "grossa",
+    "grosseiro",
+    "grosseira",
+    "mal educado",
+    "mal educada",
+    "pessimo",
+    "pessima",
+    "horrivel",
+    "absurdo",
+    "desrespeito",
+    "falta de respeito",
+    "inaceitavel",
+    "vergonha",
+    "chateado",
+    "chateada",
+    "irritado",
+    "irritada",
+    "fiquei esperando",
+    "esperei ... minutos",
+    "esperei ... hora",
+    "esperando ... minutos",
 )
 
 # Who treats, and whom: the LLM lane unless plainly a price question about a listed service
@@ -288,6 +364,7 @@ a o as os um uma uns umas de do da dos das e em no na nos nas com por para pra p
 pros que se me te lhe eu voce voces vc vcs meu minha seu sua nosso nossa ele ela eles
 gostaria queria quero saber podem pode poderia preciso aproximadamente mais fazer
 colocar servico servicos dente dentes mandar manda enviar envia passar lista ai aos
+desculpa desculpe infelizmente
 """.split()
 
 MARKERS = """
@@ -297,10 +374,45 @@ quero consulta onde fica por favor amanha esta muito
 
 TIME_WORDS = """
 hoje amanha agora segunda terca quarta quinta sexta feira sabado sabados domingo domingos
-feriado feriados fim semana manha tarde noite
+feriado feriados fim semana manha tarde noite vem proxima proximo mes
 """.split()
 
 NEGATIONS = ("nao", "nunca")
+
+# The visit's own time, not the opening hours ("ese horario no me viene bien").
+NEUTRAL = (
+    "esse horario",
+    "este horario",
+    "nesse horario",
+    "neste horario",
+    "meu horario",
+    "horario da consulta",
+    "horario marcado",
+)
+
+# Things at the clinic that are not services: a price question about one is not about a
+# service ("how much is the parking?").
+AMENITIES = ("estacionamento", "wifi", "cafe", "manobrista")
+
+# A number word before an hours word makes a duration ("umas horas"), not the opening hours.
+QUANTITY_WORDS = """
+umas uns algumas alguns duas dois tres quatro cinco seis sete oito dez doze 24 48
+""".split()
+
+# "Move it to ...": a reschedule only with a day or a time ("dá pra passar para sexta?"),
+# not "posso passar para uma limpeza".
+RESCHEDULE_TO = (
+    "passar para",
+    "passar pra",
+    "mudar para",
+    "mudar pra",
+    "trocar para",
+    "trocar pra",
+    "jogar para",
+    "jogar pra",
+    "empurrar para",
+    "empurrar pra",
+)
 
 # Brazilian chat spellings, word for word ("onde vcs ficam?", "qto vc cobra").
 ABBREVIATIONS = {

@@ -123,10 +123,16 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
         "רנטגן",
     ),
     (
+        # a check-up is a consultation: "revisión", "revisão", "осмотр", "огляд", "בדיקה"
         "консультация",
+        "осмотр",
         "consultation",
         "checkup",
+        "check ... up",  # "check-up": a gapped phrase only matches whole, never by "up"
         "consulta",
+        "revision",
+        "chequeo",
+        "revisao",
         "консультація",
         "огляд",
         "ייעוץ",
