@@ -95,6 +95,17 @@ def clean_state():
     clinics.forget()
     price_lists.forget()
     database_breaker.reset()
+    _reset_connection_pools()
+
+
+def _reset_connection_pools() -> None:
+    """Threads a test started may keep pooled connections checked out; a fresh pool for the
+    next test keeps one test's leftovers from starving another of connections."""
+    from django.db import connections
+
+    for wrapper in connections.all(initialized_only=True):
+        if wrapper.vendor == "postgresql" and wrapper.settings_dict["OPTIONS"].get("pool"):
+            wrapper.close_pool()
 
 
 @pytest.fixture

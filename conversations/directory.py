@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from cachalot.api import cachalot_disabled
 from django.db import DatabaseError, connection
 
 from clinicbot.breaker import database_breaker
@@ -67,7 +68,8 @@ def _load_clinic(instance: str) -> ClinicSnapshot | None:
     from conversations.models import Clinic
 
     try:
-        clinic = Clinic.objects.filter(whatsapp_instance=instance).first()
+        with cachalot_disabled():  # this directory is the cache
+            clinic = Clinic.objects.filter(whatsapp_instance=instance).first()
         return ClinicSnapshot.of(clinic) if clinic else None
     finally:
         connection.close()  # back to the pool: no request_finished reaches this thread
@@ -145,13 +147,14 @@ def _load_session_state(clinic_id: int, phone: str) -> dict[str, str]:
     from conversations.models import ConversationSession
 
     try:
-        row = (
-            ConversationSession.objects.filter(
-                clinic_id=clinic_id, channel="whatsapp", patient_phone=phone
+        with cachalot_disabled():  # Redis holds the warm state; this is the cold path
+            row = (
+                ConversationSession.objects.filter(
+                    clinic_id=clinic_id, channel="whatsapp", patient_phone=phone
+                )
+                .values("control", "status", "language", "control_changed_at")
+                .first()
             )
-            .values("control", "status", "language", "control_changed_at")
-            .first()
-        )
     finally:
         connection.close()  # back to the pool: no request_finished reaches this thread
     if row is None:

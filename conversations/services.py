@@ -99,55 +99,88 @@ def _float(value: str | None) -> float | None:
     return float(value) if value else None
 
 
+def journal_store(*, journal: dict[str, str]) -> None:
+    """Store one journaled message (see journals_store)."""
+    journals_store(journals=[journal])
+
+
 @transaction.atomic
-def journal_store(*, journal: dict[str, str]) -> Message | None:
-    """Store one journaled message: its conversation, the message, the reply and its metrics.
+def journals_store(*, journals: list[dict[str, str]]) -> None:
+    """Store journaled messages: their conversations, the messages, the replies and metrics.
 
-    Safe to run any number of times, in any order with the reply's progress: rows are found by
-    their natural keys (the WhatsApp id, the message a reply answers) and brought up to date.
+    A fixed number of queries per batch, whatever its size (stage B keeps up with the webhook,
+    and a remote database's round trips are paid per batch, not per message). Safe to run any
+    number of times, in any order with the replies' progress: rows are found by their natural
+    keys (the WhatsApp id, the message a reply answers) and brought up to date.
     """
-    if journal.get("kind") == "own_echo":
-        return None  # our own reply coming back from the gateway: stored already, as the reply
-    received_at = _time(journal["received_at"])
-    session = _session_update(journal, received_at)
-    staff = journal.get("kind") == "staff"
-    inbound, _ = Message.objects.get_or_create(
-        clinic_id=int(journal["clinic_id"]),
-        wa_message_id=journal["message_id"],
-        defaults={
-            "session": session,
-            "direction": Message.Direction.OUTBOUND if staff else Message.Direction.INBOUND,
-            "from_staff": staff,
-            "text": journal.get("text", ""),
-            "intent": journal.get("intent", ""),
-            "lane": journal.get("lane", ""),
-            "received_at": received_at,
-            "delivery_status": Message.Delivery.SENT if staff else Message.Delivery.RECEIVED,
-        },
+    # Our own reply coming back from the gateway is stored already, as the reply.
+    journals = sorted(
+        (j for j in journals if j.get("kind") != "own_echo"), key=lambda j: float(j["received_at"])
     )
-    if staff or not journal.get("lane"):
-        return inbound
-    _fill_decision(inbound, journal)
-    if inbound.intent in FOLLOWUP_INTENTS or session.scheduled_followup_at is not None:
-        followups_after_patient_message(
-            conversation=session,
-            intent=inbound.intent,
-            at=received_at,
-            message_id=journal["message_id"],
-        )
-    reply = _reply_update(inbound, journal) if journal.get("reply_text") else None
-    _metric_update(reply or inbound, journal)
-    return inbound
+    if not journals:
+        return
+    sessions = _sessions_update(journals)
+    inbound = _inbound_store(journals, sessions)
+    answered = [j for j in journals if j.get("kind") == "patient" and j.get("lane")]
+    _decisions_fill(answered, inbound)
+    for journal in answered:
+        session = sessions[_session_key(journal)]
+        message = inbound[_message_key(journal)]
+        if message.intent in FOLLOWUP_INTENTS or session.scheduled_followup_at is not None:
+            followups_after_patient_message(
+                conversation=session,
+                intent=message.intent,
+                at=message.received_at,
+                message_id=journal["message_id"],
+            )
+    replies = _replies_store([j for j in answered if j.get("reply_text")], inbound)
+    _metrics_store(answered, inbound, replies)
 
 
-def _session_update(journal: dict[str, str], received_at: datetime) -> ConversationSession:
-    session, _ = ConversationSession.objects.select_for_update().get_or_create(
-        clinic_id=int(journal["clinic_id"]),
+def _session_key(journal: dict[str, str]) -> tuple[int, str]:
+    return int(journal["clinic_id"]), journal["phone"]
+
+
+def _message_key(journal: dict[str, str]) -> tuple[int, str]:
+    return int(journal["clinic_id"]), journal["message_id"]
+
+
+SESSION_FIELDS = [
+    "last_inbound_at",
+    "patient_name",
+    "language",
+    "status",
+    "control",
+    "control_changed_at",
+    "updated_at",
+]
+
+
+def _sessions_update(journals: list[dict[str, str]]) -> dict[tuple[int, str], ConversationSession]:
+    keys = {_session_key(j) for j in journals}
+    ConversationSession.objects.bulk_create(
+        [ConversationSession(clinic_id=c, patient_phone=p) for c, p in keys],
+        ignore_conflicts=True,
+    )
+    found = ConversationSession.objects.select_for_update().filter(
+        clinic_id__in={c for c, _ in keys},
+        patient_phone__in={p for _, p in keys},
         channel="whatsapp",
-        patient_phone=journal["phone"],
     )
-    kind = journal.get("kind")
-    if kind == "patient":
+    # The filter is a cross product of clinics and phones: keep only the pairs asked for.
+    sessions = {key: s for s in found if (key := (s.clinic_id, s.patient_phone)) in keys}
+    for journal in journals:  # in arrival order: the latest message wins
+        _session_apply(sessions[_session_key(journal)], journal)
+    now = datetime.now(tz=UTC)
+    for session in sessions.values():
+        session.updated_at = now
+    ConversationSession.objects.bulk_update(list(sessions.values()), SESSION_FIELDS)
+    return sessions
+
+
+def _session_apply(session: ConversationSession, journal: dict[str, str]) -> None:
+    received_at = _time(journal["received_at"])
+    if journal.get("kind") == "patient":
         if session.last_inbound_at is None or received_at > session.last_inbound_at:
             session.last_inbound_at = received_at
         if journal.get("name"):
@@ -164,63 +197,150 @@ def _session_update(journal: dict[str, str], received_at: datetime) -> Conversat
     ):
         session.control = journal.get("session_control") or ConversationSession.Control.STAFF
         session.control_changed_at = control_at
-    session.save()
-    return session
 
 
-def _fill_decision(inbound: Message, journal: dict[str, str]) -> None:
-    if inbound.intent != journal.get("intent", "") or inbound.lane != journal.get("lane", ""):
-        inbound.intent, inbound.lane = journal.get("intent", ""), journal.get("lane", "")
-        inbound.save(update_fields=["intent", "lane"])
+def _inbound_store(journals, sessions) -> dict[tuple[int, str], Message]:
+    """The messages WhatsApp delivered (patients' and staff echoes), created once."""
+    Message.objects.bulk_create(
+        [_inbound_row(j, sessions[_session_key(j)]) for j in journals], ignore_conflicts=True
+    )
+    found = Message.objects.filter(
+        clinic_id__in={int(j["clinic_id"]) for j in journals},
+        wa_message_id__in={j["message_id"] for j in journals},
+    ).exclude(direction=Message.Direction.OUTBOUND, from_staff=False)
+    return {(m.clinic_id, m.wa_message_id): m for m in found}
 
 
-def _reply_update(inbound: Message, journal: dict[str, str]) -> Message:
-    state = journal.get("reply_state", "")
-    fields = {
+def _inbound_row(journal: dict[str, str], session: ConversationSession) -> Message:
+    staff = journal.get("kind") == "staff"
+    return Message(
+        clinic_id=int(journal["clinic_id"]),
+        session=session,
+        wa_message_id=journal["message_id"],
+        direction=Message.Direction.OUTBOUND if staff else Message.Direction.INBOUND,
+        from_staff=staff,
+        text=journal.get("text", ""),
+        intent=journal.get("intent", ""),
+        lane=journal.get("lane", ""),
+        received_at=_time(journal["received_at"]),
+        delivery_status=Message.Delivery.SENT if staff else Message.Delivery.RECEIVED,
+    )
+
+
+def _decisions_fill(journals, inbound) -> None:
+    changed = []
+    for journal in journals:
+        message = inbound[_message_key(journal)]
+        decided = (journal.get("intent", ""), journal.get("lane", ""))
+        if (message.intent, message.lane) != decided:
+            message.intent, message.lane = decided
+            changed.append(message)
+    Message.objects.bulk_update(changed, ["intent", "lane"])
+
+
+REPLY_FIELDS = [
+    "session_id",
+    "text",
+    "intent",
+    "lane",
+    "delivery_status",
+    "sent_at",
+    "wa_message_id",
+]
+
+
+def _replies_store(journals, inbound) -> dict[int, Message]:
+    """The bot's replies, one per answered message, brought up to date."""
+    answered = {inbound[_message_key(j)].pk: j for j in journals}
+    replies = {m.reply_to_id: m for m in Message.objects.filter(reply_to_id__in=answered)}
+    missing, changed = [], []
+    for inbound_id, journal in answered.items():
+        reply = replies.get(inbound_id)
+        wanted = _reply_fields(inbound[_message_key(journal)], journal)
+        if reply is None:
+            missing.append(Message(reply_to_id=inbound_id, **wanted))
+        elif any(getattr(reply, name) != value for name, value in wanted.items()):
+            for name, value in wanted.items():
+                setattr(reply, name, value)
+            changed.append(reply)
+    Message.objects.bulk_create(missing, ignore_conflicts=True)
+    Message.objects.bulk_update(changed, REPLY_FIELDS)
+    if missing:
+        replies = {m.reply_to_id: m for m in Message.objects.filter(reply_to_id__in=answered)}
+    return replies
+
+
+def _reply_fields(inbound: Message, journal: dict[str, str]) -> dict:
+    return {
         "clinic_id": inbound.clinic_id,
         "session_id": inbound.session_id,
         "direction": Message.Direction.OUTBOUND,
         "text": journal["reply_text"],
         "intent": journal.get("intent", ""),
         "lane": journal.get("lane", ""),
-        "delivery_status": REPLY_DELIVERY.get(state, Message.Delivery.PENDING),
+        "delivery_status": REPLY_DELIVERY.get(
+            journal.get("reply_state", ""), Message.Delivery.PENDING
+        ),
         "sent_at": _time(journal.get("reply_sent_at", "")),
         "wa_message_id": journal.get("reply_gateway_id", ""),
+        "received_at": inbound.received_at,
     }
-    reply, created = Message.objects.get_or_create(
-        reply_to=inbound, defaults=fields | {"received_at": inbound.received_at}
+
+
+METRIC_FIELDS = [
+    "lane",
+    "intent",
+    "fast_lane_ms",
+    "db_ms",
+    "llm_ms",
+    "llm_model",
+    "llm_prompt_tokens",
+    "llm_completion_tokens",
+    "send_ms",
+    "total_ms",
+    "cache_hits",
+]
+
+
+def _metrics_store(journals, inbound, replies) -> None:
+    """Timings of each handled message, on its stored reply (or on the message itself when the
+    bot stayed silent), so a metric never points at a row that was not stored."""
+    wanted = {}
+    for journal in journals:
+        if _float(journal.get("total_ms")) is None:
+            continue  # stage A has not finished timing it yet; a later run will
+        message = inbound[_message_key(journal)]
+        target = replies.get(message.pk, message)
+        wanted[target.pk] = MessageMetric(
+            message_id=target.pk, clinic_id=message.clinic_id, **_metric_fields(journal)
+        )
+    existing = {m.message_id: m for m in MessageMetric.objects.filter(message_id__in=wanted)}
+    MessageMetric.objects.bulk_create(
+        [m for pk, m in wanted.items() if pk not in existing], ignore_conflicts=True
     )
-    if not created and any(getattr(reply, name) != value for name, value in fields.items()):
-        for name, value in fields.items():
-            setattr(reply, name, value)
-        reply.save()
-    return reply
+    for pk, metric in existing.items():
+        for name in METRIC_FIELDS:
+            setattr(metric, name, getattr(wanted[pk], name))
+    MessageMetric.objects.bulk_update(list(existing.values()), METRIC_FIELDS)
 
 
-def _metric_update(message: Message, journal: dict[str, str]) -> None:
-    total = _float(journal.get("total_ms"))
-    if total is None:
-        return  # stage A has not finished timing it yet; a later run will
+def _metric_fields(journal: dict[str, str]) -> dict:
     tokens = {
         name: int(journal[name]) if journal.get(name) else None
         for name in ("llm_prompt_tokens", "llm_completion_tokens")
     }
-    MessageMetric.objects.update_or_create(
-        message=message,
-        defaults={
-            "clinic_id": message.clinic_id,
-            "lane": journal.get("lane", ""),
-            "intent": journal.get("intent", ""),
-            "fast_lane_ms": _float(journal.get("fast_lane_ms")),
-            "db_ms": _float(journal.get("db_ms")),
-            "llm_ms": _float(journal.get("llm_ms")),
-            "llm_model": journal.get("llm_model", ""),
-            **tokens,
-            "send_ms": _float(journal.get("send_ms")),
-            "total_ms": total,
-            "cache_hits": int(journal.get("cache_hits") or 0),
-        },
-    )
+    return {
+        "lane": journal.get("lane", ""),
+        "intent": journal.get("intent", ""),
+        "fast_lane_ms": _float(journal.get("fast_lane_ms")),
+        "db_ms": _float(journal.get("db_ms")),
+        "llm_ms": _float(journal.get("llm_ms")),
+        "llm_model": journal.get("llm_model", ""),
+        "send_ms": _float(journal.get("send_ms")),
+        "total_ms": _float(journal.get("total_ms")),
+        "cache_hits": int(journal.get("cache_hits") or 0),
+        **tokens,
+    }
 
 
 # --- staff taking a conversation over, and giving it back ---------------------------------------

@@ -4,6 +4,7 @@ state again, and are safe to run twice."""
 import logging
 import time
 
+from cachalot.api import cachalot_disabled
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 from redis.exceptions import RedisError
@@ -12,7 +13,7 @@ from clinicbot import aio
 from clinicbot.breaker import CircuitOpen, database_breaker
 from conversations import outbox
 from conversations.hotstore import hot_store
-from conversations.services import journal_store
+from conversations.services import journals_store
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ async def _mark_flushed(flushed: dict[str, str]) -> None:
 
 
 def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
+    """Store the batch's journals that changed since they were last stored; returns the state
+    each was stored in. One transaction for the batch; if the database refuses a row, the rest
+    are stored one by one so that row alone waits for the next flush."""
+    todo = {}
     flushed = {}
     for key, journal in batch:
         if _undecided_for_too_long(journal):
@@ -46,24 +51,39 @@ def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
         if not journal:
             logger.error("journal %s expired before it was stored", key)
             flushed[key] = "sent"  # nothing left to store; stop listing it
-            continue
-        state = journal.get("reply_state", "")
-        if journal.get("stored_state") == state:
-            continue  # stored in this state already; a later change will list it again
+        elif journal.get("stored_state") != _stored_state(journal):
+            todo[key] = journal
+    try:
+        journals_store(journals=list(todo.values()))
+    except (OperationalError, InterfaceError):
+        raise  # the database is unavailable: retry the whole flush later
+    except DatabaseError:
+        todo = _store_one_by_one(todo)
+    return flushed | {key: _stored_state(journal) for key, journal in todo.items()}
+
+
+def _store_one_by_one(todo: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    stored = {}
+    for key, journal in todo.items():
         try:
-            journal_store(journal=journal)
+            journals_store(journals=[journal])
         except (OperationalError, InterfaceError):
-            raise  # the database is unavailable: retry the whole flush later
+            raise
         except DatabaseError as exc:
             # A row the database refuses must not hold up every other message; it stays
             # listed and the minute flush tries it again.
             logger.error("journal %s could not be stored (%s)", key, type(exc).__name__)
             continue
-        # A patient message is final only once stage A has timed it: until then its metric
-        # cannot be stored, so it stays listed (an inline LLM answer can settle first).
-        timed = journal.get("kind") != "patient" or journal.get("total_ms")
-        flushed[key] = state if timed else f"{state} (untimed)"
-    return flushed
+        stored[key] = journal
+    return stored
+
+
+def _stored_state(journal: dict[str, str]) -> str:
+    # A patient message is final only once stage A has timed it: until then its metric cannot
+    # be stored, so it stays listed (an inline LLM answer can settle first).
+    state = journal.get("reply_state", "")
+    timed = journal.get("kind") != "patient" or journal.get("total_ms")
+    return state if timed else f"{state} (untimed)"
 
 
 @shared_task(
@@ -81,7 +101,9 @@ def journal_flush(self) -> int:
     rows are upserted, so running it twice changes nothing."""
     total = 0
     while batch := aio.run(_unflushed(FLUSH_BATCH)):
-        with database_breaker.guard():
+        # cachalot would only add work here: every table stage B touches is uncachable, yet
+        # each query would still be parsed for its tables (most of stage B's CPU when profiled).
+        with database_breaker.guard(), cachalot_disabled():
             flushed = _flush_batch(batch)
         aio.run(_mark_flushed(flushed))
         total += len(flushed)

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from cachalot.api import cachalot_disabled
 from django.conf import settings
 from django.db import DatabaseError, connection
 
@@ -43,7 +44,8 @@ def load_price_index(clinic_id: int) -> PriceIndex:
     from pricing.models import Service
 
     try:
-        rows = list(Service.objects.filter(clinic_id=clinic_id, active=True))
+        with cachalot_disabled():  # this module is the cache
+            rows = list(Service.objects.filter(clinic_id=clinic_id, active=True))
     finally:
         connection.close()  # back to the pool: this runs in a worker thread
     return PriceIndex(
