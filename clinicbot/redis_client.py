@@ -13,9 +13,8 @@ from django.conf import settings
 
 MAX_CONNECTIONS = 100
 
-_async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = (
-    weakref.WeakKeyDictionary()
-)
+# event loop -> REDIS_URL -> client
+_async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _sync_client: redis.Redis | None = None
 
 
@@ -30,11 +29,13 @@ def _client_options() -> dict:
 
 def async_redis() -> aioredis.Redis:
     """The running loop's client. Only call when settings.REDIS_URL is set."""
-    loop = asyncio.get_running_loop()
-    client = _async_clients.get(loop)
+    clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    # Keyed by URL too: a process whose REDIS_URL changes (tests) must not keep the old server.
+    client = clients.get(settings.REDIS_URL)
     if client is None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL, **_client_options())
-        _async_clients[loop] = client
+        client = clients[settings.REDIS_URL] = aioredis.Redis.from_url(
+            settings.REDIS_URL, **_client_options()
+        )
     return client
 
 

@@ -1,0 +1,135 @@
+"""The whole service for fault tests: the web server and a Celery worker as real processes,
+with PostgreSQL behind a fault proxy, Redis, and a fake gateway in this process.
+
+    with running_stack(database_url=..., redis_url=..., secret=...) as stack:
+        stack.post(body); stack.gateway.sent(); stack.postgres.hang(); ...
+"""
+
+import subprocess
+import sys
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from clinicbot.testing.fake_evolution import FakeEvolution
+from clinicbot.testing.fault_proxy import FaultProxy
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Stack:
+    base_url: str
+    gateway: FakeEvolution
+    postgres: FaultProxy
+    secret: str
+    client: httpx.Client
+
+    def post(self, body: bytes, timeout: float = 5.0) -> httpx.Response:
+        return self.client.post(
+            f"{self.base_url}/webhooks/evolution",
+            content=body,
+            timeout=timeout,
+            headers={"X-Webhook-Secret": self.secret, "Content-Type": "application/json"},
+        )
+
+
+def _via(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    netloc = f"{parts.username or 'postgres'}@127.0.0.1:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+@contextmanager
+def running_stack(*, database_url: str, redis_url: str, secret: str, environment: dict):
+    """`database_url` names the (test) database; the processes reach it through the proxy."""
+    from clinicbot.tests.servers import free_port
+
+    target = urlsplit(database_url)
+    with ExitStack() as stack:
+        postgres = stack.enter_context(FaultProxy(target.hostname, target.port or 5432))
+        gateway = stack.enter_context(FakeEvolution(api_key="stack-key"))
+        env = environment | {
+            "DATABASE_URL": _via(database_url, postgres.port),
+            "REDIS_URL": redis_url,
+            "EVOLUTION_API_URL": gateway.url,
+            "EVOLUTION_API_KEY": "stack-key",
+            "EVOLUTION_WEBHOOK_SECRET": secret,
+            "DEBUG": "true",
+        }
+        port = free_port()
+        web = stack.enter_context(
+            _process(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "clinicbot.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                env,
+            )
+        )
+        stack.enter_context(
+            _process(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "clinicbot",
+                    "worker",
+                    "--pool",
+                    "solo",
+                    "--loglevel",
+                    "WARNING",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+                env,
+            )
+        )
+        client = stack.enter_context(httpx.Client())
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_ready(web, f"{base_url}/ready")
+        yield Stack(base_url, gateway, postgres, secret, client)
+
+
+@contextmanager
+def _process(argv: list[str], env: dict):
+    process = subprocess.Popen(
+        argv, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _wait_ready(process: subprocess.Popen, url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(process.stderr.read().decode(errors="replace")[-2000:])
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not ready within {timeout} s")

@@ -1,0 +1,140 @@
+"""Fault scenarios 1 and 2: PostgreSQL hangs for 30 s, or goes away and comes back, during steady
+traffic. Fast-lane replies keep flowing (p99 at most 50 ms), /health stays instant, and every
+message is stored exactly once after the database returns. Real processes, real servers."""
+
+import json
+import statistics
+import threading
+import time
+
+import httpx
+import pytest
+
+from clinicbot.testing.stack import running_stack
+from clinicbot.tests.servers import clean_environment
+from conversations.models import Message
+from conversations.tests.conftest import SECRET, text_message
+
+pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
+PATIENTS = [f"7966000{n:04d}" for n in range(20)]
+RATE = 10  # messages per second
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98] if len(values) >= 2 else max(values)
+
+
+@pytest.fixture
+def stack(settings, clinic):
+    database = settings.DATABASES["default"]["NAME"]
+    url = settings.DATABASE_URL.rsplit("/", 1)[0] + f"/{database}"
+    with running_stack(database_url=url, redis_url=settings.REDIS_URL, secret=SECRET,
+                       environment=clean_environment()) as running:  # fmt: skip
+        for phone in PATIENTS:  # warm conversations: their state is in Redis and memory
+            running.post(json.dumps(text_message("Здравствуйте", phone=phone)).encode())
+        running.gateway.wait_for(len(PATIENTS), timeout=20)
+        yield running
+
+
+def steady_traffic(stack, seconds: float, fault_at: float, fault, heal_at: float, heal):
+    """Price questions at RATE/s for `seconds`; returns (reply latencies ms, health ms, ids)."""
+    sent_at: dict[str, int] = {}
+    health_ms: list[float] = []
+    started = time.monotonic()
+    stop = threading.Event()
+
+    def probe_health():
+        with httpx.Client() as client:
+            while not stop.is_set():
+                began = time.perf_counter()
+                client.get(f"{stack.base_url}/health", timeout=2)
+                health_ms.append((time.perf_counter() - began) * 1000)
+                stop.wait(0.1)
+
+    prober = threading.Thread(target=probe_health)
+    prober.start()
+    faulted = healed = False
+    n = 0
+    while (elapsed := time.monotonic() - started) < seconds:
+        if not faulted and elapsed >= fault_at:
+            fault()
+            faulted = True
+        if not healed and elapsed >= heal_at:
+            heal()
+            healed = True
+        phone = PATIENTS[n % len(PATIENTS)]
+        message_id = f"STEADY{n:05d}"
+        body = json.dumps(text_message("Сколько стоит чистка?", phone=phone,
+                                       message_id=message_id)).encode()  # fmt: skip
+        sent_at[message_id] = time.monotonic_ns()
+        assert stack.post(body).json() == {"status": "accepted"}
+        n += 1
+        time.sleep(max(0.0, started + n / RATE - time.monotonic()))
+    stop.set()
+    prober.join()
+    return sent_at, health_ms
+
+
+def reply_latencies(stack, sent_at: dict[str, int], already: int) -> list[float]:
+    replies = stack.gateway.wait_for(already + len(sent_at), timeout=30)[already:]
+    starts = sorted(sent_at.values())
+    # One conversation at a time per phone and replies in order: the k-th reply answers the
+    # k-th message.
+    return [
+        (reply["monotonic_ns"] - start) / 1e6 for reply, start in zip(replies, starts, strict=True)
+    ]
+
+
+def wait_until_stored(message_ids, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        stored = Message.objects.filter(wa_message_id__in=message_ids).count()
+        if stored >= len(message_ids) or time.monotonic() > deadline:
+            return stored
+        time.sleep(1)
+
+
+@pytest.mark.timeout(240)
+def test_postgres_hanging_30_seconds_does_not_stop_the_fast_lane(stack):
+    already = len(stack.gateway.sent())
+    sent_at, health_ms = steady_traffic(
+        stack,
+        seconds=40,
+        fault_at=5,
+        fault=stack.postgres.hang,
+        heal_at=35,
+        heal=stack.postgres.resume,
+    )
+    latencies = reply_latencies(stack, sent_at, already)
+    assert len(latencies) == len(sent_at)
+    assert p99(latencies) <= 50, f"reply p99 {p99(latencies):.1f} ms"
+    assert p99(health_ms) <= 50, f"/health p99 {p99(health_ms):.1f} ms"
+    stored = wait_until_stored(list(sent_at), timeout=120)
+    assert stored == len(sent_at)  # each once: the constraint would refuse a second row
+    print(f"\nhang 30 s: {len(sent_at)} replies, p50 {statistics.median(latencies):.1f} ms, "
+          f"p99 {p99(latencies):.1f} ms; /health p99 {p99(health_ms):.1f} ms; "
+          f"{stored} stored after the database returned")  # fmt: skip
+
+
+@pytest.mark.timeout(240)
+def test_postgres_stopped_and_restarted_loses_nothing(stack):
+    already = len(stack.gateway.sent())
+
+    def stop_postgres():
+        stack.postgres.refuse(True)
+        stack.postgres.reset_all()
+
+    sent_at, health_ms = steady_traffic(
+        stack,
+        seconds=30,
+        fault_at=5,
+        fault=stop_postgres,
+        heal_at=20,
+        heal=lambda: stack.postgres.refuse(False),
+    )
+    latencies = reply_latencies(stack, sent_at, already)
+    assert len(latencies) == len(sent_at)
+    assert p99(latencies) <= 50, f"reply p99 {p99(latencies):.1f} ms"
+    assert p99(health_ms) <= 50, f"/health p99 {p99(health_ms):.1f} ms"
+    stored = wait_until_stored(list(sent_at), timeout=150)
+    assert stored == len(sent_at)
