@@ -21,6 +21,8 @@ FLUSH_BATCH = 200
 # A patient message whose request died after acceptance (before its reply was decided) is
 # answered by a worker once it has been undecided this long.
 UNDECIDED_AFTER_S = 30
+# A queued reply whose outbox task should have run this long ago is asked for again.
+OUTBOX_STALL_GRACE_S = 30
 FINAL_REPLY_STATES = {"sent", "unknown", "none", "gave_up"}
 
 
@@ -48,6 +50,8 @@ def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
     for key, journal in batch:
         if _undecided_for_too_long(journal):
             late_answer.delay(key)
+        elif _outbox_stalled(journal):
+            outbox_deliver.delay(key)
         if not journal:
             logger.error("journal %s expired before it was stored", key)
             flushed[key] = "sent"  # nothing left to store; stop listing it
@@ -121,10 +125,19 @@ def outbox_deliver(self, key: str) -> None:
     try:
         aio.run(_drain(journal["conversation"]))
     except outbox.NotYet:
+        aio.run(_note_retry(key, 2))
         raise self.retry(countdown=2) from None
     except outbox.SendFailed as exc:
         # Exponential backoff with a cap: 2, 4, 8 ... 300 s; the reply keeps its place in line.
-        raise self.retry(countdown=min(2 ** (self.request.retries + 1), 300)) from exc
+        countdown = min(2 ** (self.request.retries + 1), 300)
+        aio.run(_note_retry(key, countdown))
+        raise self.retry(countdown=countdown) from exc
+
+
+async def _note_retry(key: str, countdown: float) -> None:
+    """When this outbox's next try is due: past it (plus a grace) the flush asks again, so a
+    retry held by a worker that died is not left to the broker's 10-minute redelivery."""
+    await hot_store().journal_update(key, {"outbox_due_at": time.time() + countdown})
 
 
 async def _journal(key: str) -> dict[str, str]:
@@ -205,6 +218,13 @@ def llm_answer(self, key: str) -> None:
     if not aio.run(_answer_write(key, journal, _answer_fields(result, started_at))):
         return  # another run of this task answered first
     outbox_deliver.delay(key)
+
+
+def _outbox_stalled(journal: dict[str, str]) -> bool:
+    if journal.get("kind") != "patient" or journal.get("reply_state") not in outbox.SENDABLE:
+        return False
+    due = float(journal.get("outbox_due_at") or journal.get("received_at") or time.time())
+    return time.time() - due > OUTBOX_STALL_GRACE_S
 
 
 def _undecided_for_too_long(journal: dict[str, str]) -> bool:

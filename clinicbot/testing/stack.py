@@ -1,8 +1,8 @@
 """The whole service for fault tests: the web server and a Celery worker as real processes,
 with PostgreSQL behind a fault proxy, Redis, and a fake gateway in this process.
 
-    with running_stack(database_url=..., redis_url=..., secret=...) as stack:
-        stack.post(body); stack.gateway.sent(); stack.postgres.hang(); ...
+    with running_stack(database_url=..., redis_url=..., secret=..., environment=...) as stack:
+        stack.post(body); stack.gateway.sent(); stack.postgres.hang(); stack.kill_worker() ...
 """
 
 import subprocess
@@ -19,6 +19,11 @@ from clinicbot.testing.fake_evolution import FakeEvolution
 from clinicbot.testing.fault_proxy import FaultProxy
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+WEB_ARGV = [sys.executable, "-m", "uvicorn", "clinicbot.asgi:application", "--host", "127.0.0.1"]
+WORKER_ARGV = [
+    *(sys.executable, "-m", "celery", "-A", "clinicbot", "worker", "--pool", "solo"),
+    *("--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"),
+]
 
 
 @dataclass
@@ -28,6 +33,8 @@ class Stack:
     postgres: FaultProxy
     secret: str
     client: httpx.Client
+    env: dict
+    worker: subprocess.Popen | None = None
 
     def post(self, body: bytes, timeout: float = 5.0) -> httpx.Response:
         return self.client.post(
@@ -36,6 +43,14 @@ class Stack:
             timeout=timeout,
             headers={"X-Webhook-Secret": self.secret, "Content-Type": "application/json"},
         )
+
+    def start_worker(self) -> None:
+        self.worker = _start(WORKER_ARGV, self.env)
+
+    def kill_worker(self) -> None:
+        """SIGKILL the Celery worker mid-whatever, as an OOM kill or a lost machine would."""
+        self.worker.kill()
+        self.worker.wait(timeout=10)
 
 
 def _via(url: str, port: int) -> str:
@@ -62,63 +77,29 @@ def running_stack(*, database_url: str, redis_url: str, secret: str, environment
             "DEBUG": "true",
         }
         port = free_port()
-        web = stack.enter_context(
-            _process(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "clinicbot.asgi:application",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                ],
-                env,
-            )
-        )
-        stack.enter_context(
-            _process(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "clinicbot",
-                    "worker",
-                    "--pool",
-                    "solo",
-                    "--loglevel",
-                    "WARNING",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                env,
-            )
-        )
+        web = _start([*WEB_ARGV, "--port", str(port), "--log-level", "warning"], env)
+        stack.callback(_stop, web)
         client = stack.enter_context(httpx.Client())
-        base_url = f"http://127.0.0.1:{port}"
-        _wait_ready(web, f"{base_url}/ready")
-        yield Stack(base_url, gateway, postgres, secret, client)
+        running = Stack(f"http://127.0.0.1:{port}", gateway, postgres, secret, client, env)
+        _wait_ready(web, f"{running.base_url}/ready")
+        running.start_worker()
+        stack.callback(lambda: _stop(running.worker))
+        yield running
 
 
-@contextmanager
-def _process(argv: list[str], env: dict):
-    process = subprocess.Popen(
+def _start(argv: list[str], env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
         argv, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
     try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 def _wait_ready(process: subprocess.Popen, url: str, timeout: float = 30) -> None:

@@ -138,3 +138,32 @@ def test_postgres_stopped_and_restarted_loses_nothing(stack):
     assert p99(health_ms) <= 50, f"/health p99 {p99(health_ms):.1f} ms"
     stored = wait_until_stored(list(sent_at), timeout=150)
     assert stored == len(sent_at)
+
+
+@pytest.mark.timeout(240)
+def test_a_worker_killed_mid_task_loses_nothing_and_sends_nothing_twice(stack):
+    """Scenario 4: the gateway refuses, the worker holding the retry is SIGKILLed, a new worker
+    starts; the reply still arrives, once, and every message is stored."""
+    already = len(stack.gateway.sent())
+    stack.gateway.fail(500, times=1)
+    body = json.dumps(text_message("Сколько стоит пломба?", phone=PATIENTS[0],
+                                   message_id="KILLED-1")).encode()  # fmt: skip
+    assert stack.post(body).json() == {"status": "accepted"}
+    deadline = time.monotonic() + 20
+    while not stack.gateway.attempts() or stack.gateway.attempts()[-1]["status"] != 500:
+        assert time.monotonic() < deadline, "the refused send never happened"
+        time.sleep(0.05)
+    stack.kill_worker()  # it held the retry of the refused send
+    stack.start_worker()
+    # Later traffic keeps stage B flushing; the flush notices the stalled outbox.
+    for n in range(45):
+        later = json.dumps(text_message("Здравствуйте", phone=PATIENTS[1 + n % 5],
+                                        message_id=f"AFTER{n:03d}")).encode()  # fmt: skip
+        assert stack.post(later).json() == {"status": "accepted"}
+        time.sleep(1)
+    sends = stack.gateway.sent()[already:]
+    to_first = [s for s in sends if s["number"] == PATIENTS[0]]
+    assert len(to_first) == 1, to_first
+    assert "3\xa0500" in to_first[0]["text"]
+    ids = ["KILLED-1"] + [f"AFTER{n:03d}" for n in range(45)]
+    assert wait_until_stored(ids, timeout=60) == len(ids)
