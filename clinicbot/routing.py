@@ -31,8 +31,21 @@ def build_application():
     full, lean = ASGIHandler(), LeanASGIHandler()
 
     async def application(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/health":
+            # Answered before Django builds a request: Fly's check must pass however busy the
+            # worker is (the same answer as the ninja route clinicbot.health.health).
+            return await _health(send)
         if scope["type"] == "http" and scope["path"].startswith(LEAN_PATHS):
             return await lean(scope, receive, send)
         return await full(scope, receive, send)
 
     return application
+
+
+HEALTH_BODY = b'{"status": "ok"}'
+
+
+async def _health(send) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"16")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": HEALTH_BODY})
