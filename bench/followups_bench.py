@@ -18,7 +18,7 @@ TIMEOUT_S = 300
 SETUP = f"""
 from datetime import timedelta
 from django.utils import timezone
-from conversations.models import Clinic, ConversationSession
+from conversations.models import Clinic, ConversationSession, phone_index
 from followups.models import FollowUp
 clinic = Clinic.objects.get()
 # Open around the clock for the benchmark: business hours are tested elsewhere.
@@ -28,6 +28,7 @@ clinic.save()
 now = timezone.now()
 sessions = ConversationSession.objects.bulk_create(
     [ConversationSession(clinic=clinic, patient_phone=f"{PHONE_PREFIX}{{n:07d}}", language="ru",
+                         patient_phone_index=phone_index(f"{PHONE_PREFIX}{{n:07d}}"),
                          last_inbound_at=now) for n in range({FOLLOWUPS})], batch_size=2000)
 FollowUp.objects.bulk_create(
     [FollowUp(conversation=s, kind="appointment_reminder", due_at=now,

@@ -150,6 +150,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "cachalot",
+    "axes",
     "clinicbot",
     "conversations",
     "pricing",
@@ -165,7 +166,27 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it answers a locked-out sign-in with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- staff sign-in hardening (the admin) ---------------------------------------------------------
+# django-axes counts failed sign-ins: 5 failures lock the account out for an hour from that
+# address (a clinic behind one NAT is not locked out wholesale), and a success resets the count.
+# Lockouts land in the audit log (security.signals).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 1  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The peer address only: a client-supplied X-Forwarded-For is never trusted (as in the audit log).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# HIPAA automatic logoff: a staff session ends after 15 idle minutes (every request renews it).
+SESSION_COOKIE_AGE = 900
+SESSION_SAVE_EVERY_REQUEST = True
 
 ROOT_URLCONF = "clinicbot.urls"
 ASGI_APPLICATION = "clinicbot.asgi.application"

@@ -144,13 +144,15 @@ _session_flight = SingleFlight()
 
 
 def _load_session_state(clinic_id: int, phone: str) -> dict[str, str]:
-    from conversations.models import ConversationSession
+    from conversations.models import ConversationSession, phone_index_candidates
 
     try:
         with cachalot_disabled():  # Redis holds the warm state; this is the cold path
             row = (
                 ConversationSession.objects.filter(
-                    clinic_id=clinic_id, channel="whatsapp", patient_phone=phone
+                    clinic_id=clinic_id,
+                    channel="whatsapp",
+                    patient_phone_index__in=phone_index_candidates(phone),
                 )
                 .values("control", "status", "language", "control_changed_at")
                 .first()

@@ -1,7 +1,11 @@
 """Clinics, the patients' conversations with them, every message, and its timings."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from security.blind_index import blind_index, blind_index_candidates
+from security.fields import EncryptedTextField
 
 LANGUAGES = [
     ("ru", "Russian"),
@@ -44,6 +48,14 @@ class Clinic(models.Model):
         on_delete=models.SET_NULL,
         related_name="clinics",
         verbose_name="LLM model",
+    )
+    # The staff accounts that work for this clinic: in the admin a staff user sees only their
+    # clinics' conversations, messages, prices and follow-ups (superusers see every clinic).
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="clinics",
+        help_text="Staff accounts that may see this clinic's data in the admin.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -110,8 +122,11 @@ class ConversationSession(models.Model):
         STAFF = "staff", "staff"
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="sessions")
-    patient_phone = models.CharField(max_length=32, help_text="Digits of the patient's number.")
-    patient_name = models.CharField(max_length=200, blank=True)
+    # PHI: encrypted at rest (security.fields), so never filtered on; the blind index finds a
+    # patient by phone (security.blind_index), and it is what the unique constraint is on.
+    patient_phone = EncryptedTextField(help_text="Digits of the patient's number.")
+    patient_phone_index = models.CharField(max_length=64, db_index=True, blank=True)
+    patient_name = EncryptedTextField(blank=True)
     channel = models.CharField(max_length=20, default="whatsapp")
     language = models.CharField(max_length=2, choices=LANGUAGES, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
@@ -123,16 +138,45 @@ class ConversationSession(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Recomputed by `rotate_phi_key` (security.rotation) under a new master key.
+    BLIND_INDEXES = {"patient_phone_index": "patient_phone"}
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["clinic", "channel", "patient_phone"], name="one_session_per_patient"
+                fields=["clinic", "channel", "patient_phone_index"], name="one_session_per_patient"
             )
         ]
         indexes = [models.Index(fields=["clinic", "-last_inbound_at"], name="session_inbox")]
 
     def __str__(self):
         return f"{self.clinic.slug} conversation {self.pk}"
+
+    def save(self, *args, **kwargs):
+        # bulk_create skips this: stage B sets the index itself (conversations.services).
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "patient_phone" in update_fields:
+            self.patient_phone_index = phone_index(self.patient_phone)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "patient_phone_index"}
+        super().save(*args, **kwargs)
+
+
+def phone_index(phone: str) -> str:
+    """The blind index of a patient's number under the current key; empty for no number."""
+    try:
+        return blind_index(phone) if phone else ""
+    except ValueError:  # no digits at all
+        return ""
+
+
+def phone_index_candidates(phone: str) -> list[str]:
+    """The number's index under each key of PHI_MASTER_KEY, current first (for lookups while a
+    rotation is under way); [""] for no number."""
+    try:
+        return blind_index_candidates(phone) if phone else [""]
+    except ValueError:
+        return [""]
 
 
 class Message(models.Model):
@@ -158,7 +202,7 @@ class Message(models.Model):
     reply_to = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reply"
     )
-    text = models.TextField(blank=True)
+    text = EncryptedTextField(blank=True)  # PHI: encrypted at rest
     intent = models.CharField(max_length=20, blank=True)
     lane = models.CharField(max_length=4, choices=Lane.choices, blank=True)
     from_staff = models.BooleanField(default=False)

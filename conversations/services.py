@@ -8,7 +8,13 @@ from django.db import transaction
 from clinicbot import aio
 from conversations.clinic_file import ClinicSpec
 from conversations.hotstore import conversation_key, hot_store
-from conversations.models import Clinic, ConversationSession, Message, MessageMetric
+from conversations.models import (
+    Clinic,
+    ConversationSession,
+    Message,
+    MessageMetric,
+    phone_index_candidates,
+)
 from followups.services import followups_after_patient_message
 from pricing.cache import bump_version
 from pricing.models import Service
@@ -158,17 +164,38 @@ SESSION_FIELDS = [
 
 def _sessions_update(journals: list[dict[str, str]]) -> dict[tuple[int, str], ConversationSession]:
     keys = {_session_key(j) for j in journals}
+    # Phones are encrypted at rest: sessions are found by the phone's blind index (under each
+    # key of PHI_MASTER_KEY: during a rotation a session may still be indexed under the old one).
+    candidates = {key: phone_index_candidates(key[1]) for key in keys}
+    asked: dict[tuple[int, str], list[tuple[int, str]]] = {}
+    for (c, p), indexes in candidates.items():
+        for index in indexes:
+            asked.setdefault((c, index), []).append((c, p))
+    lookup = {
+        "clinic_id__in": {c for c, _ in keys},
+        "patient_phone_index__in": {i for indexes in candidates.values() for i in indexes},
+        "channel": "whatsapp",
+    }
+    new = keys
+    if any(len(indexes) > 1 for indexes in candidates.values()):  # a rotation is under way
+        existing = ConversationSession.objects.filter(**lookup)
+        pairs = existing.values_list("clinic_id", "patient_phone_index")
+        new = keys - {key for pair in pairs for key in asked.get(pair, ())}
     ConversationSession.objects.bulk_create(
-        [ConversationSession(clinic_id=c, patient_phone=p) for c, p in keys],
+        [
+            ConversationSession(
+                clinic_id=c, patient_phone=p, patient_phone_index=candidates[c, p][0]
+            )
+            for c, p in new
+        ],
         ignore_conflicts=True,
     )
-    found = ConversationSession.objects.select_for_update().filter(
-        clinic_id__in={c for c, _ in keys},
-        patient_phone__in={p for _, p in keys},
-        channel="whatsapp",
-    )
-    # The filter is a cross product of clinics and phones: keep only the pairs asked for.
-    sessions = {key: s for s in found if (key := (s.clinic_id, s.patient_phone)) in keys}
+    found = ConversationSession.objects.select_for_update().filter(**lookup)
+    # The filter is a cross product of clinics and indexes: keep only the pairs asked for (two
+    # spellings of one number share an index, hence a session).
+    sessions = {
+        key: s for s in found for key in asked.get((s.clinic_id, s.patient_phone_index), ())
+    }
     for journal in journals:  # in arrival order: the latest message wins
         _session_apply(sessions[_session_key(journal)], journal)
     now = datetime.now(tz=UTC)

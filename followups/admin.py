@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
 
+from conversations.staff_scope import ClinicScopedAdmin
 from followups.models import FollowUp
 from followups.services import followup_cancel, followup_retry, refresh_next_due
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(ClinicScopedAdmin):
     list_display = [
         "id",
         "kind",
@@ -18,7 +19,12 @@ class FollowUpAdmin(admin.ModelAdmin):
         "response",
         "reason",
     ]
-    list_filter = ["status", "kind", "response", "conversation__clinic"]
+    list_filter = [
+        "status",
+        "kind",
+        "response",
+        ("conversation__clinic", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["conversation__clinic"]
     raw_id_fields = ["conversation"]
     date_hierarchy = "due_at"

@@ -1,9 +1,11 @@
-"""Staff sign-ins and sign-outs in the audit log (Django's auth signals; the admin uses them).
+"""Staff sign-ins and sign-outs in the audit log (Django's auth signals; the admin uses them), and
+lockouts after too many failed sign-ins (django-axes' `user_locked_out`).
 
 Connected in `SecurityConfig.ready()`. The actor is the staff username (for a failed sign-in,
 the username that was tried); the source is the connecting address as Django sees it.
 """
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -49,5 +51,16 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
         action="login_failed",
         object_type="auth.User",
         outcome="failure",
+        source_ip=source_ip(request),
+    )
+
+
+@receiver(user_locked_out, dispatch_uid="security.audit_lockout")
+def audit_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
+    audit_record(
+        actor=str(username or "")[:150] or "(blank)",
+        action="lockout",
+        object_type="auth.User",
+        outcome="denied",
         source_ip=source_ip(request),
     )

@@ -131,13 +131,13 @@ def system_prompt(info: ClinicInfo, prices: PriceIndex | None, language: str) ->
 def recent_messages(journal: dict[str, str], limit: int = HISTORY_LIMIT) -> list[dict]:
     """The conversation's last messages before this one, oldest first, as chat turns: texts
     only. Empty when the conversation is not stored yet (its first message)."""
-    from conversations.models import ConversationSession, Message
+    from conversations.models import ConversationSession, Message, phone_index_candidates
 
     session_id = (
         ConversationSession.objects.filter(
             clinic_id=int(journal["clinic_id"]),
             channel="whatsapp",
-            patient_phone=journal["phone"],
+            patient_phone_index__in=phone_index_candidates(journal["phone"]),
         )
         .values_list("id", flat=True)
         .first()

@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from conversations.models import ConversationSession
 from conversations.services import conversation_set_control
 from conversations.tests.conftest import fixture_body, post_webhook, text_message
+from security.blind_index import blind_index
 
 # Time travel moves the clock back and forth; cachalot orders cache entries by that clock.
 pytestmark = [
@@ -20,7 +21,7 @@ MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
 
 async def stored_session() -> ConversationSession:
-    return await ConversationSession.objects.aget(patient_phone="79001234567")
+    return await ConversationSession.objects.aget(patient_phone_index=blind_index("79001234567"))
 
 
 async def test_asking_for_a_person_hands_the_conversation_to_staff_until_release_time(

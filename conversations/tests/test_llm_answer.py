@@ -18,6 +18,7 @@ from conversations.models import ConversationSession, Message, MessageMetric
 from conversations.nlu import handoff_reply
 from conversations.tasks import llm_answer, outbox_deliver
 from conversations.tests.conftest import PATIENT, post_webhook, text_message, wait_until
+from security.blind_index import blind_index
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -150,7 +151,7 @@ async def test_a_slow_model_hits_the_deadline_and_the_handoff_reply_goes_out_onc
     journal = await journal_of("LLM-SLOW")
     assert journal["llm_error"] == "DeadlineExceeded" and journal["llm_handoff"] == "1"
     assert float(journal["llm_ms"]) < 1500
-    session = await ConversationSession.objects.aget(patient_phone=PATIENT)
+    session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
     assert session.control == ConversationSession.Control.STAFF
 
 
@@ -176,7 +177,7 @@ async def test_a_failing_model_gets_the_patient_the_handoff_reply_and_flags_staf
     journal = await journal_of("LLM-500")
     assert [sent["text"] for sent in outbox] == [handoff_reply(journal["language"])]
     assert journal["llm_error"] == "InternalServerError:500"
-    session = await ConversationSession.objects.aget(patient_phone=PATIENT)
+    session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
     assert session.control == ConversationSession.Control.STAFF
 
 
@@ -253,7 +254,7 @@ async def test_when_the_model_hands_to_staff_the_bot_stays_silent_after_its_repl
     assert [sent["text"] for sent in outbox] == [
         "Please call us now: a colleague will contact you right away."
     ]
-    session = await ConversationSession.objects.aget(patient_phone=PATIENT)
+    session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
     assert session.control == ConversationSession.Control.STAFF
     assert (await journal_of("LLM-URG-2"))["lane"] == "none"
 

@@ -4,6 +4,7 @@ import pytest
 
 from conversations.models import ConversationSession, Message
 from conversations.tests.conftest import fixture_body, post_webhook, wait_until
+from security.blind_index import blind_index
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
@@ -69,7 +70,7 @@ async def test_a_staff_echo_is_ignored_and_puts_the_conversation_under_staff(
     response = await post_webhook(async_client, fixture_body("v2_from_me_staff_echo"))
     assert response.json()["status"] == "ignored"
     assert "staff" in response.json()["reason"]
-    session = await ConversationSession.objects.aget(patient_phone="79001234567")
+    session = await ConversationSession.objects.aget(patient_phone_index=blind_index("79001234567"))
     assert session.control == ConversationSession.Control.STAFF
     echo = await Message.objects.aget(wa_message_id="4DA1D8D1B5B0139AC8C44B44B8CF5A93")
     assert echo.from_staff and echo.direction == Message.Direction.OUTBOUND

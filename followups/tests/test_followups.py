@@ -13,12 +13,13 @@ import time_machine
 from asgiref.sync import sync_to_async
 
 from clinicbot.testing.fake_evolution import FakeEvolution
-from conversations.models import ConversationSession, Message
+from conversations.models import ConversationSession, Message, phone_index
 from conversations.tests.conftest import post_webhook, text_message
 from followups.dispatch import followups_claim_due, followups_dispatch
 from followups.kinds import Kind
 from followups.models import FollowUp
 from followups.services import FollowUpRefused, followup_schedule
+from security.blind_index import blind_index
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 PATIENT = "79001234567"
@@ -103,6 +104,7 @@ def many_due_reminders(clinic, count: int, prefix: str) -> None:
         ConversationSession(
             clinic=clinic,
             patient_phone=f"{prefix}{n:04d}",
+            patient_phone_index=phone_index(f"{prefix}{n:04d}"),
             language="ru",
             last_inbound_at=WEDNESDAY_NOON,
         )
@@ -231,7 +233,9 @@ async def test_a_new_patient_message_cancels_pending_nudges_but_not_reminders(
         await post_webhook(async_client, text_message("Сколько стоит пломба?"))
         nudge = await FollowUp.objects.aget(kind=Kind.PRICE_NUDGE)
         assert abs(nudge.due_at - (WEDNESDAY_NOON + timedelta(hours=4))) < timedelta(seconds=5)
-        conversation = await ConversationSession.objects.aget(patient_phone=PATIENT)
+        conversation = await ConversationSession.objects.aget(
+            patient_phone_index=blind_index(PATIENT)
+        )
         kept = await sync_to_async(reminder)(conversation, WEDNESDAY_NOON + timedelta(days=1))
     with time_machine.travel(WEDNESDAY_NOON + timedelta(hours=1), tick=True):
         await post_webhook(async_client, text_message("Спасибо"))
@@ -247,7 +251,9 @@ async def test_opt_out_cancels_everything_and_blocks_all_but_reminders_until_sta
 ):
     with time_machine.travel(WEDNESDAY_NOON, tick=True):
         await post_webhook(async_client, text_message("Здравствуйте"))
-        conversation = await ConversationSession.objects.aget(patient_phone=PATIENT)
+        conversation = await ConversationSession.objects.aget(
+            patient_phone_index=blind_index(PATIENT)
+        )
         pending = await sync_to_async(reminder)(conversation, WEDNESDAY_NOON + timedelta(days=1))
     with time_machine.travel(WEDNESDAY_NOON + timedelta(minutes=5), tick=True):
         await post_webhook(async_client, text_message("Стоп, не пишите мне больше"))
@@ -276,7 +282,9 @@ async def test_a_reminder_answer_is_recorded_and_acknowledged(
 ):
     with time_machine.travel(WEDNESDAY_NOON, tick=True):
         await post_webhook(async_client, text_message("Здравствуйте"))
-        conversation = await ConversationSession.objects.aget(patient_phone=PATIENT)
+        conversation = await ConversationSession.objects.aget(
+            patient_phone_index=blind_index(PATIENT)
+        )
         sent = await sync_to_async(reminder)(
             conversation, WEDNESDAY_NOON, appointment_at=WEDNESDAY_NOON + timedelta(hours=21)
         )
