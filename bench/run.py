@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import datetime as dt
 import json
 import os
@@ -114,36 +113,17 @@ def bench_environment(fake_url: str, api_key: str) -> dict[str, str]:
 
 
 def phi_keys(env: dict) -> dict[str, str]:
-    """Fresh PHI and audit keys (the service refuses to start without them): from the project's
-    `manage.py generate_keys` when it has one, else made here in the documented formats
-    (security/keys.py: 32 random bytes, base64 of a PEM RSA key, 32 random bytes; all base64)."""
-    try:
-        out = procs.run_checked(
-            [sys.executable, "manage.py", "generate_keys"], env, "manage.py generate_keys"
-        )
-    except (RuntimeError, subprocess.TimeoutExpired):
-        out = ""
+    """Fresh PHI and audit keys from the project's own `manage.py generate_keys` (the service
+    refuses to start without them)."""
+    out = procs.run_checked(
+        [sys.executable, "manage.py", "generate_keys"], env, "manage.py generate_keys"
+    )
     pattern = re.compile(r"^(PHI_MASTER_KEY|PHI_RSA_PRIVATE_KEY|HIPAA_AUDIT_KEY)=(.*)$")
     found = (pattern.match(line.strip()) for line in out.splitlines())
     keys = {m[1]: m[2].strip().strip("'\"") for m in found if m}
-    return keys if len(keys) == 3 else generated_keys()
-
-
-def generated_keys() -> dict[str, str]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return {
-        "PHI_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
-        "PHI_RSA_PRIVATE_KEY": base64.b64encode(pem).decode(),
-        "HIPAA_AUDIT_KEY": base64.b64encode(os.urandom(32)).decode(),
-    }
+    if len(keys) != 3:
+        raise RuntimeError(f"manage.py generate_keys printed {sorted(keys)}, not the three keys")
+    return keys
 
 
 # --- set-up --------------------------------------------------------------------------------------

@@ -99,38 +99,37 @@ class CircuitBreaker:
     @contextmanager
     def guard(self):
         """`with breaker.guard(): <database call>` — raises CircuitOpen when open."""
-        if not self.allow():
-            raise CircuitOpen(f"{self.name} circuit is open")
+        self._enter()
         try:
             yield
-        except DATABASE_FAILURES:
-            self.record_failure()
-            raise
-        except DatabaseError:
-            self.record_success()  # the database answered (a constraint, a bad query)
-            raise
-        except BaseException:
-            self.release_trial()  # not the database's doing (a cancelled task, a bug)
+        except BaseException as exc:
+            self._settle(exc)
             raise
         self.record_success()
 
     @asynccontextmanager
     async def aguard(self):
         """The same around an awaited call (a timeout counts as a failure)."""
-        if not self.allow():
-            raise CircuitOpen(f"{self.name} circuit is open")
+        self._enter()
         try:
             yield
-        except DATABASE_FAILURES:
-            self.record_failure()
-            raise
-        except DatabaseError:
-            self.record_success()  # the database answered (a constraint, a bad query)
-            raise
-        except BaseException:
-            self.release_trial()  # not the database's doing (a cancelled task, a bug)
+        except BaseException as exc:
+            self._settle(exc)
             raise
         self.record_success()
+
+    def _enter(self) -> None:
+        if not self.allow():
+            raise CircuitOpen(f"{self.name} circuit is open")
+
+    def _settle(self, exc: BaseException) -> None:
+        """Count how a guarded call failed."""
+        if isinstance(exc, DATABASE_FAILURES):
+            self.record_failure()
+        elif isinstance(exc, DatabaseError):
+            self.record_success()  # the database answered (a constraint, a bad query)
+        else:
+            self.release_trial()  # not the database's doing (a cancelled task, a bug)
 
     def _maybe_half_open(self) -> None:
         if self._state == OPEN and self._clock() - self._opened_at >= self.open_seconds:
