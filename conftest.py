@@ -159,3 +159,15 @@ def no_cachalot(settings):
     yield
     settings.CACHALOT_ENABLED = True
     cachalot_settings.reload()
+
+
+@pytest.fixture
+def gateway(settings):
+    """Replies go to a fake Evolution gateway: a real HTTP server on loopback."""
+    from clinicbot.testing.fake_evolution import FakeEvolution
+
+    with FakeEvolution(api_key="gateway-key") as fake:
+        settings.WHATSAPP_BACKEND = "evolution"
+        settings.EVOLUTION_API_URL = fake.url
+        settings.EVOLUTION_API_KEY = "gateway-key"
+        yield fake

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from clinicbot.testing.fake_evolution import FakeEvolution
 from clinicbot.testing.fault_proxy import FaultProxy
 from conversations.tests.conftest import post_webhook, text_message
 
@@ -26,15 +25,6 @@ def redis_behind_proxy(settings):
         # The request path's Redis clients are made per event loop from this setting.
         settings.REDIS_URL = f"redis://127.0.0.1:{proxy.port}{target.path}"
         yield proxy
-
-
-@pytest.fixture
-def gateway(settings):
-    with FakeEvolution(api_key="k") as fake:
-        settings.WHATSAPP_BACKEND = "evolution"
-        settings.EVOLUTION_API_URL = fake.url
-        settings.EVOLUTION_API_KEY = "k"
-        yield fake
 
 
 @pytest.mark.timeout(60)

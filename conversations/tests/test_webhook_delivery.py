@@ -7,7 +7,6 @@ import time
 import pytest
 from django.db import connection
 
-from clinicbot.testing.fake_evolution import FakeEvolution
 from conversations.hotstore import hot_store, message_key
 from conversations.models import Message, MessageMetric
 from conversations.tests.conftest import (
@@ -18,15 +17,6 @@ from conversations.tests.conftest import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def gateway(settings):
-    with FakeEvolution(api_key="gateway-key") as fake:
-        settings.WHATSAPP_BACKEND = "evolution"
-        settings.EVOLUTION_API_URL = fake.url
-        settings.EVOLUTION_API_KEY = "gateway-key"
-        yield fake
 
 
 @pytest.mark.usefixtures("eager_tasks")

@@ -12,7 +12,6 @@ import pytest
 import time_machine
 from asgiref.sync import sync_to_async
 
-from clinicbot.testing.fake_evolution import FakeEvolution
 from conversations.models import ConversationSession, Message, phone_index
 from conversations.tests.conftest import post_webhook, text_message
 from followups.dispatch import followups_claim_due, followups_dispatch
@@ -30,15 +29,6 @@ WEDNESDAY_NOON = datetime(2026, 11, 18, 12, 0, tzinfo=MOSCOW)
 # and forth: with it on, a read made "later" in real time would hide a write made in travelled
 # time. (Production clocks only move forward.)
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_cachalot")]
-
-
-@pytest.fixture
-def gateway(settings):
-    with FakeEvolution(api_key="k") as fake:
-        settings.WHATSAPP_BACKEND = "evolution"
-        settings.EVOLUTION_API_URL = fake.url
-        settings.EVOLUTION_API_KEY = "k"
-        yield fake
 
 
 def conversation_of(clinic, *, phone=PATIENT, last_inbound=WEDNESDAY_NOON, **fields):
