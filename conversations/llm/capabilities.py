@@ -207,17 +207,19 @@ def adapter_for(choice: ModelChoice):
 # --- warm-up ------------------------------------------------------------------------------------
 
 
-def _warm(budget_s: float, started: float) -> None:
+def _warm(budget_s: float, started: float, succeeded: threading.Event) -> None:
     try:
         capabilities.rows()
         capabilities.warm_clinics()
         if not settings.OPENAI_API_KEY:
+            succeeded.set()
             return
         client = openai_client()
         left = budget_s - (time.monotonic() - started)
         if left > 0.2:
             # Opens the connection (TCP, TLS) the first answer will reuse.
             client.models.list(timeout=call_timeout(left))
+        succeeded.set()
     except Exception as error:  # noqa: BLE001  (a cold start is slower, never wrong)
         logger.info("LLM warm-up incomplete (%s)", type(error).__name__)
     finally:
@@ -227,17 +229,19 @@ def _warm(budget_s: float, started: float) -> None:
 def warm_llm(budget_s: float = WARM_BUDGET_S) -> bool:
     """Load the capability rows and clinic settings, build the client and open its connection,
     for at most `budget_s` (3 s): the work runs in a daemon thread and this returns when it is
-    done or the budget is spent, whichever comes first. True when it finished in time."""
+    done or the budget is spent, whichever comes first. True when all of it succeeded in time;
+    a connection that timed out inside the budget is kept to the budget but is not a success."""
     started = time.monotonic()
+    succeeded = threading.Event()
     worker = threading.Thread(
-        target=_warm, args=(budget_s, started), name="clinicbot-llm-warmup", daemon=True
+        target=_warm, args=(budget_s, started, succeeded), name="clinicbot-llm-warmup", daemon=True
     )
     worker.start()
     worker.join(budget_s)
-    finished = not worker.is_alive()
+    finished = succeeded.is_set()
     logger.info(
         "LLM warm-up %s in %.0f ms",
-        "done" if finished else "cut at its budget",
+        "done" if finished else "incomplete or cut at its budget",
         (time.monotonic() - started) * 1000,
     )
     return finished
