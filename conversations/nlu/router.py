@@ -8,8 +8,9 @@ When in doubt the answer is `other`: a wrong fast answer is worse than a slower 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
@@ -36,7 +37,7 @@ from conversations.nlu.lexicon.services import (
     SERVICE_STOPWORDS,
     SERVICE_SYNONYMS,
 )
-from conversations.nlu.text import normalize, script_of, stem, tokenize
+from conversations.nlu.text import clause_numbers, normalize, script_of, stem, tokenize
 
 if TYPE_CHECKING:
     from pricing.catalog import PriceIndex
@@ -75,8 +76,13 @@ PRIORITY = (
 SOCIAL = frozenset({"greeting", "thanks"})
 PSEUDO_INTENTS = frozenset({BLOCK, SOFT_BLOCK, NEUTRAL})
 SHORT_ANSWERS = frozenset({"greeting", "thanks", "confirm", "decline"})
+# Requests about the appointment or the conversation itself: naming the doctor or the child
+# ("отменить приём у доктора Иванова") does not make them a medical question.
+ADMINISTRATIVE = frozenset({"cancel", "reschedule", "opt_out", "opt_in", "human"})
 # A negation this many words before an opt-in cue reverses it ("не хочу снова получать").
 NEGATION_REACH = 2
+# Requests a negation just before them turns into something else ("I'm not cancelling").
+NEGATABLE_REQUESTS = frozenset({"cancel", "reschedule", "human"})
 # Beyond this many words a message is a story, not a quick question: the LLM lane reads it.
 LONG_MESSAGE_TOKENS = 20
 # A greeting or a "yes" with more than this many unexplained words is saying something else.
@@ -119,6 +125,18 @@ def _fuzzy_choices_by_shape(words: Iterable[str]) -> dict[tuple[str, int], tuple
 
 _FUZZY_CHOICES = {
     script: _fuzzy_choices_by_shape(words) for script, words in _KNOWN_WORDS_BY_SCRIPT.items()
+}
+# Diminutive endings of every language of a script, longest first: "limpiecita" may be typed
+# by a Portuguese speaker too, and the plain word must be known anyway.
+_DERIVED_ENDINGS_BY_SCRIPT = {
+    script: tuple(
+        sorted(
+            {d for lang in langs for d in LEXICONS[lang].derived_endings},
+            key=lambda item: len(item[0]),
+            reverse=True,
+        )
+    )
+    for script, langs in _LANGUAGES_BY_SCRIPT.items()
 }
 
 
@@ -166,6 +184,12 @@ class Reading:
     cues: list[Cue]
     service_codes: tuple[str, ...]
     leftover: list[str]
+    # Words the data knows that took part in no cue ("fell" in "my crown fell off"): harmless
+    # beside a cue, but they mean a bare service name is not just asking its price.
+    idle: list[str] = field(default_factory=list)
+    # Where each service was named: (first token, last token, code), in the message's order.
+    named: tuple[tuple[int, int, str], ...] = ()
+    stems: list[str] = field(default_factory=list)  # of the tokens, by the language's lexicon
 
 
 def understand(
@@ -209,7 +233,7 @@ def _read_story(text: str, tokens: list[str], fallback: str) -> Reading:
     lexicon = LEXICONS[language]
     stems = [lexicon.stem(t) for t in tokens]
     opt_outs = [c for c in find_cues(tokens, stems, lexicon, set()) if c.intent == "opt_out"]
-    return Reading(tokens, language, lexicon, opt_outs, (), [])
+    return Reading(tokens, language, lexicon, opt_outs, (), [], stems=stems)
 
 
 def _read_as(language: str, tokens: list[str], text: str, catalog: PriceIndex | None) -> Reading:
@@ -225,27 +249,33 @@ def _read_as(language: str, tokens: list[str], text: str, catalog: PriceIndex | 
         cues = find_cues(tokens, stems, lexicon, set())
     service_positions = {p for m in mentions for p in m.positions}
     cues += prefix_cues(tokens, lexicon, service_positions.union(*(c.positions for c in cues)))
-    cues = _negated_opt_ins_as_opt_outs(cues, tokens, lexicon) + emoji_cues(text)
+    cues = _negated_opt_ins_as_opt_outs(cues, tokens, lexicon)
+    cues = _negated_requests_to_llm(cues, tokens, lexicon, text) + emoji_cues(text)
     if not cues and len(tokens) <= STANDALONE_MAX_TOKENS and not mentions:
         cues = _standalone_cues(tokens, lexicon)
     used = service_positions.union(*(c.positions for c in cues))
-    leftover = [t for i, t in enumerate(tokens) if i not in used and _is_content(t, lexicon)]
-    codes = tuple(dict.fromkeys(m.codes[0] for m in mentions))
+    words = [t for i, t in enumerate(tokens) if i not in used and _is_word(t, lexicon)]
+    leftover = [t for t in words if lexicon.stem(t) not in lexicon.stems]
+    idle = [t for t in words if lexicon.stem(t) in lexicon.stems]
+    named = tuple((m.positions[0], m.positions[-1], m.codes[0]) for m in mentions)
     if leftover and catalog and max(map(len, leftover)) >= catalog.compound_min_length:
-        codes, leftover = _with_compounds(tokens, language, catalog, mentions, leftover)
-    return Reading(tokens, language, lexicon, cues, codes, leftover)
+        named, leftover = _with_compounds(tokens, language, catalog, named, leftover)
+    codes = tuple(dict.fromkeys(code for _, _, code in named))
+    return Reading(tokens, language, lexicon, cues, codes, leftover, idle, named, stems)
 
 
 def _with_compounds(
-    tokens: Sequence[str], language: str, catalog: PriceIndex, mentions: list, leftover: list[str]
-) -> tuple[tuple[str, ...], list[str]]:
-    """Service codes and leftover once unexplained compound words are read ("профчистку":
-    проф + чистку names the cleaning), codes in the order the message names them."""
+    tokens: Sequence[str],
+    language: str,
+    catalog: PriceIndex,
+    named: tuple[tuple[int, int, str], ...],
+    leftover: list[str],
+) -> tuple[tuple[tuple[int, int, str], ...], list[str]]:
+    """Where services are named and the leftover once unexplained compound words are read
+    ("профчистку": проф + чистку names the cleaning), in the order the message names them."""
     compounds = {t: catalog.compound(t, language) for t in leftover}
-    named = [(m.start, m.codes[0]) for m in mentions]
-    named += [(i, compounds[t][0]) for i, t in enumerate(tokens) if compounds.get(t)]
-    codes = tuple(dict.fromkeys(code for _, code in sorted(named)))
-    return codes, [t for t in leftover if not compounds[t]]
+    more = [(i, i, compounds[t][0]) for i, t in enumerate(tokens) if compounds.get(t)]
+    return tuple(sorted((*named, *more))), [t for t in leftover if not compounds[t]]
 
 
 def _services_and_cues(
@@ -296,21 +326,27 @@ def _standalone_cues(tokens: Sequence[str], lexicon: Lexicon) -> list[Cue]:
 
 def _is_content(token: str, lexicon: Lexicon) -> bool:
     """A word that could name something: not a function word, number or known cue word."""
+    return _is_word(token, lexicon) and lexicon.stem(token) not in lexicon.stems
+
+
+def _is_word(token: str, lexicon: Lexicon) -> bool:
+    """A word that says something: not a function word, number, time or service filler."""
     if token.isdigit() or len(token) < (2 if lexicon.language == "he" else 3):
+        return False
+    if _CLOCK_WORD.fullmatch(token):  # "8am is too early": the time is understood, not unknown
         return False
     if token in lexicon.stopwords or token in SERVICE_STOPWORDS or token in GENERIC_SERVICE_WORDS:
         return False
-    if token in UNIVERSAL_WORDS or token in lexicon.hour_suffixes:
-        return False
-    return lexicon.stem(token) not in lexicon.stems
+    return token not in UNIVERSAL_WORDS and token not in lexicon.hour_suffixes
 
 
 def correct_typos(
     tokens: list[str], catalog: PriceIndex | None, only: set[str] | None = None
 ) -> list[str]:
-    """Replace words that are a letter or two off a known word ("сколко" -> "сколько")."""
+    """Replace words that are a letter or two off a known word ("сколко" -> "сколько"), or a
+    diminutive of one ("limpiecita" -> "limpieza")."""
     return [
-        (_closest_known_word(t, catalog) or t)
+        (_plain_word(t, catalog) or _closest_known_word(t, catalog) or t)
         if (only is None or t in only) and _needs_correction(t, catalog)
         else t
         for t in tokens
@@ -326,6 +362,20 @@ def _needs_correction(token: str, catalog: PriceIndex | None) -> bool:
     if any(stem(token, lang) in LEXICONS[lang].stems for lang in _LANGUAGES_BY_SCRIPT[script]):
         return False  # an inflected form of a known word ("перенесемо")
     return not (catalog and catalog.knows(token))
+
+
+def _plain_word(token: str, catalog: PriceIndex | None) -> str | None:
+    """The known word a diminutive is made from: "limpiecita" -> "limpieza"."""
+    script = script_of(token)
+    for ending, plain_endings in _DERIVED_ENDINGS_BY_SCRIPT[script]:
+        root = token[: -len(ending)]
+        if not token.endswith(ending) or len(root) < 3:
+            continue
+        for plain_ending in plain_endings:
+            word = root + plain_ending
+            if word in _KNOWN_WORDS_BY_SCRIPT[script] or (catalog and catalog.knows(word)):
+                return word
+    return None
 
 
 def _closest_known_word(token: str, catalog: PriceIndex | None) -> str | None:
@@ -441,6 +491,42 @@ def _negated_opt_ins_as_opt_outs(cues: list[Cue], tokens: Sequence[str], lexicon
     ]
 
 
+def _negated_requests_to_llm(
+    cues: list[Cue], tokens: Sequence[str], lexicon: Lexicon, text: str
+) -> list[Cue]:
+    """ "I'm not cancelling, just asking...", "не надо отменять": a request said with a negation
+    just before it is not that request, and what it is instead is for the LLM lane to read.
+    A negation that is an answer of its own ("No, cancel it") does not count."""
+    if NEGATABLE_REQUESTS.isdisjoint(c.intent for c in cues):
+        return cues
+    return [
+        Cue(BLOCK, True, c.positions)
+        if c.intent in NEGATABLE_REQUESTS
+        and c.positions
+        and _negated(c.positions[0], tokens, lexicon)
+        and not _negation_is_an_answer(c.positions[0], tokens, lexicon, text)
+        else c
+        for c in cues
+    ]
+
+
+def _negation_is_an_answer(
+    position: int, tokens: Sequence[str], lexicon: Lexicon, text: str
+) -> bool:
+    """Whether a punctuation mark parts the negation from the request: "no, cancel it", "я не
+    приду, отмените запись". Without one ("не надо отменять") the negation is the request's."""
+    before = tokens[max(0, position - NEGATION_REACH) : position]
+    normalized = normalize(text)
+    return all(
+        not re.search(
+            rf"(?<!\w){re.escape(word)}(?!\w)[^,.!?;:]*?(?<!\w){re.escape(tokens[position])}",
+            normalized,
+        )
+        for word in before
+        if word in lexicon.negations
+    )
+
+
 def _negated(position: int, tokens: Sequence[str], lexicon: Lexicon) -> bool:
     before = tokens[max(0, position - NEGATION_REACH) : position]
     return not lexicon.negations.isdisjoint(before)
@@ -467,24 +553,154 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
         return Understanding("other", language)
     strong -= PSEUDO_INTENTS
     candidates = _candidates(strong, weak)
-    if reading.service_codes and not candidates - SOCIAL and not reading.leftover:
+    if reading.service_codes and not candidates - SOCIAL and not (reading.leftover or reading.idle):
         candidates.add("price_query")  # just naming a service ("Пломба?") asks its price
     if _contradicts_itself(candidates, strong):
         return Understanding("other", language, confident=False)
     intent = next((i for i in PRIORITY if i in candidates), None)
     if intent is None or intent == BOOKING:
         return Understanding("other", language, confident=intent == BOOKING)
-    if intent == "price_query" and not reading.service_codes and _names_an_amenity(reading):
-        # "how much is the parking?": the price of something at the clinic, not of a service.
+    if intent not in ADMINISTRATIVE and (reading.named or intent in SHORT_ANSWERS):
+        asked = _asks_whether(reading, text)
+        if asked is not None and not _asked_by_a_cue(intent, strong, weak):
+            return Understanding("other", language, confident=False)
+        if asked is not None and asked.conditioned and intent == "price_query":
+            # "how much is whitening if I have crowns?": the price of the whitening only
+            reading = _without_services_in(reading, asked.conditioned)
+            if not reading.service_codes:
+                return Understanding("other", language, confident=False)
+    if _asks_about_an_amenity(intent, reading):
         return Understanding("other", language, confident=False)
     if not _says_only_that(intent, strong, reading, catalog):
         return Understanding("other", language, confident=False)
     if intent == "price_query":
+        if catalog is not None and _names_a_child(reading.tokens, reading.lexicon):
+            reading = replace(reading, service_codes=_for_children(reading.service_codes, catalog))
         return _price_understanding(reading, catalog)
     time = None
     if intent in ("confirm", "reschedule"):
         time = find_time(normalize(text), reading.tokens, reading.lexicon)
     return Understanding(intent, language, time=time)
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """Why a message reads as asking whether a procedure may or should be done."""
+
+    # Positions of the services named inside a conditional clause ("if I have crowns").
+    conditioned: frozenset[int]
+
+
+def _asked_by_a_cue(intent: str, strong: set[str], weak: set[str]) -> bool:
+    """A price question asked in words ("can I get a price for whitening?") stays one; a price
+    question read from a bare service name ("whitening with crowns?") does not."""
+    return intent == "price_query" and intent in (strong | weak)
+
+
+def _asks_whether(reading: Reading, text: str) -> Asked | None:
+    """Whether the message asks if a procedure may or should be done, or which of two (the
+    LLM lane's questions), rather than its price or a plain "yes":
+
+    - a may/should question ("can I", "puedo", "можно ли", "אפשר") about a service, a dental
+      word or a condition: "Can I whiten my teeth if I have crowns?", "do I need a crown?";
+    - a service named in a conditional clause: "blanqueamiento si tengo coronas?";
+    - two services set side by side: "коронка или пломба?", "whitening with crowns?".
+
+    None when it does none of these; else what the price answer, if a price cue asked for one,
+    must leave out. The lists are per-language data (lexicon ASKS_WHETHER, CONDITIONS,
+    ALTERNATIVES).
+    """
+    lexicon = reading.lexicon
+    tokens = reading.tokens
+    stems = reading.stems
+    spans: list[tuple[int, int]] = []
+    if not lexicon.condition_words.isdisjoint(tokens):
+        spans = _condition_clauses(reading, stems, _clauses(text, tokens))
+    conditioned = {p for p, _, _ in reading.named if any(s <= p < e for s, e in spans)}
+    if conditioned:
+        return Asked(frozenset(conditioned))
+    if any(_answers_in(reading, start) for start, _ in spans):
+        return Asked(frozenset())  # es "si tengo coronas": "if", not a "yes" without its accent
+    if _sets_services_side_by_side(reading):
+        return Asked(frozenset())
+    asking = _match_starts(lexicon.asks_whether, stems)
+    if not asking:
+        return None
+    if reading.named or _names_dental_words(reading, stems):
+        return Asked(frozenset())
+    # "is it ok if I come at 9?" asks; "да, если можно, в 10" (yes, if possible) answers.
+    if any(not s <= i < e for i in asking for s, e in spans):
+        return Asked(frozenset())
+    return None
+
+
+def _answers_in(reading: Reading, position: int) -> bool:
+    """Whether a short answer's cue ("si" = "sí") was read from the word that opens a condition."""
+    return any(c.intent in SHORT_ANSWERS and position in c.positions for c in reading.cues)
+
+
+def _clauses(text: str, tokens: Sequence[str]) -> list[int]:
+    numbers = clause_numbers(normalize(text))
+    # Tokens are the text's own, word for word; a message they do not line up with is one clause.
+    return numbers if len(numbers) == len(tokens) else [0] * len(tokens)
+
+
+def _condition_clauses(
+    reading: Reading, stems: Sequence[str], clauses: Sequence[int]
+) -> list[tuple[int, int]]:
+    """[start, end) of each conditional clause: from its "if" to the next punctuation mark or the
+    next intent cue ("if I have crowns how much is whitening"). An "if" parted from its own
+    words by a comma ("si, me viene bien") opens none."""
+    cue_starts = sorted(c.positions[0] for c in reading.cues if c.positions)
+    spans = []
+    for i in range(len(stems)):
+        if reading.tokens[i] not in reading.lexicon.condition_words:
+            continue
+        for phrase in reading.lexicon.conditions.get(stems[i], ()):
+            positions = _phrase_positions(phrase, i, stems, set())
+            if positions is None or clauses[positions[-1]] != clauses[i]:
+                continue
+            end = next((j for j in range(i, len(stems)) if clauses[j] != clauses[i]), len(stems))
+            spans.append((i, min((end, *(c for c in cue_starts if c > positions[-1])))))
+            break
+    return spans
+
+
+def _sets_services_side_by_side(reading: Reading) -> bool:
+    """ "crown or filling?", "чистка с отбеливанием?": an "or" or a "with" between two
+    different services."""
+    alternatives = reading.lexicon.alternatives
+    named = reading.named
+    if len({code for _, _, code in named}) < 2 or alternatives.isdisjoint(reading.tokens):
+        return False
+    for (_, first_end, first), (second_start, _, second) in zip(named, named[1:], strict=False):
+        if first != second and not alternatives.isdisjoint(
+            reading.tokens[first_end + 1 : second_start]
+        ):
+            return True
+    return False
+
+
+def _match_starts(table: dict, stems: Sequence[str]) -> list[int]:
+    """Where phrases of the table begin in the message."""
+    if table.keys().isdisjoint(stems):
+        return []
+    return [
+        i
+        for i, s in enumerate(stems)
+        if any(_phrase_positions(p, i, stems, set()) is not None for p in table.get(s, ()))
+    ]
+
+
+def _names_dental_words(reading: Reading, stems: Sequence[str]) -> bool:
+    dental = _DENTAL_SERVICE_STEMS[reading.language]
+    return not dental.isdisjoint(stems)
+
+
+def _without_services_in(reading: Reading, positions: frozenset[int]) -> Reading:
+    named = tuple(n for n in reading.named if n[0] not in positions)
+    codes = tuple(dict.fromkeys(code for _, _, code in named))
+    return replace(reading, named=named, service_codes=codes)
 
 
 def _goes_to_llm_lane(reading: Reading, strong: set[str], catalog: PriceIndex | None) -> bool:
@@ -496,7 +712,7 @@ def _goes_to_llm_lane(reading: Reading, strong: set[str], catalog: PriceIndex | 
         return True
     if len(reading.tokens) > LONG_MESSAGE_TOKENS and "opt_out" not in strong:
         return True
-    if SOFT_BLOCK not in strong:
+    if SOFT_BLOCK not in strong or strong & ADMINISTRATIVE:
         return False
     if "price_query" not in strong:
         return True
@@ -504,6 +720,14 @@ def _goes_to_llm_lane(reading: Reading, strong: set[str], catalog: PriceIndex | 
         return False
     leftover = reading.leftover
     return not leftover or not all(_names_a_dental_service(reading, t, catalog) for t in leftover)
+
+
+def _asks_about_an_amenity(intent: str, reading: Reading) -> bool:
+    """ "how much is the parking?", "is there parking?": neither the price list nor the clinic
+    card (address, hours, phone) answers about something at the clinic that is no service."""
+    if intent == "price_query":
+        return not reading.service_codes and _names_an_amenity(reading)
+    return intent == "clinic_info" and _names_an_amenity(reading)
 
 
 def _names_an_amenity(reading: Reading) -> bool:
@@ -532,6 +756,8 @@ def _says_only_that(
     leftover = reading.leftover
     if intent in SHORT_ANSWERS:
         return len(leftover) <= SHORT_ANSWER_MAX_EXTRA_WORDS
+    if intent == "clinic_info" and intent not in strong and reading.service_codes:
+        return False  # "вы работаете с имплантами?", "ви працюєте з дитячими зубами?"
     if intent in strong or not leftover:
         return True
     if intent in ("clinic_info", "reschedule"):
@@ -560,11 +786,62 @@ def _contradicts_itself(candidates: set[str], strong: set[str]) -> bool:
     return {"confirm", "decline"} <= strong
 
 
+# "6yo's" -> "yo", "children's" -> "children": the child word inside an age or a possessive.
+_CHILD_WORD_AFFIXES = re.compile(r"^\d+|'s$")
+_CHILDREN_VARIANTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _names_a_child(tokens: Sequence[str], lexicon: Lexicon) -> bool:
+    child_stems = lexicon.child_stems
+    return bool(child_stems) and any(
+        lexicon.stem(_CHILD_WORD_AFFIXES.sub("", t)) in child_stems for t in tokens
+    )
+
+
+def _for_children(codes: tuple[str, ...], catalog: PriceIndex) -> tuple[str, ...]:
+    """The clinic's service for children in place of the adult one it is a kind of: "how much
+    for my 6yo's checkup" asks the children's check-up, not the adult consultation."""
+    variants = _children_variants(catalog)
+    return tuple(dict.fromkeys(variants.get(code, code) for code in codes))
+
+
+def _children_variants(catalog: PriceIndex) -> dict[str, str]:
+    """adult service code -> children's service code, for each service whose names name a
+    child and, without the child words, another service ("Children's check-up": a check-up,
+    the consultation). Computed once per price list."""
+    variants = _CHILDREN_VARIANTS.get(catalog)
+    if variants is None:
+        variants = {}
+        for entry in catalog:
+            for code in _adult_kinds(entry, catalog):
+                variants.setdefault(code, entry.code)
+        _CHILDREN_VARIANTS[catalog] = variants
+    return variants
+
+
+def _adult_kinds(entry, catalog: PriceIndex) -> set[str]:
+    """The other services a children's service's names name once the child words are out."""
+    kinds: set[str] = set()
+    texts = [(lang, name) for lang, name in entry.names.items() if lang in LEXICONS]
+    texts += [(None, alias) for alias in entry.aliases]
+    for lang, text in texts:
+        tokens = tokenize(normalize(text))
+        lexicons = [LEXICONS[lang]] if lang else list(LEXICONS.values())
+        adult = [t for t in tokens if not any(_names_a_child([t], lx) for lx in lexicons)]
+        if len(adult) < len(tokens):
+            kinds.update(c for m in catalog.mentions(adult, lang) for c in m.codes)
+    return kinds - {entry.code}
+
+
 def _price_understanding(reading: Reading, catalog: PriceIndex | None) -> Understanding:
     if reading.service_codes:
         return Understanding("price_query", reading.language, service_codes=reading.service_codes)
     if not reading.leftover:
         return Understanding("price_query", reading.language)
+    if any(_resembles_a_listed_service(reading, t, catalog) for t in reading.leftover):
+        # "limpiecita", "obturation": most likely a service we list, in a form we could not
+        # read; "we don't have that" would be a wrong answer, so the LLM lane reads it.
+        return Understanding("other", reading.language, confident=False)
     if any(_names_a_dental_service(reading, t, catalog) for t in reading.leftover):
         return Understanding(
             "price_query",
@@ -574,6 +851,13 @@ def _price_understanding(reading: Reading, catalog: PriceIndex | None) -> Unders
         )
     # "сколько стоит страховое покрытие": not a service we lack, something else to explain.
     return Understanding("other", reading.language, confident=False)
+
+
+def _resembles_a_listed_service(reading: Reading, word: str, catalog: PriceIndex | None) -> bool:
+    """Spelled much like a word of the price list, and not a service known to be another."""
+    if reading.lexicon.stem(word) in _DENTAL_SERVICE_STEMS[reading.language]:
+        return False
+    return catalog is not None and catalog.resembles(word)
 
 
 def _names_a_dental_service(reading: Reading, word: str, catalog: PriceIndex | None) -> bool:

@@ -48,6 +48,25 @@ def tokenize(normalized: str) -> list[str]:
     return _TOKEN_RE.findall(normalized)
 
 
+# A stop or a colon inside a time or a number ("9:30", "9.30") parts no clauses.
+_CLAUSE_BREAK_RE = re.compile(r"[,;!?¿¡()\n]|[.:](?!\d)")
+
+
+def clause_numbers(normalized: str) -> list[int]:
+    """For each token of tokenize(normalized), the number of the clause it is in: a comma,
+    stop, question or exclamation mark, colon or bracket between two tokens starts a new one."""
+    numbers: list[int] = []
+    clause = 0
+    end = 0
+    for match in _TOKEN_RE.finditer(normalized):
+        # The gap between two tokens and the next token's first character (for the look-ahead).
+        if _CLAUSE_BREAK_RE.search(normalized[end : match.start() + 1]):
+            clause += 1
+        numbers.append(clause)
+        end = match.end()
+    return numbers
+
+
 @lru_cache(maxsize=65536)
 def script_of(token: str) -> str:
     """'cyrillic', 'hebrew', 'latin' or 'other' (digits, emoji) by the first letter."""

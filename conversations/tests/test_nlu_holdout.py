@@ -9,22 +9,29 @@ bench/nlu_holdout.py, which prints the same table and the list of misses.
 - holdout_blind2.jsonl (300): blind when first measured after those fixes: 94.7% right, 1.7%
   wrong-fast; then spent the same way (round 3 fixed its misses' general causes).
 - holdout_blind3.jsonl (300): blind when first measured after round 3: 95.0% right, 1.3%
-  wrong-fast (2026-11-22). It stays an expected failure until a fresh blind set passes the bars.
+  wrong-fast (2026-11-22); its misses' general causes were then fixed (round 4).
+- holdout_blind4.jsonl (256): written before the router was read, against the demo clinic file
+  (10 services). Blind when first measured after round 4: 88.7% right / 6.6% wrong-fast
+  against the tests' 7-service clinic, 93.0% / 2.7% against the demo clinic it was written for;
+  then spent the same way (round 5).
+
+All four now gate the suite as regression sets: none is blind any more, so the honest figure of
+generalisation is the first look at the next fresh set, recorded here before any fix.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-import pytest
-
 from bench.nlu_holdout import (
     HOLDOUT,
     LANGUAGE_ORDER,
     MAX_WRONG_FAST,
     MIN_RIGHT,
+    catalog_for,
     load_holdout,
     score,
+    score_file,
 )
 from conversations.nlu import INTENTS
 from conversations.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
@@ -60,9 +67,38 @@ def test_the_second_holdout_now_meets_the_bars():
     _assert_meets_the_bars(load_holdout(SECOND_HOLDOUT))
 
 
-@pytest.mark.xfail(strict=False, reason="blind: 95.0% right, 1.3% wrong-fast when first measured")
-def test_the_third_blind_holdout_meets_the_bars():
+def test_the_third_holdout_now_meets_the_bars():
     _assert_meets_the_bars(load_holdout(THIRD_HOLDOUT))
+
+
+FOURTH_HOLDOUT = HOLDOUT.with_name("holdout_blind4.jsonl")
+# One language of 25 messages may miss one or two; a language collapsing must not hide behind
+# the others.
+MIN_RIGHT_PER_LANGUAGE = 0.9
+
+
+def test_the_fourth_holdout_is_well_formed_against_the_demo_clinic():
+    rows = load_holdout(FOURTH_HOLDOUT)
+    codes = {entry.code for entry in catalog_for(FOURTH_HOLDOUT)}
+    assert len({r["text"] for r in rows}) == len(rows) >= 250
+    assert {r["language"] for r in rows} == set(LANGUAGE_ORDER)
+    for row in rows:
+        assert set(row) == {"text", "language", "intent", "service", "note"}, row
+        assert row["intent"] in INTENTS, row
+        assert row["service"] is None or row["service"] in codes, row
+        assert row["service"] is None or row["intent"] == "price_query", row
+
+
+def test_the_fourth_holdout_meets_the_bars_in_every_language():
+    result = score_file(FOURTH_HOLDOUT)
+    report = result.report()
+    print(report)  # the per-language table: run with -s to see it
+    assert result.right_rate >= MIN_RIGHT, f"right {result.right_rate:.1%} < 97%\n{report}"
+    assert result.wrong_fast_rate <= MAX_WRONG_FAST, report
+    for language in LANGUAGE_ORDER:
+        rows = result.subset(language)
+        right = sum(o.right for o in rows) / len(rows)
+        assert right >= MIN_RIGHT_PER_LANGUAGE, f"{language}: right {right:.1%}\n{report}"
 
 
 def _assert_meets_the_bars(rows: list[dict]) -> None:

@@ -12,6 +12,9 @@ TIME_WORDS: days and times of day; "are you open" with one of them still asks fo
 NEGATIONS: words that, just before an opt-in cue, make it an opt-out ("не хочу снова получать").
 ABBREVIATIONS: chat spellings expanded word for word before matching ("vcs" -> "voces").
 ENCLITICS: pronouns glued to a verb ("cancelenla"), taken off when the rest is a known word.
+DERIVED_ENDINGS: ending of a derived form -> endings of the plain word: diminutives ("limpiecita"
+    -> "limpieza"), a vowel Russian drops ("снимка" -> "снимок"). Tried on a word nothing
+    recognised, and kept only when the plain word is a known one.
 MESSAGE_NOUNS with OPT_IN_TEMPLATES / OPT_OUT_TEMPLATES: what the clinic sends (reminders,
     messages, notifications...) and the phrases around it that switch it on or off; each
     template's "{noun}" is filled with every noun ("включите ... {noun}": "включите
@@ -25,9 +28,28 @@ NEUTRAL: phrases that take their words away from other cues and say nothing them
 AMENITIES: things at the clinic that are not services (parking, wifi); a price question about
     one ("how much is the parking?") is for the LLM lane, even where the word is also a
     clinic_info cue ("is there parking?").
+CHILDREN: words for a child; with them a price question picks the clinic's service for children,
+    or goes to the LLM lane when the service it names is another one.
 RESCHEDULE_TO: "move it to" phrases ("pasar para", "move to") that ask to reschedule only when
     what follows is a day or a time ("pásenla para el lunes", not "puedo pasar para una
     limpieza").
+
+Whether a procedure may, should or can be done is a question for the LLM lane, even when it names
+services ("Can I whiten my teeth if I have crowns?", "коронка или пломба?"). Three lists say so;
+they are matched apart from the cue phrases (they take no words from them and play no part in
+telling languages apart), and only a price question or a request about the appointment itself
+outweighs them (router: _asks_whether):
+ASKS_WHETHER: phrases that ask whether something may or should be done ("can i", "is it ok",
+    "puedo", "se puede", "можно ли", "чи можна", "אפשר", "better"): with a service, a dental
+    word or a condition, the message is such a question.
+CONDITIONS: phrases that open a conditional clause ("if", "si tengo", "se eu", "если", "якщо",
+    "אם"); a service named inside one is a circumstance, not what is asked about: without a
+    price cue the message goes to the LLM lane, with one ("how much is whitening if I have
+    crowns?") the price answer leaves that service out. Spanish "si" and Portuguese "se" are
+    also "yes" and a pronoun, so only listed with what follows them. A condition's first word
+    is matched as written, not by its stem (he "האם", whether, stems like "אם", if).
+ALTERNATIVES: words that set two services side by side ("crown or filling?", "whitening with
+    crowns?"): without a price cue, a choice or a combination to explain.
 
 Two single-word phrases of different intents may share a stem (uk "ясно" = clear, "ясна" =
 gums; he "עולה" = costs, "מעולה" = great): the word itself then decides, and an inflection
@@ -67,6 +89,9 @@ RESCHEDULE_TO = "reschedule_to"
 # Phrases that explain their words but ask nothing ("ese horario": the visit's time, not the
 # opening hours that "horario" alone asks for).
 NEUTRAL = "neutral"
+# Kinds of the phrases matched apart from the cues (see ASKS_WHETHER and CONDITIONS above).
+ASKS_WHETHER = "asks_whether"
+CONDITION = "condition"
 
 # Language-independent cues, matched on the normalized token or the emoji itself.
 UNIVERSAL_WORDS = {
@@ -119,6 +144,7 @@ class Lexicon:
     negations: frozenset[str] = frozenset()
     abbreviations: dict[str, str] = field(default_factory=dict)
     enclitics: tuple[str, ...] = ()
+    derived_endings: tuple[tuple[str, tuple[str, ...]], ...] = ()  # longest ending first
     # stem -> {word: phrase} for stems that single-word phrases of different intents share,
     # and the phrase an unlisted word with that stem stands for.
     shared_stems: dict[str, dict[str, Phrase]] = field(default_factory=dict)
@@ -126,6 +152,12 @@ class Lexicon:
     standalone: dict[str, str] = field(default_factory=dict)
     quantity_words: frozenset[str] = frozenset()
     amenity_stems: frozenset[str] = frozenset()
+    child_stems: frozenset[str] = frozenset()
+    # Matched apart from the cue phrases (router: _asks_whether); keyed by first stem.
+    asks_whether: dict[str, list[Phrase]] = field(default_factory=dict)
+    conditions: dict[str, list[Phrase]] = field(default_factory=dict)
+    condition_words: frozenset[str] = frozenset()  # first words of CONDITIONS, as written
+    alternatives: frozenset[str] = frozenset()
 
     def stem(self, token: str) -> str:
         stemmed = stem(token, self.language)
@@ -234,11 +266,35 @@ def _compile_optional(lexicon: Lexicon, module, abbreviations: dict[str, str]) -
     lexicon.negations = frozenset(normalize(w) for w in _optional(module, "NEGATIONS"))
     lexicon.abbreviations = abbreviations
     lexicon.enclitics = tuple(sorted(_optional(module, "ENCLITICS"), key=len, reverse=True))
+    lexicon.derived_endings = tuple(
+        sorted(_optional(module, "DERIVED_ENDINGS"), key=lambda item: len(item[0]), reverse=True)
+    )
     lexicon.standalone = {normalize(k): v for k, v in _optional(module, "STANDALONE")}
     lexicon.quantity_words = frozenset(normalize(w) for w in _optional(module, "QUANTITY_WORDS"))
+    lexicon.child_stems = frozenset(
+        stem(t, language) for w in _optional(module, "CHILDREN") for t in tokenize(normalize(w))
+    )
     lexicon.amenity_stems = frozenset(
         stem(t, language) for w in _optional(module, "AMENITIES") for t in tokenize(normalize(w))
     )
+    lexicon.asks_whether = _phrase_table(_optional(module, "ASKS_WHETHER"), ASKS_WHETHER, language)
+    lexicon.conditions = _phrase_table(_optional(module, "CONDITIONS"), CONDITION, language)
+    lexicon.condition_words = frozenset(
+        normalize(text).split()[0] for text in _optional(module, "CONDITIONS")
+    )
+    lexicon.alternatives = frozenset(normalize(w) for w in _optional(module, "ALTERNATIVES"))
+
+
+def _phrase_table(texts, intent: str, language: str) -> dict[str, list[Phrase]]:
+    """Phrases by their first stem, longest first."""
+    table: dict[str, list[Phrase]] = {}
+    for text in texts:
+        phrase = _compile_phrase(text, intent, True, language)
+        if phrase.stems:
+            table.setdefault(phrase.stems[0], []).append(phrase)
+    for phrases in table.values():
+        phrases.sort(key=lambda p: len(p.stems), reverse=True)
+    return table
 
 
 def _compile_shared_stems(lexicon: Lexicon, single_words: dict[str, dict[str, Phrase]]) -> None:

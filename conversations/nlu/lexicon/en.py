@@ -51,6 +51,9 @@ STRONG = {
         "i will come",
     ),
     "decline": (
+        # "8am is too early for me": the offered time does not suit
+        "too early",
+        "too late",
         "no",
         "nope",
         "nah",
@@ -84,6 +87,9 @@ STRONG = {
     ),
     "cancel": ("cancel", "cancelling", "canceling", "cancellation", "call off"),
     "reschedule": (
+        "push ... appointment",
+        "bump ... appointment",
+        "shift ... appointment",
         "reschedule",
         "rescheduling",
         "move ... appointment",
@@ -125,6 +131,12 @@ STRONG = {
         "receive messages again",
     ),
     "human": (
+        # asking to be called back is asking for a person
+        "call me back",
+        "give me a call",
+        "ring me",
+        "phone me",
+        "callback",
         "real person",
         "a person",
         "human",
@@ -241,6 +253,8 @@ WEAK = {
         "sounds good",
     ),
     "reschedule": ("earlier", "later"),
+    # "is the consultation free?": the price, when nothing else is left unexplained
+    "price_query": ("free", "free of charge"),
     "human": ("someone", "somebody", "staff", "agent", "manager"),
     # The hours only alone or with a day or time ("are you open on sunday?"), not "are you open
     # to ..." (router: weak cues need every other word explained).
@@ -283,6 +297,11 @@ BLOCK = (
     "how soon",
     "how many hours",
     "how many days",
+    # how often or how many visits: a question about the treatment, not its price
+    "how many times",
+    "how often",
+    "how many visits",
+    "how many sessions",
     "eat",
     "drink",
     "smoke",
@@ -336,6 +355,8 @@ BLOCK = (
     "dont work",
     "do not work",
     "fell out",
+    "fell off",
+    "came off",
     "came out",
     # complaints: the LLM lane (and a person) answer them, whoever they name
     "complaint",
@@ -363,7 +384,16 @@ BLOCK = (
     "waited ... hour",
     "waiting ... minutes",
     "waiting for ... hour",
+    # a charge already made: the patient's account, not the price list
+    "already paid",
+    "i paid",
+    "we paid",
 )
+
+# A charge already made (a bill, a refund, "I was charged twice") is about the patient's account,
+# not the price list; stems would merge the past with the present ("cobraron"/"cobran"), so
+# these are word beginnings.
+BLOCK_PREFIXES = (*("charged", "overcharg", "billed", "billing", "invoice", "receipt"),)
 
 # Who treats, and whom: the LLM lane unless plainly a price question about a listed service
 # ("how much is a checkup with the doctor?").
@@ -379,6 +409,12 @@ SOFT_BLOCK = (
     "dentists",
     "work with",
 )
+
+# Children, by the words a parent uses ("my 6yo", "para mi hijo"): a price question about
+# a child, where the clinic lists a service for children, is not answered with the adult one.
+CHILDREN = """
+child children kid kids son daughter toddler baby pediatric paediatric yo
+""".split()
 
 BOOKING = (
     "book",
@@ -396,13 +432,46 @@ BOOKING = (
     "can i come",
 )
 
+# Whether a procedure may or should be done: with a service, a dental word or a condition, a
+# question for the LLM lane ("Can I whiten my teeth if I have crowns?", "do I need a crown?").
+ASKS_WHETHER = (
+    "can i",
+    "can we",
+    "can you",
+    "could i",
+    "could you",
+    "may i",
+    "should i",
+    "shall i",
+    "do i need",
+    "do i have to",
+    "is it ok",
+    "is it okay",
+    "is it alright",
+    "is it fine",
+    "is it possible",
+    "is it bad",
+    "is it normal",
+    "is it better",
+    "is ... ok",
+    "is ... okay",
+    "is ... possible",
+    "is ... better",
+    "better",
+    "worse",
+)
+# A conditional clause: a service named in it is a circumstance, not what is asked about.
+CONDITIONS = ("if", "in case", "unless", "provided")
+# Two services side by side: "crown or filling?", "whitening with crowns?".
+ALTERNATIVES = ("or", "with", "vs", "versus")
+
 STOPWORDS = """
 a an the of for to at in on and or but is are was be it its it's this that these those
 i i'm im me my mine we us our you your yours u ur do does did can could would will
 please pls plz just also what what's whats which how much many about approximately
 roughly for get getting have having need want wanted like would like know tell let
 there here with from by some any one per each service services teeth tooth much r
-sorry unfortunately afraid late
+sorry unfortunately afraid late possible possibly first initial
 """.split()
 
 MARKERS = """

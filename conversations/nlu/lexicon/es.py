@@ -59,6 +59,11 @@ STRONG = {
         "me va bien",
     ),
     "decline": (
+        # "8am is too early for me": the offered time does not suit
+        "muy temprano",
+        "demasiado temprano",
+        "muy tarde",
+        "demasiado tarde",
         "no",
         "no puedo",
         "no podre",
@@ -132,6 +137,15 @@ STRONG = {
         "reactivar",
     ),
     "human": (
+        # asking to be called back is asking for a person
+        "me pueden llamar",
+        "me puede llamar",
+        "pueden llamarme",
+        "me llaman",
+        "me llamen",
+        "llamame",
+        "llameme",
+        "devolver la llamada",
         "una persona",
         "persona real",
         "humano",
@@ -232,9 +246,10 @@ WEAK = {
         "dale",
         "bien",
     ),
-    "price_query": ("cuanto", "cuantos"),
+    "price_query": ("cuanto", "cuantos", "gratis", "gratuita", "gratuito"),
     # The hours only alone or with a day or time ("abren el sabado?"), not "trabajan con ...".
-    "clinic_info": ("abren", "cierran", "estan abiertos", "trabajan", "atienden hoy"),
+    # "¿atienden los sábados?" asks the hours; "¿atienden niños?" is left to the children words
+    "clinic_info": ("abren", "cierran", "estan abiertos", "trabajan", "atienden", "atienden hoy"),
 }
 
 BLOCK = (
@@ -264,6 +279,11 @@ BLOCK = (
     "cuotas",
     "cuanto dura",
     "cuanto tiempo",
+    # how often or how many visits: a question about the treatment, not its price
+    "cuantas veces",
+    "cada cuanto",
+    "cuantas sesiones",
+    "cuantas visitas",
     "cuantas horas",
     "cuantos dias",
     "cuanto hay que esperar",
@@ -336,13 +356,19 @@ BLOCK = (
     "espere ... minutos",
     "esperando ... minutos",
     "espere ... hora",
+    # a charge already made: the patient's account, not the price list
+    "ya pague",
 )
+
+# A charge already made (a bill, a refund, "I was charged twice") is about the patient's account,
+# not the price list; stems would merge the past with the present ("cobraron"/"cobran"), so
+# these are word beginnings.
+BLOCK_PREFIXES = (*("cobraron", "cobrado", "factura", "recibo", "reembolso"),)
 
 # Who treats, and whom: the LLM lane unless plainly a price question about a listed service
 # ("cuanto cuesta la limpieza para mi hijo?").
 SOFT_BLOCK = (
     "tratan",
-    "atienden",
     "ninos",
     "nino",
     "nina",
@@ -355,6 +381,12 @@ SOFT_BLOCK = (
     "medica",
     "trabajan con",
 )
+
+# Children, by the words a parent uses ("my 6yo", "para mi hijo"): a price question about
+# a child, where the clinic lists a service for children, is not answered with the adult one.
+CHILDREN = """
+niño niños niña niñas hijo hija hijos hijas bebé nene nena infantil pediátrico pediátrica
+""".split()
 
 BOOKING = (
     "pedir cita",
@@ -369,6 +401,48 @@ BOOKING = (
     "hay hueco",
     "disponibilidad",
 )
+
+# Whether a procedure may or should be done: with a service, a dental word or a condition, a
+# question for the LLM lane ("¿Puedo blanquear mis dientes si tengo coronas?").
+ASKS_WHETHER = (
+    "puedo",
+    "se puede",
+    "puede",
+    "pueden",
+    "podria",
+    "podrias",
+    "podemos",
+    "debo",
+    "deberia",
+    "tengo que",
+    "hay que",
+    "es posible",
+    "esta bien",
+    "es malo",
+    "es normal",
+    "es mejor",
+    "mejor",
+    "conviene",
+)
+# A conditional clause. "si" alone is also "sí" typed without its accent ("si, puedo a las 9",
+# "si el martes", "si esta bien"), so it opens a condition only with a verb that cannot follow
+# a "yes".
+CONDITIONS = (
+    "si tengo",
+    "si tienes",
+    "si tiene",
+    "si tuviera",
+    "si estoy",
+    "si soy",
+    "si hay",
+    "si uso",
+    "si usa",
+    "si llevo",
+    "si lleva",
+    "en caso de",
+    "en el caso de",
+)
+ALTERNATIVES = ("o", "u", "con", "vs", "versus")
 
 STOPWORDS = """
 a al el la los las lo un una unos unas de del y e o u en con por para que se me te le les
@@ -439,6 +513,20 @@ ABBREVIATIONS = {
 
 # Pronouns glued to a verb: "cancelenla", "cancelarla", "reprogramenmela".
 ENCLITICS = ("las", "los", "les", "nos", "la", "lo", "le", "me", "se")
+
+# Diminutives patients use for the same thing ("limpiecita", "muelita", "empastito"): ending ->
+# the endings of the plain word to try, longest ending first; kept only when the plain word is
+# one the language's data or the clinic's price list knows.
+DERIVED_ENDINGS = {
+    "citas": ("zas", "s"),
+    "citos": ("s", "zos"),
+    "cita": ("za", ""),
+    "cito": ("", "zo"),
+    "itas": ("as", "es"),
+    "itos": ("os", "es"),
+    "ita": ("a", "e"),
+    "ito": ("o", "e"),
+}
 
 HOUR_SUFFIXES = {
     "manana": 0,

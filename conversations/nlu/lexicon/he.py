@@ -44,6 +44,9 @@ STRONG = {
         "נתראה",
     ),
     "decline": (
+        # "8am is too early for me": the offered time does not suit
+        "מוקדם מדי",
+        "מאוחר מדי",
         "לא",
         "לא אוכל",
         "לא אגיע",
@@ -61,7 +64,7 @@ STRONG = {
         "לא יסתדר",
         "לא הולך",
     ),
-    "cancel": ("לבטל", "תבטלו", "תבטל", "ביטול", "מבטל", "מבטלת"),
+    "cancel": ("בטלו", "תבטלי", "לבטל", "תבטלו", "תבטל", "ביטול", "מבטל", "מבטלת"),
     "reschedule": (
         "להזיז",
         "תזיזו",
@@ -94,6 +97,13 @@ STRONG = {
         "תחזירו אותי",
     ),
     "human": (
+        # asking to be called back is asking for a person
+        "תתקשרו",
+        "תתקשרו אליי",
+        "תתקשרו אלי",
+        "תחזרו אליי",
+        "תחזרו אלי",
+        "להתקשר אליי",
         "נציג",
         "נציגה",
         "בן אדם",
@@ -161,7 +171,7 @@ STANDALONE = {"עצור": "opt_out"}
 
 WEAK = {
     "confirm": ("בסדר", "אוקיי", "אוקי", "אחלה", "מעולה", "מצוין", "הבנתי", "סבבה", "טוב"),
-    "price_query": ("כמה",),
+    "price_query": ("כמה", "בחינם", "חינם", "בתשלום"),
     # The hours only alone or with a day or time ("אתם פתוחים בשישי?").
     "clinic_info": ("פתוחים", "אתם עובדים"),
 }
@@ -193,6 +203,11 @@ BLOCK = (
     "כמה זמן",
     "כמה שעות",
     "כמה ימים",
+    # how often or how many visits: a question about the treatment, not its price
+    "כמה פעמים",
+    "כל כמה זמן",
+    "כמה טיפולים",
+    "כמה ביקורים",
     "אחרי כמה",
     "לאכול",
     "לשתות",
@@ -250,12 +265,43 @@ BLOCK = (
     "לא מקצועי",
     "חיכיתי",
     "חיכינו",
+    # a charge already made: the patient's account, not the price list
+    "החזר כספי",
 )
+
+# A charge already made (a bill, a refund, "I was charged twice") is about the patient's account,
+# not the price list; stems would merge the past with the present ("cobraron"/"cobran"), so
+# these are word beginnings.
+BLOCK_PREFIXES = (*("שילמתי", "חייבו", "חויבתי", "חשבונית"),)
 
 # Who treats, and whom: the LLM lane unless plainly a price question about a listed service.
 SOFT_BLOCK = ("מטפלים", "ילדים", "ילד", "ילדה", "רופא", "רופאה", "עובדים עם")
 
+# Children, by the words a parent uses ("my 6yo", "para mi hijo"): a price question about
+# a child, where the clinic lists a service for children, is not answered with the adult one.
+CHILDREN = """
+ילד ילדה ילדים ילדות תינוק תינוקת הבן הבת
+""".split()
+
 BOOKING = ("לקבוע תור", "לקבוע", "תור פנוי", "תורים פנויים", "יש תור", "להזמין תור")
+
+# Whether a procedure may or should be done: with a service, a dental word or a condition, a
+# question for the LLM lane ("אפשר להלבין שיניים אם יש לי כתרים?").
+ASKS_WHETHER = (
+    "אפשר",
+    "האם אפשר",
+    "מותר",
+    "האם מותר",
+    "כדאי",
+    "עדיף",
+    "בטוח",
+    "אני יכול",
+    "אני יכולה",
+    "זה בסדר",
+)
+# A conditional clause ("אם יש לי כתרים").
+CONDITIONS = ("אם", "ואם", "במקרה")
+ALTERNATIVES = ("או", "עם")
 
 STOPWORDS = """
 של את על עם או גם אני אתה את אתם אתן הוא היא הם לי לך לו לה לנו לכם זה זאת זו מה

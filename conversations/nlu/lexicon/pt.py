@@ -58,6 +58,11 @@ STRONG = {
         "beleza",
     ),
     "decline": (
+        # "8am is too early for me": the offered time does not suit
+        "muito cedo",
+        "cedo demais",
+        "muito tarde",
+        "tarde demais",
         "nao",
         "nao vou",
         "nao posso",
@@ -125,6 +130,12 @@ STRONG = {
         "cadastrar de novo",
     ),
     "human": (
+        # asking to be called back is asking for a person
+        "podem me ligar",
+        "pode me ligar",
+        "me ligar",
+        "me retornem",
+        "retornar a ligacao",
         "atendente",
         "uma pessoa",
         "pessoa real",
@@ -226,7 +237,8 @@ WEAK = {
         "pode ser",
         "bom",
     ),
-    "price_query": ("quanto",),
+    # "a consulta é paga?": is it paid or free
+    "price_query": ("quanto", "paga", "pago", "gratuita", "gratuito", "gratis", "de graca"),
     # The hours only alone or with a day or time ("voces atendem hoje?"), not "voces atendem
     # pelo SUS?" or "trabalham com ...".
     "clinic_info": ("abrem", "fecham", "funcionam", "voces atendem", "atendem", "trabalham"),
@@ -259,6 +271,11 @@ BLOCK = (
     "parcelas",
     "financiamento",
     "quanto tempo",
+    # how often or how many visits: a question about the treatment, not its price
+    "quantas vezes",
+    "de quanto em quanto",
+    "quantas sessoes",
+    "quantas consultas",
     "quanto dura",
     "quantas horas",
     "quantos dias",
@@ -329,7 +346,14 @@ BLOCK = (
     "esperei ... minutos",
     "esperei ... hora",
     "esperando ... minutos",
+    # a charge already made: the patient's account, not the price list
+    "nota fiscal",
 )
+
+# A charge already made (a bill, a refund, "I was charged twice") is about the patient's account,
+# not the price list; stems would merge the past with the present ("cobraron"/"cobran"), so
+# these are word beginnings.
+BLOCK_PREFIXES = (*("cobraram", "cobrou", "paguei", "recibo", "reembolso"),)
 
 # Who treats, and whom: the LLM lane unless plainly a price question about a listed service
 # ("quanto custa a consulta com o doutor?").
@@ -348,6 +372,12 @@ SOFT_BLOCK = (
     "atendem criancas",
 )
 
+# Children, by the words a parent uses ("my 6yo", "para mi hijo"): a price question about
+# a child, where the clinic lists a service for children, is not answered with the adult one.
+CHILDREN = """
+criança crianças filho filha filhos filhas bebê infantil pediátrico pediátrica
+""".split()
+
 BOOKING = (
     "marcar",
     "agendar",
@@ -358,6 +388,54 @@ BOOKING = (
     "tem vaga",
     "encaixe",
 )
+
+# Whether a procedure may or should be done: with a service, a dental word or a condition, a
+# question for the LLM lane ("Posso clarear os dentes se tenho coroas?").
+ASKS_WHETHER = (
+    "posso",
+    "pode",
+    "podem",
+    "podemos",
+    "poderia",
+    "devo",
+    "deveria",
+    "tenho que",
+    "e possivel",
+    "da pra",
+    "da para",
+    "tem problema",
+    "faz mal",
+    "e melhor",
+    "melhor",
+    "e normal",
+)
+# A conditional clause. "se" alone is also a pronoun ("quanto se paga pela limpeza"), so it
+# opens a condition only with what follows it.
+CONDITIONS = (
+    "se eu",
+    "se tenho",
+    "se tiver",
+    "se tem",
+    "se estou",
+    "se estiver",
+    "se for",
+    "se ja",
+    "se uso",
+    "se usar",
+    "se fizer",
+    "se meu",
+    "se minha",
+    "se meus",
+    "se minhas",
+    "se o",
+    "se a",
+    "se os",
+    "se as",
+    "caso",
+    "no caso de",
+    "em caso de",
+)
+ALTERNATIVES = ("ou", "com", "vs", "versus")
 
 STOPWORDS = """
 a o as os um uma uns umas de do da dos das e em no na nos nas com por para pra pro pras
@@ -432,6 +510,20 @@ ABBREVIATIONS = {
 }
 
 ENCLITICS = ("las", "los", "lhe", "nos", "la", "lo", "me", "se")
+
+# Diminutives patients use for the same thing ("limpezinha", "consultinha", "obturaçãozinha"):
+# ending -> the endings of the plain word to try, longest ending first; kept only when the plain
+# word is one the language's data or the clinic's price list knows.
+DERIVED_ENDINGS = {
+    "zinhas": ("s",),
+    "zinhos": ("s",),
+    "zinha": ("",),
+    "zinho": ("",),
+    "inhas": ("as",),
+    "inhos": ("os", "es"),
+    "inha": ("a",),
+    "inho": ("o", "e"),
+}
 
 HOUR_SUFFIXES = {
     "da manha": 0,

@@ -58,6 +58,11 @@ STRONG = {
         "в силе",
     ),
     "decline": (
+        # "8am is too early for me": the offered time does not suit
+        "слишком рано",
+        "слишком поздно",
+        "рановато",
+        "поздновато",
         "нет",
         "неа",
         "не смогу",
@@ -123,6 +128,12 @@ STRONG = {
         "опять получать",
     ),
     "human": (
+        # asking to be called back is asking for a person
+        "перезвоните",
+        "перезвонить",
+        "позвоните мне",
+        "наберите меня",
+        "свяжитесь со мной",
         "администратор",
         "админ",
         "оператор",
@@ -257,6 +268,12 @@ BLOCK = (
     "сколько часов",
     "сколько дней",
     "сколько ждать",
+    # how often or how many visits: a question about the treatment, not its price
+    "сколько раз",
+    "как часто",
+    "сколько сеансов",
+    "сколько посещений",
+    "сколько визитов",
     "сколько держится",
     "сколько служит",
     "кушать",
@@ -326,6 +343,8 @@ BLOCK_PREFIXES = (
     *("страхов", "застрахов", "беремен", "почему"),
     *("опух", "распух", "отек", "отёк", "экстрен", "неотложн"),
     *("недовол", "ужас", "груб", "нагруб", "хамил", "нахам", "разочаров", "возмущ", "прожда"),
+    # a charge already made: the patient's account, not the price list
+    *("заплатил", "оплатил", "списали", "переплат", "квитанц", "вычет"),
 )
 
 # Who treats, and whom: the LLM lane, unless the message is plainly a price question about a
@@ -338,6 +357,13 @@ SOFT_BLOCK_PREFIXES = (
 
 # Wanting a new appointment is for the LLM lane (it needs the calendar), unless the same
 # message cancels or moves one.
+# Children, by the words a parent uses ("my 6yo", "para mi hijo"): a price question about
+# a child, where the clinic lists a service for children, is not answered with the adult one.
+CHILDREN = """
+ребенок ребенка ребенку ребенком дети детей детям детьми детский детская детское детскую
+сын сына сыну дочь дочери дочка дочке дочку малыш малыша
+""".split()
+
 BOOKING = (
     "записаться",
     "запишите",
@@ -350,6 +376,28 @@ BOOKING = (
     "есть время",
     "есть места",
 )
+
+# Whether a procedure may or should be done: with a service, a dental word or a condition, a
+# question for the LLM lane ("Можно ли отбеливать зубы, если у меня коронки?").
+ASKS_WHETHER = (
+    "можно",
+    "можно ли",
+    "нельзя",
+    "могу ли",
+    "нужно ли",
+    "надо ли",
+    "стоит ли",
+    "нормально ли",
+    "вредно",
+    "вредно ли",
+    "безопасно",
+    "безопасно ли",
+    "обязательно ли",
+    "лучше",
+)
+# A conditional clause ("если у меня коронки", "при коронках").
+CONDITIONS = ("если", "при", "в случае")
+ALTERNATIVES = ("или", "либо", "с", "со", "vs")
 
 # Function and filler words: never taken for the name of an unknown service.
 STOPWORDS = """
@@ -378,7 +426,7 @@ NEGATIONS = ("не", "нет")
 
 # Things at the clinic that are not services: a price question about one is not about a
 # service ("how much is the parking?").
-AMENITIES = ("парковка", "парковку", "стоянка", "вайфай", "wifi", "кофе", "метро")
+AMENITIES = ("парковка", "парковку", "стоянка", "вайфай", "wifi", "кофе")
 
 # A number word before an hours word makes a duration ("пару часов"), not the opening hours.
 QUANTITY_WORDS = """
@@ -408,6 +456,24 @@ ABBREVIATIONS = {
     "пжлст": "пожалуйста",
     "пожалста": "пожалуйста",
     "тел": "телефон",
+}
+
+# Diminutives patients use for the same thing ("пломбочку", "чисточка", "снимочек"): ending ->
+# the endings of the plain word to try; kept only when the plain word is one the language's data
+# or the clinic's price list knows.
+DERIVED_ENDINGS = {
+    "очка": ("а", "ка"),
+    "очку": ("у", "ку"),
+    "очки": ("ы", "ки"),
+    "очкой": ("ой", "кой"),
+    "ечка": ("а", "ка"),
+    "ечку": ("у", "ку"),
+    "очек": ("ок",),
+    # the vowel dropped in other forms: "снимка", "снимку", "снимки" of "снимок"
+    "ка": ("ок",),
+    "ку": ("ок",),
+    "ки": ("ок",),
+    "ком": ("ок",),
 }
 
 HOUR_SUFFIXES = {"утра": 0, "ночи": 0, "дня": 12, "вечера": 12}

@@ -23,7 +23,26 @@ SERVICE_STOPWORDS: articles, prepositions and conjunctions skipped when matching
 """
 
 SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
-    ("пломба", "filling", "empaste", "obturação", "restauração", "пломбування", "סתימה"),
+    (
+        "пломба",
+        "filling",
+        "empaste",
+        "obturação",
+        "restauração",
+        "пломбування",
+        "סתימה",
+        # by its verb, as with the extraction below
+        "запломбировать",
+        "пломбировать",
+        "запломбувати",
+        "пломбувати",
+        "fill ... tooth",
+        "fill ... cavity",
+        "tooth ... filled",
+        "cavity ... filled",
+        "empastar",
+        "obturar",
+    ),
     (
         "чистка",
         "cleaning",
@@ -33,6 +52,25 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
         "ניקוי אבנית",
         "ניקוי שיניים",
         "שיננית",
+        # what the hygienist does, by its parts: scaling (tartar) and polishing
+        "профгигиена",
+        "удаление зубного камня",
+        "снятие зубного камня",
+        "гігієна",
+        "зняття зубного каменю",
+        "почистить ... зубы",
+        "почистити ... зуби",
+        "clean ... teeth",
+        "limpiar ... dientes",
+        "limpar ... dentes",
+        "scaling",
+        "scale and polish",
+        "polishing",
+        "prophylaxis",
+        "profilaxis",
+        "tartrectomia",
+        "profilaxia",
+        "raspagem",
     ),
     (
         "отбеливание",
@@ -42,6 +80,12 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
         "відбілювання",
         "הלבנה",
         "הלבנת שיניים",
+        # by its verb
+        "отбелить",
+        "відбілити",
+        "whiten",
+        "blanquear",
+        "clarear",
     ),
     (
         "удаление",
@@ -121,6 +165,19 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
         "צילום",
         "צילום רנטגן",
         "רנטגן",
+        # the panoramic picture of the whole jaw, by its common and its clinical names
+        "панорамный снимок",
+        "панорамка",
+        "ортопантомограмма",
+        "панорамний знімок",
+        "ортопантомограма",
+        "panoramic",
+        "panoramic x-ray",
+        "opg",
+        "panorámica",
+        "ortopantomografía",
+        "panorâmica",
+        "צילום פנורמי",
     ),
     (
         # a check-up is a consultation: "revisión", "revisão", "осмотр", "огляд", "בדיקה"
@@ -138,7 +195,18 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
         "ייעוץ",
         "בדיקה",
     ),
-    ("коронка", "crown", "corona", "coroa", "כתר"),
+    (
+        "коронка",
+        "crown",
+        "corona",
+        "coroa",
+        "כתר",
+        # a crown by its material
+        "металлокерамика",
+        "металокераміка",
+        "metalocerámica",
+        "metalocerâmica",
+    ),
     (
         "лечение каналов",
         "root canal",
@@ -171,6 +239,7 @@ GENERIC_SERVICE_WORDS: frozenset[str] = frozenset(
     """
     dental dentario dentaria odontologica odontologico professional profesional profissional
     tooth teeth dientes diente dente dentes muela dentist dentista treatment tratamiento
+    зубной зубного зубную зубные зубних зубний
     tratamento зуб зуба зубов зубы зубів зуби стоматолог стоматолога стоматологический
     мудрости мудрості wisdom juicio siso בינה
     профессиональная профессиональный професійна професійний лечение лікування

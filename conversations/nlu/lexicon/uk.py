@@ -15,6 +15,8 @@ STRONG = {
         "слава україні",
     ),
     "price_query": (
+        "скільки стоїть",
+        "стоїть",
         "скільки коштує",
         "скільки коштують",
         "коштує",
@@ -50,6 +52,11 @@ STRONG = {
         "в силі",
     ),
     "decline": (
+        # "8am is too early for me": the offered time does not suit
+        "зарано",
+        "запізно",
+        "занадто рано",
+        "занадто пізно",
         "ні",
         "не зможу",
         "не прийду",
@@ -118,6 +125,13 @@ STRONG = {
         "поверніть розсилку",
     ),
     "human": (
+        # asking to be called back is asking for a person
+        "передзвоніть",
+        "передзвонити",
+        "зателефонуйте",
+        "подзвоніть мені",
+        "наберіть мене",
+        "зв'яжіться зі мною",
         "адміністратор",
         "адміністратором",
         "адмін",
@@ -237,6 +251,11 @@ BLOCK = (
     "кредит",
     "скільки триває",
     "скільки часу",
+    # how often or how many visits: a question about the treatment, not its price
+    "скільки разів",
+    "як часто",
+    "скільки сеансів",
+    "скільки візитів",
     "як довго",
     "через скільки",
     "скільки годин",
@@ -304,11 +323,20 @@ BLOCK_PREFIXES = (
     *("опух", "розпух", "набряк", "екстрен", "невідклад"),
     *("незадовол", "жахлив", "жах", "груб", "нагруб", "нахам", "розчаров", "обурл", "обурен"),
     "прочека",
+    # a charge already made: the patient's account, not the price list
+    *("заплатив", "заплатила", "оплатив", "оплатила", "списали", "квитанц"),
 )
 
 # Who treats, and whom: the LLM lane unless plainly a price question about a listed service.
 SOFT_BLOCK = ("лікуєте", "лікувати", "лікування", "приймаєте дітей")
 SOFT_BLOCK_PREFIXES = ("діт", "дитин", "дитяч", "лікар", "доктор")
+
+# Children, by the words a parent uses ("my 6yo", "para mi hijo"): a price question about
+# a child, where the clinic lists a service for children, is not answered with the adult one.
+CHILDREN = """
+дитина дитини дитині дитину діти дітей дітям дитячий дитяча дитяче
+син сина сину донька доньки доньці малюк малюка
+""".split()
 
 BOOKING = (
     "записатися",
@@ -322,6 +350,26 @@ BOOKING = (
     "є час",
     "є місця",
 )
+
+# Whether a procedure may or should be done: with a service, a dental word or a condition, a
+# question for the LLM lane ("Чи можна відбілювати зуби, якщо в мене коронки?").
+ASKS_WHETHER = (
+    "можна",
+    "чи можна",
+    "не можна",
+    "чи можу",
+    "чи треба",
+    "чи потрібно",
+    "чи варто",
+    "чи безпечно",
+    "чи нормально",
+    "чи шкідливо",
+    "краще",
+)
+# A conditional clause ("якщо в мене коронки", "при коронках").
+CONDITIONS = ("якщо", "при", "у разі")
+# "чи" is also the question word ("чи можна"); it sets services side by side only between two.
+ALTERNATIVES = ("чи", "або", "з", "зі", "із")
 
 STOPWORDS = """
 а і й та або але у в вас ви мені мене мій моя мою я ми нам на до з із зі по за для про
@@ -347,7 +395,7 @@ NEGATIONS = ("не", "ні")
 
 # Things at the clinic that are not services: a price question about one is not about a
 # service ("how much is the parking?").
-AMENITIES = ("парковка", "парковку", "стоянка", "вайфай", "кава", "метро")
+AMENITIES = ("парковка", "парковку", "стоянка", "вайфай", "кава")
 
 # A number word before an hours word makes a duration ("кілька годин"), not the opening hours.
 QUANTITY_WORDS = """
@@ -369,6 +417,23 @@ ABBREVIATIONS = {
     "дякс": "дякую",
     "тел": "телефон",
     "щас": "зараз",
+}
+
+# Diminutives patients use for the same thing ("пломбочку", "чисточка", "знімочок"): ending ->
+# the endings of the plain word to try; kept only when the plain word is one the language's data
+# or the clinic's price list knows.
+DERIVED_ENDINGS = {
+    "очка": ("а", "ка"),
+    "очку": ("у", "ку"),
+    "очки": ("и", "ки"),
+    "ечка": ("а", "ка"),
+    "ечку": ("у", "ку"),
+    "очок": ("ок",),
+    # the vowel dropped in other forms: "знімка", "знімку", "знімки" of "знімок"
+    "ка": ("ок",),
+    "ку": ("ок",),
+    "ки": ("ок",),
+    "ком": ("ок",),
 }
 
 HOUR_SUFFIXES = {"ранку": 0, "ночі": 0, "дня": 12, "вечора": 12}
