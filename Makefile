@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
 
-.PHONY: install run test lint format bench lock clean
+.PHONY: install run test lint format bench lock clean browser
 
 ## install: create or refresh .venv from requirements-lock.txt (nothing is resolved)
 install: $(STAMP)
@@ -21,8 +21,15 @@ run: install
 	@scripts/run-dev
 
 ## test: ruff, then the whole suite against real PostgreSQL and Redis
-test: install lint
+test: install lint browser
 	@scripts/with-test-services $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## browser: Debian's Chromium for the browser tests, when missing and apt-get is ours to use;
+## never fails (without it the browser tests skip, saying why)
+browser:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } \
+	  || echo "Chromium not installed (apt-get unavailable or not root): browser tests will skip"
 
 lint: install
 	$(BIN)/ruff check .

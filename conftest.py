@@ -29,6 +29,24 @@ def import_clinic_data(data: dict):
     return clinic_import(spec=parse_clinic_file(data)).clinic
 
 
+def chat_json(text: str, monkeypatch, *, clinic_slug: str | None = None) -> dict:
+    """One message through `manage.py chat --json`: its JSON answer."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO(text + "\n"))
+    args = ["--json", *(["--clinic", clinic_slug] if clinic_slug else [])]
+    call_command("chat", *args, stdout=out)
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+def digits(text: str) -> str:
+    """ "RUB 4,321.00" -> "432100": prices compared whatever the locale's formatting."""
+    return "".join(ch for ch in text if ch.isdigit())
+
+
 @pytest.fixture
 def clinic(db):
     return import_clinic_data(load_demo_clinic_data())
@@ -46,6 +64,27 @@ def other_clinic(db):
             "timezone": "Europe/London",
         }
     )
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def clinic_staff(clinic):
+    """alice, a staff user of the demo clinic: may view and change every clinic model and add
+    services (price imports)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("alice", password=STAFF_PASSWORD, is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["conversations", "pricing", "followups"],
+            codename__regex=r"^(view|change)_|^add_service$",
+        )
+    )
+    clinic.staff.add(user)
+    return user
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,17 @@ import re
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.db.models import BooleanField, Case, F, OuterRef, Subquery, When
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
 
+from conversations.dashboard import SLOW_MS, dashboard_figures
 from conversations.models import (
     Clinic,
     ConversationSession,
@@ -20,8 +29,14 @@ from conversations.models import (
     phone_index_candidates,
 )
 from conversations.phones import mask_phone
-from conversations.services import conversation_set_control
-from conversations.staff_scope import ClinicScopedAdmin, sees_every_clinic
+from conversations.services import (
+    conversation_set_control,
+    staff_message_send,
+    staff_message_token,
+)
+from conversations.staff_scope import ClinicScopedAdmin, scoped, sees_every_clinic
+from conversations.svg_chart import latency_chart
+from followups.models import FollowUp
 from security.audit import audit_record
 from security.signals import source_ip
 
@@ -94,22 +109,69 @@ class ClinicAdmin(ClinicScopedAdmin):
         return readonly if sees_every_clinic(request.user) else [*readonly, "staff"]
 
 
+class WaitingFilter(admin.SimpleListFilter):
+    title = "waiting for staff"
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "yes"), ("no", "no")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(waiting=self.value() == "yes")
+        return queryset
+
+
+def inbox_annotations(queryset):
+    """The inbox's columns, computed in the list's one query: the last message (its text,
+    direction and time, through the message_thread index) and whether the patient waits for
+    staff (staff are in control and the patient wrote last)."""
+    last = Message.objects.filter(session=OuterRef("pk")).order_by("-received_at", "-id")
+    return queryset.annotate(
+        last_text=Subquery(last.values("text")[:1], output_field=Message._meta.get_field("text")),
+        last_direction=Subquery(last.values("direction")[:1]),
+        last_activity=Subquery(last.values("received_at")[:1]),
+    ).annotate(
+        waiting=Case(
+            When(
+                control=ConversationSession.Control.STAFF,
+                last_direction=Message.Direction.INBOUND,
+                then=True,
+            ),
+            default=False,
+            output_field=BooleanField(),
+        )
+    )
+
+
 @admin.register(ConversationSession)
 class ConversationSessionAdmin(AuditedViewAdmin):
+    """The inbox: waiting-for-staff first, then newest activity; a conversation's page shows its
+    messages and lets staff take over, write to the patient and release it to the bot."""
+
     audit_action = "view_conversation"
     audit_object_type = "conversation"
+    change_list_template = "admin/conversations/conversationsession/change_list.html"
+    change_form_template = "admin/conversations/conversationsession/change_form.html"
     list_display = [
-        "id",
+        "patient",
         "clinic",
-        "masked_phone",
-        "patient_name",
         "language",
+        "last_message",
+        "in_control",
+        "status",
+        "activity",
+    ]
+    list_display_links = ["patient"]
+    list_filter = [
+        WaitingFilter,
         "control",
         "status",
-        "last_inbound_at",
+        "language",
+        ("clinic", admin.RelatedOnlyFieldListFilter),
     ]
-    list_filter = ["control", "status", "language", ("clinic", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["clinic"]
+    list_per_page = 50
     # Encrypted columns cannot be searched: a phone number is found through its blind index
     # (get_search_results); nothing else is searchable.
     search_fields = ["patient_phone_index"]
@@ -117,13 +179,48 @@ class ConversationSessionAdmin(AuditedViewAdmin):
     ordering = ["-last_inbound_at"]
     raw_id_fields = ["clinic"]
     exclude = ["patient_phone_index"]
-    readonly_fields = ["created_at", "updated_at", "last_inbound_at", "last_outbound_at"]
+    # Control changes only through the actions: they also update the request path's state.
+    readonly_fields = [
+        "clinic",
+        "channel",
+        "control",
+        "control_changed_at",
+        "created_at",
+        "updated_at",
+        "last_inbound_at",
+        "last_outbound_at",
+    ]
 
     actions = ["take_over", "release_to_bot"]
 
+    def get_queryset(self, request):
+        return inbox_annotations(super().get_queryset(request))
+
+    def get_ordering(self, request):
+        return [F("waiting").desc(), F("last_activity").desc(nulls_last=True), "-pk"]
+
     @admin.display(description="patient")
-    def masked_phone(self, session):
-        return mask_phone(session.patient_phone)
+    def patient(self, session):
+        name = session.patient_name
+        masked = mask_phone(session.patient_phone)
+        return f"{masked} · {name}" if name else masked
+
+    @admin.display(description="last message")
+    def last_message(self, session):
+        if session.last_direction is None:
+            return "—"
+        arrow = "←" if session.last_direction == Message.Direction.INBOUND else "→"
+        return f"{arrow} {Truncator(session.last_text or '').chars(LAST_MESSAGE_CHARS)}"
+
+    @admin.display(description="in control", ordering="control")
+    def in_control(self, session):
+        if session.waiting:
+            return format_html('<strong class="waiting">staff · waiting</strong>')
+        return session.get_control_display()
+
+    @admin.display(description="last activity", ordering="last_activity")
+    def activity(self, session):
+        return session.last_activity
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -143,11 +240,99 @@ class ConversationSessionAdmin(AuditedViewAdmin):
 
     def _set_control(self, request, queryset, control):
         sessions = list(queryset.select_related("clinic"))
-        action = "take_over" if control == ConversationSession.Control.STAFF else "release"
         for session in sessions:
-            conversation_set_control(session=session, control=control)
-            audit_admin(request, action=action, object_type="conversation", object_id=session.pk)
+            self._control_one(request, session, control)
         self.message_user(request, f"{len(sessions)} conversation(s): {control} in control.")
+
+    def _control_one(self, request, session, control):
+        conversation_set_control(session=session, control=control)
+        action = "take_over" if control == ConversationSession.Control.STAFF else "release"
+        audit_admin(request, action=action, object_type="conversation", object_id=session.pk)
+
+    # --- the conversation page ----------------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context |= {
+                "thread": conversation_thread(obj),
+                "thread_limit": THREAD_LIMIT,
+                "send_token": staff_message_token(),
+                "can_act": self.has_change_permission(request, obj),
+                "dashboard_url": reverse("admin:conversations_messagemetric_dashboard"),
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        name = "conversations_conversationsession"
+        return [
+            path(
+                "<path:object_id>/take-over/", view(self.take_over_view), name=f"{name}_take_over"
+            ),
+            path("<path:object_id>/release/", view(self.release_view), name=f"{name}_release"),
+            path("<path:object_id>/send/", view(self.send_view), name=f"{name}_send"),
+            *super().get_urls(),
+        ]
+
+    def _acted_on(self, request, object_id):
+        """The conversation a console action is about, if this user may change it."""
+        if request.method != "POST":
+            raise PermissionDenied
+        session = self.get_object(request, unquote(object_id))
+        if session is None:
+            raise Http404("No such conversation.")
+        if not self.has_change_permission(request, session):
+            raise PermissionDenied
+        return session
+
+    def _back(self, session):
+        return redirect(
+            reverse("admin:conversations_conversationsession_change", args=[session.pk])
+        )
+
+    def take_over_view(self, request, object_id):
+        session = self._acted_on(request, object_id)
+        self._control_one(request, session, ConversationSession.Control.STAFF)
+        self.message_user(request, "You are in control: the bot stays silent here.")
+        return self._back(session)
+
+    def release_view(self, request, object_id):
+        session = self._acted_on(request, object_id)
+        self._control_one(request, session, ConversationSession.Control.BOT)
+        self.message_user(request, "Released: the bot answers this patient again.")
+        return self._back(session)
+
+    def send_view(self, request, object_id):
+        session = self._acted_on(request, object_id)
+        text = request.POST.get("text", "").strip()
+        token = request.POST.get("token", "")
+        if not text or len(text) > MAX_STAFF_TEXT or not STAFF_TOKEN.fullmatch(token):
+            self.message_user(request, "Write a message (at most 4,096 characters).", "error")
+            return self._back(session)
+        if staff_message_send(session=session, text=text, token=token):
+            audit_admin(
+                request, action="send_message", object_type="conversation", object_id=session.pk
+            )
+            self.message_user(request, "Message queued for the patient; the bot stays silent.")
+        else:
+            self.message_user(request, "This message was sent already.", "warning")
+        return self._back(session)
+
+
+LAST_MESSAGE_CHARS = 60
+THREAD_LIMIT = 200
+MAX_STAFF_TEXT = 4096
+STAFF_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def conversation_thread(session) -> list[Message]:
+    """The conversation's latest messages, oldest first, with their timings (one query)."""
+    latest = (
+        Message.objects.filter(session=session)
+        .select_related("metric")
+        .order_by("-received_at", "-id")[:THREAD_LIMIT]
+    )
+    return list(reversed(latest))
 
 
 @admin.register(Message)
@@ -180,11 +365,58 @@ class MessageAdmin(AuditedViewAdmin):
 
 @admin.register(MessageMetric)
 class MessageMetricAdmin(ClinicScopedAdmin):
+    """Per-message timings, and the dashboard built from them (conversations.dashboard)."""
+
+    change_list_template = "admin/conversations/messagemetric/change_list.html"
     list_display = ["message_id", "clinic", "lane", "intent", "total_ms", "send_ms", "created_at"]
     list_filter = ["lane", "intent", ("clinic", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["clinic"]
     raw_id_fields = ["message", "clinic"]
     date_hierarchy = "created_at"
+
+    def get_urls(self):
+        dashboard = self.admin_site.admin_view(self.dashboard_view)
+        return [
+            path("dashboard/", dashboard, name="conversations_messagemetric_dashboard"),
+            *super().get_urls(),
+        ]
+
+    def dashboard_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        clinics = scoped(Clinic.objects.all(), request.user)
+        chosen = (
+            clinics.filter(pk=request.GET["clinic"]).first() if _clinic_param(request) else None
+        )
+        metrics = scoped(MessageMetric.objects.all(), request.user)
+        followups = scoped(FollowUp.objects.all(), request.user)
+        if chosen is not None:
+            metrics = metrics.filter(clinic=chosen)
+            followups = followups.filter(conversation__clinic=chosen)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Dashboard",
+            "clinics": list(clinics),
+            "chosen": chosen,
+            "postgres": connection.vendor == "postgresql",
+        }
+        if context["postgres"]:  # percentile_cont and FILTER are PostgreSQL's
+            context |= self._figures(metrics, followups)
+        return TemplateResponse(request, "admin/conversations/dashboard.html", context)
+
+    def _figures(self, metrics, followups) -> dict:
+        figures = dashboard_figures(metrics, followups)
+        end = figures["now"]
+        charts = [
+            ("Last 24 hours", latency_chart(figures["hourly"], end=end, hours=24, title="24 h")),
+            ("Last 7 days", latency_chart(figures["hourly"], end=end, hours=168, title="7 days")),
+        ]
+        return figures | {"charts": charts, "slow_ms": SLOW_MS}
+
+
+def _clinic_param(request) -> bool:
+    return request.GET.get("clinic", "").isdigit()
 
 
 @admin.register(LLMModel)

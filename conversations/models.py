@@ -251,7 +251,14 @@ class MessageMetric(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["created_at", "lane"], name="metric_by_time")]
+        indexes = [
+            models.Index(fields=["created_at", "lane"], name="metric_by_time"),
+            # The dashboard: one clinic's last 7 days, and the replies over 5 s (few rows).
+            models.Index(fields=["clinic", "created_at"], name="metric_by_clinic_time"),
+            models.Index(
+                fields=["-created_at"], condition=Q(total_ms__gt=5000), name="metric_slow"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.lane} {self.total_ms:.1f} ms"

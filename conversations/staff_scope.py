@@ -15,6 +15,7 @@ CLINIC_PATHS = {
     "conversations.message": "clinic",
     "conversations.messagemetric": "clinic",
     "pricing.service": "clinic",
+    "pricing.pricechange": "clinic",
     "followups.followup": "conversation__clinic",
 }
 

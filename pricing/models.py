@@ -2,8 +2,10 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Service(models.Model):
@@ -37,3 +39,37 @@ class Service(models.Model):
             or self.names.get("en")
             or next(iter(self.names.values()), self.code)
         )
+
+
+class PriceChange(models.Model):
+    """One change of a service's price: who made it, when, the old and new price, and through
+    what (the admin, a CSV import, the clinic file). Written by pricing.services only."""
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "admin"
+        CSV = "csv", "CSV import"
+        CLINIC_FILE = "clinic_file", "clinic file"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="price_changes")
+    # The service's clinic, copied: staff scoping and the history list need no join.
+    clinic = models.ForeignKey(
+        "conversations.Clinic", on_delete=models.CASCADE, related_name="price_changes"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    old_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    new_price = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    source = models.CharField(max_length=12, choices=Source.choices)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["service", "-changed_at"], name="price_change_by_service"),
+            models.Index(fields=["clinic", "-changed_at"], name="price_change_by_clinic"),
+        ]
+
+    def __str__(self):
+        return f"{self.service.code}: {self.old_price} -> {self.new_price}"

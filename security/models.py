@@ -14,6 +14,8 @@ class AuditAction(models.TextChoices):
     CHANGE_PRICE = "change_price"
     TAKE_OVER = "take_over"
     RELEASE = "release"
+    SEND_MESSAGE = "send_message"
+    IMPORT_PRICES = "import_prices"
     KEY_CHECK = "key_check"
     KEY_ROTATION = "key_rotation"
 

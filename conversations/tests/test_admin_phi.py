@@ -5,9 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 
+from conftest import STAFF_PASSWORD as PASSWORD
 from conversations.models import ConversationSession, Message
 from conversations.phones import mask_phone
 from followups.models import FollowUp
@@ -18,7 +17,6 @@ from security.models import AuditEvent
 PHONE_A, NAME_A = "79001234567", "Иван Петров"
 PHONE_B, NAME_B = "447700900123", "Jane Doe"
 TEXT_A = "У меня болит зуб"
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -48,17 +46,9 @@ def conversation_b(other_clinic):
 
 
 @pytest.fixture
-def staff_a(clinic):
-    """A staff user of clinic A with the view and change permissions of every clinic model."""
-    user = get_user_model().objects.create_user("alice", password=PASSWORD, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label__in=["conversations", "pricing", "followups"],
-            codename__regex=r"^(view|change)_",
-        )
-    )
-    clinic.staff.add(user)
-    return user
+def staff_a(clinic_staff):
+    """A staff user of clinic A (conftest.clinic_staff)."""
+    return clinic_staff
 
 
 @pytest.fixture

@@ -1,0 +1,148 @@
+"""The staff dashboard's figures: response-time percentiles per lane by hour, the fast lane's
+share, the cache hit rate, slow replies, follow-ups and the circuit breaker.
+
+Every figure is aggregated in PostgreSQL (percentile_cont, date_trunc, FILTER), so the page makes
+the same few queries whether the metrics table holds a hundred rows or ten million; the scans are
+bounded to the last 7 days by the metric indexes (conversations.models.MessageMetric).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Aggregate, Count, FloatField, Q, Sum
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from clinicbot.breaker import database_breaker
+from conversations.models import Lane
+from followups.models import FollowUp
+
+PERCENTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
+CHART_LANES = (Lane.FAST, Lane.LLM)
+SLOW_MS = 5000
+ALERT_LIMIT = 50
+LOOKUPS_PER_MESSAGE = 3  # clinic, session state, price list (conversations.inbound._context)
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's continuous percentile: percentile_cont(f) WITHIN GROUP (ORDER BY x)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+@dataclass
+class Window:
+    """One period's figures per lane: {"fast": {"n": .., "p50": .., ...}, ...}."""
+
+    name: str
+    since: datetime
+    lanes: dict[str, dict] = field(default_factory=dict)
+    replies: int = 0
+    fast_share: float | None = None
+    cache_hit_rate: float | None = None
+    slow: int = 0
+
+
+def hourly_percentiles(metrics, since: datetime) -> list[dict]:
+    """[{"hour", "lane", "n", "p50", "p95", "p99"}] for every hour with replies since `since`
+    (at most 168 hours x 2 lanes rows)."""
+    return list(
+        metrics.filter(created_at__gte=since, lane__in=CHART_LANES)
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "lane")
+        .annotate(
+            n=Count("id"),
+            **{name: Percentile("total_ms", f) for name, f in PERCENTILES.items()},
+        )
+        .order_by("hour", "lane")
+    )
+
+
+def windows_summary(metrics, now: datetime) -> list[Window]:
+    """The last 24 h and 7 days, per lane, in one query (conditional aggregates)."""
+    windows = [Window("24 h", now - timedelta(hours=24)), Window("7 days", now - timedelta(days=7))]
+    aggregates = {}
+    for i, window in enumerate(windows):
+        recent = Q(created_at__gte=window.since)
+        aggregates |= {
+            f"n{i}": Count("id", filter=recent),
+            f"hits{i}": Sum("cache_hits", filter=recent),
+            f"slow{i}": Count("id", filter=recent & Q(total_ms__gt=SLOW_MS)),
+            **{
+                f"{name}_{i}": Percentile("total_ms", fraction, filter=recent)
+                for name, fraction in PERCENTILES.items()
+            },
+        }
+    rows = metrics.filter(created_at__gte=windows[-1].since).values("lane").annotate(**aggregates)
+    for row in rows.order_by("lane"):
+        for i, window in enumerate(windows):
+            _add_lane(window, row, i)
+    for window in windows:
+        _finish(window)
+    return windows
+
+
+def _add_lane(window: Window, row: dict, i: int) -> None:
+    n = row[f"n{i}"]
+    window.lanes[row["lane"]] = {"n": n, **{p: row[f"{p}_{i}"] for p in PERCENTILES}}
+    window.slow += row[f"slow{i}"]
+    window.lanes[row["lane"]]["hits"] = row[f"hits{i}"] or 0
+
+
+def _finish(window: Window) -> None:
+    answered = {lane: v["n"] for lane, v in window.lanes.items() if lane in CHART_LANES}
+    window.replies = sum(answered.values())
+    if window.replies:
+        window.fast_share = answered.get(Lane.FAST, 0) / window.replies
+    handled = sum(v["n"] for v in window.lanes.values())
+    if handled:
+        hits = sum(v["hits"] for v in window.lanes.values())
+        window.cache_hit_rate = hits / (handled * LOOKUPS_PER_MESSAGE)
+
+
+def slow_replies(metrics, since: datetime) -> list[dict]:
+    """The latest replies over 5 s (the partial index metric_slow holds only those)."""
+    return list(
+        metrics.filter(created_at__gte=since, total_ms__gt=SLOW_MS)
+        .order_by("-created_at")
+        .values("created_at", "lane", "intent", "total_ms", "clinic__name", "message__session_id")[
+            :ALERT_LIMIT
+        ]
+    )
+
+
+def followup_counts(followups, now: datetime) -> dict:
+    day = now - timedelta(hours=24)
+    return followups.aggregate(
+        due=Count("id", filter=Q(status=FollowUp.Status.PENDING, due_at__lte=now)),
+        scheduled=Count("id", filter=Q(status=FollowUp.Status.PENDING, due_at__gt=now)),
+        sent=Count("id", filter=Q(status=FollowUp.Status.SENT, sent_at__gte=day)),
+        failed=Count("id", filter=Q(status=FollowUp.Status.FAILED, updated_at__gte=day)),
+    )
+
+
+def breaker_state() -> dict:
+    """This web process's database breaker (each process keeps its own)."""
+    return {
+        "state": database_breaker.state,
+        "transitions": dict(database_breaker.transitions),
+    }
+
+
+def dashboard_figures(metrics, followups) -> dict:
+    """Everything the dashboard shows, from already clinic-scoped querysets: five queries."""
+    now = timezone.now()
+    week = now - timedelta(days=7)
+    return {
+        "now": now,
+        "hourly": hourly_percentiles(metrics, week),
+        "windows": windows_summary(metrics, now),
+        "alerts": slow_replies(metrics, week),
+        "followups": followup_counts(followups, now),
+        "breaker": breaker_state(),
+    }

@@ -1,0 +1,198 @@
+"""The staff console in a real browser: Playwright for Python driving Debian's Chromium
+(/usr/bin/chromium, which `make test` installs when it can) against Django's live server.
+
+Screenshots of every page the tests reach are kept in test-artifacts/screenshots/ (git-ignored).
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from conftest import ROOT, STAFF_PASSWORD, chat_json, digits
+from conversations.models import ConversationSession, Message, MessageMetric
+from pricing.models import Service
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"  # git-ignored
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK),
+        reason=f"no Chromium at {CHROMIUM}: `make test` installs it with "
+        "`apt-get install -y chromium` when run as root with apt-get available",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API keeps an event loop running in this thread, and Django refuses ORM
+    # calls under a running loop; the test's own ORM calls are plain blocking ones.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page, user) -> None:
+    page.goto("/admin/login/?next=/admin/")
+    page.fill("#id_username", user.get_username())
+    page.fill("#id_password", STAFF_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+
+@pytest.fixture
+def waiting_conversation(clinic):
+    session = ConversationSession.objects.create(
+        clinic=clinic, patient_phone="79001112233", patient_name="Anna", language="en"
+    )
+    at = timezone.now() - timedelta(minutes=5)
+    question = Message.objects.create(
+        clinic=clinic,
+        session=session,
+        direction="in",
+        text="How much is a filling?",
+        intent="price_query",
+        lane="fast",
+        received_at=at,
+    )
+    reply = Message.objects.create(
+        clinic=clinic,
+        session=session,
+        direction="out",
+        text="Filling: RUB 3,500",
+        intent="price_query",
+        lane="fast",
+        reply_to=question,
+        received_at=at,
+        delivery_status="sent",
+    )
+    MessageMetric.objects.create(
+        message=reply,
+        clinic=clinic,
+        lane="fast",
+        intent="price_query",
+        total_ms=14.2,
+        fast_lane_ms=0.4,
+        send_ms=9.1,
+        cache_hits=3,
+    )
+    Message.objects.create(
+        clinic=clinic,
+        session=session,
+        direction="in",
+        text="Can I talk to a person?",
+        intent="human",
+        lane="none",
+        received_at=at + timedelta(minutes=1),
+    )
+    return session
+
+
+def test_staff_take_over_a_conversation_write_to_the_patient_and_release_it(
+    page, clinic_staff, waiting_conversation, gateway, eager_tasks
+):
+    sign_in(page, clinic_staff)
+    page.goto("/admin/conversations/conversationsession/")
+    page.wait_for_selector("#result_list")
+    screenshot(page, "inbox")
+    page.click("#result_list tbody tr:first-child th a")
+    page.wait_for_selector("#thread")
+    assert page.inner_text("#control-state") == "bot"
+    assert "How much is a filling?" in page.inner_text("#thread")
+
+    page.click("#take-over")
+    page.wait_for_selector("#release")
+    assert page.inner_text("#control-state") == "staff"
+
+    page.fill("#send-form textarea", "Hello Anna, this is Dr. Smith. How can I help?")
+    page.click("#send")
+    page.wait_for_selector("#thread tr.staff")
+    sent = gateway.wait_for(1)
+    assert [(s["number"], s["text"]) for s in sent] == [
+        ("79001112233", "Hello Anna, this is Dr. Smith. How can I help?")
+    ]
+    screenshot(page, "conversation")
+
+    page.click("#release")
+    page.wait_for_selector("#take-over")
+    assert page.inner_text("#control-state") == "bot"
+    waiting_conversation.refresh_from_db()
+    assert waiting_conversation.control == "bot"
+    staff_message = waiting_conversation.messages.get(from_staff=True)
+    assert staff_message.delivery_status == "sent"
+    assert len(gateway.sent()) == 1
+
+
+def test_a_price_edited_in_the_browser_is_the_price_the_bot_answers(
+    page, clinic_staff, clinic, monkeypatch
+):
+    assert "3500" in digits(
+        chat_json("how much is a filling?", monkeypatch, clinic_slug=clinic.slug)["reply"]
+    )
+    service = Service.objects.get(clinic=clinic, code="filling")
+    sign_in(page, clinic_staff)
+    page.goto(f"/admin/pricing/service/{service.pk}/change/")
+    page.fill("#id_price", "4321.00")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    screenshot(page, "price-list")
+    answer = chat_json("how much is a filling?", monkeypatch, clinic_slug=clinic.slug)
+    assert answer["service"] == "filling" and "4321" in digits(answer["reply"])
+
+
+def test_the_dashboard_renders_its_charts(page, clinic_staff, waiting_conversation):
+    clinic = waiting_conversation.clinic
+    now = timezone.now()
+    for hours_ago, totals in [(1, [6.0, 9.0, 40.0]), (2, [5.0, 12.0]), (3, [7.0, 8.0, 2500.0])]:
+        for total in totals:
+            lane = "llm" if total > 1000 else "fast"
+            message = Message.objects.create(
+                clinic=clinic,
+                session=waiting_conversation,
+                direction="out",
+                text="r",
+                lane=lane,
+                received_at=now,
+            )
+            metric = MessageMetric.objects.create(
+                message=message, clinic=clinic, lane=lane, total_ms=total, cache_hits=3
+            )
+            MessageMetric.objects.filter(pk=metric.pk).update(
+                created_at=now - timedelta(hours=hours_ago)
+            )
+    sign_in(page, clinic_staff)
+    page.goto("/admin/conversations/messagemetric/dashboard/")
+    charts = page.locator("svg.latency-chart")
+    assert charts.count() == 2
+    assert charts.first.bounding_box()["width"] > 300
+    assert page.locator("svg.latency-chart polyline").count() >= 2
+    assert "closed" in page.inner_text("#breaker")
+    screenshot(page, "dashboard")
