@@ -1,14 +1,23 @@
-"""The ASGI application: Django, with the machine-to-machine routes served without middleware.
+"""The ASGI application: Django, with the machine-to-machine routes served without threads.
 
 The gateway's webhooks and the health check use no session, user, CSRF token or message, yet
-Django's middleware (MiddlewareMixin) runs each hook of each middleware in a thread when serving
-async views: about fourteen thread hops and 2-3 ms of CPU per request before our code runs. Those
-routes go to a second Django handler with an empty middleware stack instead: same URLconf, same
-django-ninja views, same error handling, none of the hops. Everything else (the admin) keeps the
-full stack.
+Django's ASGI handler spends more on them than our code does:
+- its middleware (MiddlewareMixin) runs each hook of each middleware in a thread when serving
+  async views: about fourteen thread hops before our code runs;
+- every request opens a ThreadSensitiveContext, whose first sync call starts a new thread, and
+  sends `request_started` and `request_finished` through that thread (their receivers close
+  stale database connections);
+- a second task per request listens for the client going away.
+Measured under load, those threads cost more CPU than the webhook itself and, worse, hold the GIL
+while the event loop waits for it. These routes go to a lean handler instead: same URLconf, same
+django-ninja views, same error handling, no middleware, no signals, no threads. Our async views
+never touch the database on the event loop's thread; the few lookups that do run in a worker
+thread hand their connection back themselves (conversations.directory, pricing.cache).
+Everything else (the admin) keeps the full stack.
 """
 
 import django
+from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
 
@@ -16,7 +25,25 @@ LEAN_PATHS = ("/webhooks/", "/health")
 
 
 class LeanASGIHandler(ASGIHandler):
-    """Django's ASGI handler with no middleware at all."""
+    """Django's ASGI handler with no middleware, no request signals and no threads."""
+
+    async def __call__(self, scope, receive, send):
+        await self.handle(scope, receive, send)  # no ThreadSensitiveContext: no thread to share
+
+    async def handle(self, scope, receive, send):
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        try:
+            request, response = self.create_request(scope, body_file)
+            if request is not None:
+                response = await self.run_get_response(request)
+            await self.send_response(response, send)
+        finally:
+            # Not response.close(): it sends request_finished, whose receivers would close
+            # database connections this thread never opens.
+            body_file.close()
 
     def load_middleware(self, is_async=False):
         self._view_middleware = []

@@ -63,7 +63,8 @@ else:
 # django-cachalot caches ORM reads in the cache above and invalidates them on every write.
 CACHALOT_ENABLED = True
 CACHALOT_TIMEOUT = 600
-# We write no raw SQL outside migrations: don't parse every statement looking for writes.
+# Our only raw writes (clinicbot.bulk.rows_update) refuse cached tables: don't parse every
+# statement looking for writes.
 CACHALOT_INVALIDATE_RAW = False
 # Conversations, messages, metrics and follow-ups are written with every message: caching them
 # would only churn Redis with invalidations (it cost stage B most of its CPU when measured).

@@ -15,6 +15,7 @@ Per conversation (instance + phone):
 `MemoryHotStore` is the embedded default's single-process twin with the same semantics.
 """
 
+import contextlib
 import hmac
 import threading
 import time
@@ -22,12 +23,16 @@ import weakref
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from redis.exceptions import LockError
 
 SEEN_TTL_S = 48 * 3600
 JOURNAL_TTL_S = 7 * 24 * 3600
 TURN_TTL_S = 24 * 3600
 SESSION_TTL_S = 5 * 60
 UNSTORED = "cb:unstored"
+FLUSH_LOCK = "cb:flush:lock"
+FLUSH_AGAIN = "cb:flush:again"
+FLUSH_LOCK_S = 120  # longer than a flush takes; a dead holder's lock expires after it
 FLUSH_CLAIM = "cb:flush"
 
 ACCEPT_SCRIPT = """
@@ -223,6 +228,32 @@ class RedisHotStore:
     async def mark_stored(self, message: str) -> None:
         await self.redis.zrem(UNSTORED, message)
 
+    async def mark_flushed(self, states: dict[str, str], final: set[str]) -> None:
+        """Record the reply state each journal was stored in; stop listing the final ones."""
+        pipe = self.redis.pipeline(transaction=False)
+        for message, state in states.items():
+            pipe.hset(f"cb:j:{message}", "stored_state", state)
+            if state in final:
+                pipe.zrem(UNSTORED, message)
+        await pipe.execute()
+
+    async def flush_lock(self):
+        """One flush at a time across the workers (redis-py's token lock, expiring in case its
+        holder dies); None when another flush holds it."""
+        lock = self.redis.lock(FLUSH_LOCK, timeout=FLUSH_LOCK_S, blocking=False)
+        return lock if await lock.acquire() else None
+
+    async def flush_unlock(self, lock) -> None:
+        with contextlib.suppress(LockError):  # it expired: another flush may hold it now
+            await lock.release()
+
+    async def flush_request(self) -> None:
+        """Ask the flush in progress to look again before it stops."""
+        await self.redis.set(FLUSH_AGAIN, "1", ex=FLUSH_LOCK_S)
+
+    async def flush_requested(self) -> bool:
+        return bool(await self.redis.getdel(FLUSH_AGAIN))
+
     async def unstored_before(self, cutoff: float, limit: int) -> list[str]:
         members = await self.redis.zrangebyscore(UNSTORED, "-inf", cutoff, start=0, num=limit)
         return [m.decode() for m in members]
@@ -260,6 +291,8 @@ class MemoryHotStore:
         self.sessions: dict[str, dict[str, str]] = {}
         self.outboxes: dict[str, list[str]] = {}
         self.unstored: dict[str, float] = {}
+        self._flush_lock = threading.Lock()
+        self.flush_again = False
 
     async def accept(self, *, message, conversation, journal, prices_key, take_ticket=True):
         with self._lock:
@@ -339,6 +372,26 @@ class MemoryHotStore:
     async def mark_stored(self, message):
         with self._lock:
             self.unstored.pop(message, None)
+
+    async def mark_flushed(self, states, final):
+        with self._lock:
+            for message, state in states.items():
+                self.records.setdefault(message, {})["stored_state"] = state
+                if state in final:
+                    self.unstored.pop(message, None)
+
+    async def flush_lock(self):
+        return self._flush_lock if self._flush_lock.acquire(blocking=False) else None
+
+    async def flush_unlock(self, lock):
+        lock.release()
+
+    async def flush_request(self):
+        self.flush_again = True
+
+    async def flush_requested(self):
+        again, self.flush_again = self.flush_again, False
+        return again
 
     async def unstored_before(self, cutoff, limit):
         with self._lock:

@@ -1,13 +1,18 @@
 """Writes that touch several models. Keyword-only, named <entity>_<action>."""
 
+import logging
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from clinicbot import aio
+from clinicbot.bulk import rows_update
+from conversations import outbox
 from conversations.clinic_file import ClinicSpec
-from conversations.hotstore import conversation_key, hot_store
+from conversations.hotstore import conversation_key, hot_store, message_key
 from conversations.models import (
     Clinic,
     ConversationSession,
@@ -15,9 +20,12 @@ from conversations.models import (
     MessageMetric,
     phone_index_candidates,
 )
-from followups.services import followups_after_patient_message
-from pricing.cache import bump_version
-from pricing.models import Service
+from followups.services import PatientMessage, followups_after_patient_messages
+from pricing.cache import bump_version, version_key
+from pricing.models import PriceChange, Service
+from pricing.services import price_changes_record
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,7 +38,7 @@ class ClinicImportResult:
 
 
 @transaction.atomic
-def clinic_import(*, spec: ClinicSpec) -> ClinicImportResult:
+def clinic_import(*, spec: ClinicSpec, actor=None) -> ClinicImportResult:
     """Create or update a clinic and its price list from a validated clinic file.
 
     Idempotent: the clinic is matched by slug and services by code; a service missing from the
@@ -51,6 +59,7 @@ def clinic_import(*, spec: ClinicSpec) -> ClinicImportResult:
     )
     existing = {service.code: service for service in clinic.services.all()}
     created_count = updated_count = 0
+    prices: list[tuple[Service, Decimal | None]] = []  # the price history (pricing.services)
     for item in spec.services:
         fields = {
             "names": item.name,
@@ -62,13 +71,16 @@ def clinic_import(*, spec: ClinicSpec) -> ClinicImportResult:
         }
         service = existing.get(item.code)
         if service is None:
-            Service.objects.create(clinic=clinic, code=item.code, **fields)
+            service = Service.objects.create(clinic=clinic, code=item.code, **fields)
+            prices.append((service, None))
             created_count += 1
         elif _differs(service, fields):
+            prices.append((service, service.price))
             for name, value in fields.items():
                 setattr(service, name, value)
             service.save()
             updated_count += 1
+    price_changes_record(changes=prices, actor=actor, source=PriceChange.Source.CLINIC_FILE)
     listed = {item.code for item in spec.services}
     deactivated = clinic.services.filter(active=True).exclude(code__in=listed).update(active=False)
     # A bulk update sends no signal: announce the new price list to every worker ourselves.
@@ -119,9 +131,11 @@ def journals_store(*, journals: list[dict[str, str]]) -> None:
     number of times, in any order with the replies' progress: rows are found by their natural
     keys (the WhatsApp id, the message a reply answers) and brought up to date.
     """
+    _staff_sends_store([j for j in journals if j.get("kind") == STAFF_SEND])
     # Our own reply coming back from the gateway is stored already, as the reply.
     journals = sorted(
-        (j for j in journals if j.get("kind") != "own_echo"), key=lambda j: float(j["received_at"])
+        (j for j in journals if j.get("kind") not in ("own_echo", STAFF_SEND)),
+        key=lambda j: float(j["received_at"]),
     )
     if not journals:
         return
@@ -129,18 +143,22 @@ def journals_store(*, journals: list[dict[str, str]]) -> None:
     inbound = _inbound_store(journals, sessions)
     answered = [j for j in journals if j.get("kind") == "patient" and j.get("lane")]
     _decisions_fill(answered, inbound)
-    for journal in answered:
+    followups_after_patient_messages(messages=_followup_relevant(answered, sessions, inbound))
+    replies = _replies_store([j for j in answered if j.get("reply_text")], inbound)
+    _metrics_store(answered, inbound, replies)
+
+
+def _followup_relevant(journals, sessions, inbound) -> list[PatientMessage]:
+    """The answered messages that may change follow-ups."""
+    relevant = []
+    for journal in journals:
         session = sessions[_session_key(journal)]
         message = inbound[_message_key(journal)]
         if message.intent in FOLLOWUP_INTENTS or session.scheduled_followup_at is not None:
-            followups_after_patient_message(
-                conversation=session,
-                intent=message.intent,
-                at=message.received_at,
-                message_id=journal["message_id"],
+            relevant.append(
+                PatientMessage(session, message.intent, message.received_at, journal["message_id"])
             )
-    replies = _replies_store([j for j in answered if j.get("reply_text")], inbound)
-    _metrics_store(answered, inbound, replies)
+    return relevant
 
 
 def _session_key(journal: dict[str, str]) -> tuple[int, str]:
@@ -201,7 +219,7 @@ def _sessions_update(journals: list[dict[str, str]]) -> dict[tuple[int, str], Co
     now = datetime.now(tz=UTC)
     for session in sessions.values():
         session.updated_at = now
-    ConversationSession.objects.bulk_update(list(sessions.values()), SESSION_FIELDS)
+    rows_update(list(sessions.values()), SESSION_FIELDS)
     return sessions
 
 
@@ -262,7 +280,7 @@ def _decisions_fill(journals, inbound) -> None:
         if (message.intent, message.lane) != decided:
             message.intent, message.lane = decided
             changed.append(message)
-    Message.objects.bulk_update(changed, ["intent", "lane"])
+    rows_update(changed, ["intent", "lane"])
 
 
 REPLY_FIELDS = [
@@ -291,7 +309,7 @@ def _replies_store(journals, inbound) -> dict[int, Message]:
                 setattr(reply, name, value)
             changed.append(reply)
     Message.objects.bulk_create(missing, ignore_conflicts=True)
-    Message.objects.bulk_update(changed, REPLY_FIELDS)
+    rows_update(changed, REPLY_FIELDS)
     if missing:
         replies = {m.reply_to_id: m for m in Message.objects.filter(reply_to_id__in=answered)}
     return replies
@@ -348,7 +366,7 @@ def _metrics_store(journals, inbound, replies) -> None:
     for pk, metric in existing.items():
         for name in METRIC_FIELDS:
             setattr(metric, name, getattr(wanted[pk], name))
-    MessageMetric.objects.bulk_update(list(existing.values()), METRIC_FIELDS)
+    rows_update(list(existing.values()), METRIC_FIELDS)
 
 
 def _metric_fields(journal: dict[str, str]) -> dict:
@@ -381,12 +399,13 @@ def conversation_set_control(*, session: ConversationSession, control: str) -> N
         control=control, control_changed_at=now
     )
     session.control, session.control_changed_at = control, now
-    aio.run(_session_state_write(session, now.timestamp()))
-
-
-async def _session_state_write(session: ConversationSession, at: float) -> None:
-    # The whole state, not just control: a partial hash would hide e.g. an opt-out.
+    # The key is computed here: reading session.clinic may query, which the event loop must not.
     conversation = conversation_key(session.clinic.whatsapp_instance, session.patient_phone)
+    aio.run(_session_state_write(conversation, session, now.timestamp()))
+
+
+async def _session_state_write(conversation: str, session: ConversationSession, at: float) -> None:
+    # The whole state, not just control: a partial hash would hide e.g. an opt-out.
     await hot_store().session_save(
         conversation,
         {
@@ -396,3 +415,119 @@ async def _session_state_write(session: ConversationSession, at: float) -> None:
             "language": session.language,
         },
     )
+
+
+# --- staff writing to a patient from the admin -------------------------------------------------
+# A staff message is journaled and queued in the conversation's ordered outbox like a bot reply
+# (conversations.outbox): claimed before it is sent, never sent twice, in order behind replies
+# still waiting, retried only when the gateway certainly did not send it. Stage B stores its
+# outcome (_staff_sends_store).
+
+STAFF_SEND = "staff_send"
+
+
+def staff_message_token() -> str:
+    """A fresh token for a staff message form: the same form submitted twice sends once."""
+    return uuid.uuid4().hex
+
+
+def staff_message_send(*, session: ConversationSession, text: str, token: str) -> bool:
+    """Send `text` to the patient as staff; False when this form (`token`) was sent already.
+
+    Staff writing means staff are in control: the bot goes silent here, as for a message staff
+    write from the clinic's phone."""
+    now = datetime.now(tz=UTC)
+    instance = session.clinic.whatsapp_instance
+    key = message_key(instance, f"staff-{token}")
+    journal = {
+        "kind": STAFF_SEND,
+        "clinic_id": session.clinic_id,
+        "session_id": session.pk,
+        "instance": instance,
+        "message_id": f"staff-{token}",
+        "conversation": conversation_key(instance, session.patient_phone),
+        "phone": session.patient_phone,
+        "reply_text": text,
+        "reply_state": "ready",
+        "received_at": now.timestamp(),
+    }
+    if session.control != ConversationSession.Control.STAFF:
+        conversation_set_control(session=session, control=ConversationSession.Control.STAFF)
+    if not aio.run(_staff_message_queue(key, journal, session.clinic_id)):
+        return False
+    try:
+        # Shown on the conversation page at once; stage B stores it anyway, and brings its
+        # delivery up to date (it may have done both already: tasks run inline in tests).
+        Message.objects.bulk_create([_staff_send_row(journal)], ignore_conflicts=True)
+    except DatabaseError:
+        logger.warning("staff message %s queued; stage B will store it", key)
+    return True
+
+
+async def _staff_message_queue(key: str, journal: dict, clinic_id: int) -> bool:
+    store = hot_store()
+    conversation = journal["conversation"]
+    # accept(): de-duplicates by the form's token, journals it and lists it for stage B.
+    accepted = await store.accept(
+        message=key,
+        conversation=conversation,
+        journal=journal,
+        prices_key=version_key(clinic_id),
+        take_ticket=False,
+    )
+    if accepted is None:
+        return False
+    # The gateway echoes what we send as a fromMe message: remember it is ours.
+    await store.session_save(conversation, {f"echo:{_digest(journal['reply_text'])}": "1"})
+    await store.outbox_push(conversation, key)
+    await outbox.enqueue_drain(key)
+    return True
+
+
+def _digest(text: str) -> str:
+    from conversations.inbound import reply_digest
+
+    return reply_digest(text)
+
+
+def _staff_sends_store(journals: list[dict[str, str]]) -> None:
+    """Staff messages sent from the admin: created once (unique on clinic + id), their delivery
+    brought up to date. Three queries however many."""
+    if not journals:
+        return
+    Message.objects.bulk_create([_staff_send_row(j) for j in journals], ignore_conflicts=True)
+    found = Message.objects.filter(
+        clinic_id__in={int(j["clinic_id"]) for j in journals},
+        wa_message_id__in={j["message_id"] for j in journals},
+        from_staff=True,
+    )
+    rows = {(m.clinic_id, m.wa_message_id): m for m in found}
+    changed = []
+    for journal in journals:
+        row = rows[_message_key(journal)]
+        wanted = _staff_send_delivery(journal)
+        if (row.delivery_status, row.sent_at) != wanted:
+            row.delivery_status, row.sent_at = wanted
+            changed.append(row)
+    rows_update(changed, ["delivery_status", "sent_at"])
+
+
+def _staff_send_row(journal: dict[str, str]) -> Message:
+    status, sent_at = _staff_send_delivery(journal)
+    return Message(
+        clinic_id=int(journal["clinic_id"]),
+        session_id=int(journal["session_id"]),
+        direction=Message.Direction.OUTBOUND,
+        from_staff=True,
+        wa_message_id=journal["message_id"],
+        text=journal["reply_text"],
+        delivery_status=status,
+        sent_at=sent_at,
+        received_at=_time(str(journal["received_at"])),
+    )
+
+
+def _staff_send_delivery(journal: dict[str, str]) -> tuple[str, datetime | None]:
+    state = str(journal.get("reply_state", ""))
+    status = REPLY_DELIVERY.get(state, Message.Delivery.PENDING)
+    return status, _time(str(journal.get("reply_sent_at", "")))

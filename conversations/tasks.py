@@ -13,9 +13,14 @@ from clinicbot import aio
 from clinicbot.breaker import CircuitOpen, database_breaker
 from conversations import outbox
 from conversations.hotstore import hot_store
+from conversations.llm.answer import llm_reply  # here, not in the task: see below
+from conversations.llm.journal import write_if_pending
 from conversations.services import journals_store
 
 logger = logging.getLogger(__name__)
+# The LLM lane is imported with the tasks, so the worker's parent process pays for importing the
+# OpenAI client once, before it forks its pool, rather than each pool process on its first
+# question (up to a second, measured, added to that patient's answer).
 
 FLUSH_BATCH = 200
 # A patient message whose request died after acceptance (before its reply was decided) is
@@ -30,15 +35,6 @@ async def _unflushed(limit: int) -> list[tuple[str, dict[str, str]]]:
     store = hot_store()
     keys = await store.unstored_before(time.time(), limit)
     return list(zip(keys, await store.journals(keys), strict=True))
-
-
-async def _mark_flushed(flushed: dict[str, str]) -> None:
-    """Remember which reply state each journal was stored in; forget the final ones."""
-    store = hot_store()
-    for key, state in flushed.items():
-        await store.journal_update(key, {"stored_state": state})
-        if state in FINAL_REPLY_STATES:
-            await store.mark_stored(key)
 
 
 def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
@@ -102,14 +98,37 @@ def _stored_state(journal: dict[str, str]) -> str:
 def journal_flush(self) -> int:
     """Stage B: store every journaled message not yet stored in its current state (the
     message, the conversation, the reply and its metrics). Retried until the database answers;
-    rows are upserted, so running it twice changes nothing."""
+    rows are upserted, so running it twice changes nothing.
+
+    One flush runs at a time: concurrent flushes would each store the same journals (measured:
+    three times stage B's CPU with four worker processes) and wait on each other's row locks.
+    A flush that finds another running asks it to look again before it stops, and ends."""
+    lock = aio.run(_store_call("flush_lock"))
+    if lock is None:
+        aio.run(_store_call("flush_request"))
+        return 0
+    try:
+        total = _flush_until_empty()
+        while aio.run(_store_call("flush_requested")):
+            total += _flush_until_empty()
+        return total
+    finally:
+        aio.run(_store_call("flush_unlock", lock))
+
+
+async def _store_call(method: str, *args):
+    # The hot store belongs to the event loop it is used on: aio.run's.
+    return await getattr(hot_store(), method)(*args)
+
+
+def _flush_until_empty() -> int:
     total = 0
     while batch := aio.run(_unflushed(FLUSH_BATCH)):
         # cachalot would only add work here: every table stage B touches is uncachable, yet
         # each query would still be parsed for its tables (most of stage B's CPU when profiled).
         with database_breaker.guard(), cachalot_disabled():
             flushed = _flush_batch(batch)
-        aio.run(_mark_flushed(flushed))
+        aio.run(_store_call("mark_flushed", flushed, FINAL_REPLY_STATES))
         total += len(flushed)
         if len(batch) < FLUSH_BATCH or not flushed:
             break
@@ -176,7 +195,6 @@ async def _answer_write(key: str, journal: dict[str, str], fields: dict) -> bool
     """Write the answer if the reply is still pending (atomically: a racing copy of the task
     finds it taken); then update the conversation's live state and schedule stage B."""
     from conversations.inbound import reply_digest
-    from conversations.llm.journal import write_if_pending
 
     store = hot_store()
     if not await write_if_pending(store, key, fields):
@@ -204,8 +222,6 @@ def llm_answer(self, key: str) -> None:
     settings.LLM_DEADLINE_S, or hand it to staff, and send the answer through the ordered
     outbox. Safe to run twice: only a pending reply is answered, and only one answer is
     written (conversations.llm.journal)."""
-    from conversations.llm.answer import llm_reply
-
     journal = aio.run(_journal(key))
     state = journal.get("reply_state", "") if journal else ""
     if state != "pending":
@@ -217,11 +233,24 @@ def llm_answer(self, key: str) -> None:
     result = llm_reply(key, journal=journal)
     if not aio.run(_answer_write(key, journal, _answer_fields(result, started_at))):
         return  # another run of this task answered first
-    outbox_deliver.delay(key)
+    _deliver_now(key, journal["conversation"])
+
+
+def _deliver_now(key: str, conversation: str) -> None:
+    """Send the answer from this task, saving the patient a trip through the queue; when the
+    outbox cannot move yet (an earlier reply is still pending) or the gateway refuses, the
+    outbox task takes over with its retries."""
+    try:
+        aio.run(_drain(conversation))
+    except (outbox.NotYet, outbox.SendFailed):
+        outbox_deliver.delay(key)
 
 
 def _outbox_stalled(journal: dict[str, str]) -> bool:
-    if journal.get("kind") != "patient" or journal.get("reply_state") not in outbox.SENDABLE:
+    # A staff message sent from the admin waits in the same outbox as the bot's replies.
+    if journal.get("kind") not in ("patient", "staff_send"):
+        return False
+    if journal.get("reply_state") not in outbox.SENDABLE:
         return False
     due = float(journal.get("outbox_due_at") or journal.get("received_at") or time.time())
     return time.time() - due > OUTBOX_STALL_GRACE_S

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from clinicbot import aio
@@ -23,6 +23,7 @@ from conversations.sending import Outcome, SendResult, get_backend
 from followups.hours import next_opening
 from followups.kinds import policy
 from followups.models import FollowUp
+from followups.services import refresh_next_due_many
 from followups.texts import followup_text
 
 Status = FollowUp.Status
@@ -72,7 +73,7 @@ def followups_dispatch(*, now: datetime | None = None) -> DispatchReport:
         _dispatch_batch(rows, now=now, report=report)
         if len(ids) < CLAIM_BATCH:
             break
-    _refresh_next_due(report.conversations)
+    refresh_next_due_many(conversation_ids=report.conversations)
     return report
 
 
@@ -201,16 +202,3 @@ def _store_sent_messages(rows: list[FollowUp], *, now: datetime) -> None:
         ],
         batch_size=500,
     )
-
-
-def _refresh_next_due(conversation_ids: set[int]) -> None:
-    next_pending = (
-        FollowUp.objects.filter(conversation=OuterRef("pk"), status=Status.PENDING)
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
-    ids = list(conversation_ids)
-    for start in range(0, len(ids), 1000):
-        ConversationSession.objects.filter(id__in=ids[start : start + 1000]).update(
-            scheduled_followup_at=Subquery(next_pending)
-        )

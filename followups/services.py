@@ -1,9 +1,12 @@
 """Scheduling follow-ups and reacting to the patient: writes that touch several models."""
 
+import operator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from conversations.models import ConversationSession
@@ -23,10 +26,21 @@ class FollowUpRefused(ValueError):
 
 def refresh_next_due(*, conversation: ConversationSession) -> None:
     """Keep `scheduled_followup_at` equal to the next pending follow-up's due time."""
-    next_due = conversation.followups.filter(status=Status.PENDING).aggregate(at=Min("due_at"))
-    ConversationSession.objects.filter(pk=conversation.pk).update(
-        scheduled_followup_at=next_due["at"]
+    refresh_next_due_many(conversation_ids={conversation.pk})
+
+
+def refresh_next_due_many(*, conversation_ids: set[int]) -> None:
+    """`refresh_next_due` for many conversations, one statement per thousand."""
+    next_pending = (
+        FollowUp.objects.filter(conversation=OuterRef("pk"), status=Status.PENDING)
+        .order_by("due_at")
+        .values("due_at")[:1]
     )
+    ids = sorted(conversation_ids)
+    for start in range(0, len(ids), 1000):
+        ConversationSession.objects.filter(id__in=ids[start : start + 1000]).update(
+            scheduled_followup_at=Subquery(next_pending)
+        )
 
 
 @transaction.atomic
@@ -75,35 +89,85 @@ def followup_retry(*, followup: FollowUp) -> bool:
     return bool(changed)
 
 
+@dataclass(frozen=True)
+class PatientMessage:
+    """A patient's stored message, as far as follow-ups care."""
+
+    conversation: ConversationSession
+    intent: str
+    at: datetime
+    message_id: str
+
+
 def followups_after_patient_message(
     *, conversation: ConversationSession, intent: str, at: datetime, message_id: str
 ) -> None:
-    """What a patient's message changes: nudges become pointless, an opt-out cancels all that is
+    followups_after_patient_messages(
+        messages=[PatientMessage(conversation, intent, at, message_id)]
+    )
+
+
+def followups_after_patient_messages(*, messages: list[PatientMessage]) -> None:
+    """What patients' messages change: nudges become pointless, an opt-out cancels all that is
     pending, a yes/no answers the latest appointment reminder, and a price question gets a
     nudge later if the patient goes quiet.
 
-    Stage B may run this more than once for one message: it only touches follow-ups created
-    before the message, and the nudge is keyed by the message."""
-    pending = conversation.followups.filter(status=Status.PENDING, created_at__lt=at)
-    if intent == "opt_out":
-        pending.update(status=Status.CANCELLED, reason="the patient opted out")
-    else:
-        nudges = [k for k in Kind if policy(k).cancelled_by_reply]
-        pending.filter(kind__in=nudges).update(
-            status=Status.CANCELLED, reason="the patient wrote again"
-        )
-    if intent in ("confirm", "decline"):
-        _record_reminder_answer(conversation=conversation, intent=intent, at=at)
-    if intent == "price_query" and conversation.status != ConversationSession.Status.OPTED_OUT:
-        FollowUp.objects.get_or_create(
-            idempotency_key=f"{conversation.pk}:price_nudge:{message_id}",
-            defaults={
-                "conversation": conversation,
-                "kind": Kind.PRICE_NUDGE,
-                "due_at": at + PRICE_NUDGE_AFTER,
-            },
-        )
-    refresh_next_due(conversation=conversation)
+    Stage B stores messages in batches: this makes a fixed number of queries per batch (plus
+    one per yes/no), whatever its size. It may run more than once for a message: it only
+    touches follow-ups created before the message, and the nudge is keyed by the message."""
+    if not messages:
+        return
+    latest: dict[int, PatientMessage] = {}
+    opted_out: dict[int, datetime] = {}
+    for message in sorted(messages, key=lambda m: m.at):
+        latest[message.conversation.pk] = message
+        if message.intent == "opt_out":
+            opted_out[message.conversation.pk] = message.at
+    _pending_cancel(opted_out, kinds=None, reason="the patient opted out")
+    nudges = [k for k in Kind if policy(k).cancelled_by_reply]
+    wrote = {pk: message.at for pk, message in latest.items()}
+    _pending_cancel(wrote, kinds=nudges, reason="the patient wrote again")
+    for message in messages:
+        if message.intent in ("confirm", "decline"):
+            _record_reminder_answer(
+                conversation=message.conversation, intent=message.intent, at=message.at
+            )
+    # Only a conversation's last message can leave the patient waiting for a nudge: one that
+    # came after it would have cancelled it.
+    FollowUp.objects.bulk_create(
+        [_price_nudge(m) for m in latest.values() if _wants_price_nudge(m)],
+        ignore_conflicts=True,  # the same message stored again
+    )
+    refresh_next_due_many(conversation_ids={m.conversation.pk for m in messages})
+
+
+def _pending_cancel(cutoffs: dict[int, datetime], *, kinds, reason: str) -> None:
+    """Cancel each conversation's pending follow-ups (of `kinds`) created before its cutoff."""
+    if not cutoffs:
+        return
+    before = reduce(
+        operator.or_, (Q(conversation_id=pk, created_at__lt=at) for pk, at in cutoffs.items())
+    )
+    pending = FollowUp.objects.filter(before, status=Status.PENDING)
+    if kinds is not None:
+        pending = pending.filter(kind__in=kinds)
+    pending.update(status=Status.CANCELLED, reason=reason)
+
+
+def _wants_price_nudge(message: PatientMessage) -> bool:
+    return (
+        message.intent == "price_query"
+        and message.conversation.status != ConversationSession.Status.OPTED_OUT
+    )
+
+
+def _price_nudge(message: PatientMessage) -> FollowUp:
+    return FollowUp(
+        idempotency_key=f"{message.conversation.pk}:price_nudge:{message.message_id}",
+        conversation=message.conversation,
+        kind=Kind.PRICE_NUDGE,
+        due_at=message.at + PRICE_NUDGE_AFTER,
+    )
 
 
 def _record_reminder_answer(*, conversation: ConversationSession, intent: str, at: datetime):

@@ -131,22 +131,15 @@ def system_prompt(info: ClinicInfo, prices: PriceIndex | None, language: str) ->
 def recent_messages(journal: dict[str, str], limit: int = HISTORY_LIMIT) -> list[dict]:
     """The conversation's last messages before this one, oldest first, as chat turns: texts
     only. Empty when the conversation is not stored yet (its first message)."""
-    from conversations.models import ConversationSession, Message, phone_index_candidates
+    from conversations.models import Message, phone_index_candidates
 
-    session_id = (
-        ConversationSession.objects.filter(
-            clinic_id=int(journal["clinic_id"]),
-            channel="whatsapp",
-            patient_phone_index__in=phone_index_candidates(journal["phone"]),
-        )
-        .values_list("id", flat=True)
-        .first()
-    )
-    if session_id is None:
-        return []
-    rows = Message.objects.filter(session_id=session_id).exclude(
-        wa_message_id=journal["message_id"]
-    )
+    # One query (the session by its phone's blind index, joined): the database may be a remote
+    # Supabase, where each round trip costs tens of milliseconds of the answer's deadline.
+    rows = Message.objects.filter(
+        session__clinic_id=int(journal["clinic_id"]),
+        session__channel="whatsapp",
+        session__patient_phone_index__in=phone_index_candidates(journal["phone"]),
+    ).exclude(wa_message_id=journal["message_id"])
     if journal.get("received_at"):
         received = datetime.fromtimestamp(float(journal["received_at"]), tz=UTC)
         rows = rows.filter(received_at__lte=received)

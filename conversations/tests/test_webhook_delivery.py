@@ -184,3 +184,22 @@ async def test_the_webhook_answers_503_and_sends_nothing_when_redis_is_unreachab
     response = await post_webhook(async_client, text_message("Привет"))
     assert response.status_code == 503
     assert outbox == []
+
+
+async def test_one_flush_at_a_time_and_one_that_finds_another_asks_it_to_look_again(
+    async_client, clinic, outbox
+):
+    """Concurrent flushes would store the same journals twice over and wait on each other's
+    row locks: a flush that finds another running leaves a request and ends."""
+    from conversations.tasks import journal_flush
+
+    await post_webhook(async_client, text_message("Привет", message_id="LOCKED-1"))
+    store = hot_store()
+    running = await store.flush_lock()
+    assert running is not None
+    assert await asyncio.to_thread(journal_flush) == 0
+    assert not await Message.objects.filter(wa_message_id="LOCKED-1").aexists()
+    await store.flush_unlock(running)
+    assert await store.flush_requested()  # what the running flush reads before it stops
+    assert await asyncio.to_thread(journal_flush) == 1
+    assert await Message.objects.filter(wa_message_id="LOCKED-1").aexists()

@@ -287,3 +287,50 @@ async def test_a_reminder_answer_is_recorded_and_acknowledged(
     await sent.arefresh_from_db()
     assert sent.response == response
     assert acknowledgement in outbox[-1]["text"]
+
+
+def test_a_batch_of_messages_changes_follow_ups_as_they_would_one_by_one(
+    clinic, django_assert_max_num_queries
+):
+    """Stage B hands over many messages at once: a price question followed by another message
+    leaves no nudge (the later message would have cancelled it), the last price question of a
+    conversation leaves one, and an opt-out cancels what was pending, in a fixed number of
+    queries whatever the batch size."""
+    from followups.services import PatientMessage, followups_after_patient_messages
+
+    asked_then_thanked = conversation_of(clinic, phone="79001230001")
+    asked_last = conversation_of(clinic, phone="79001230002")
+    opted_out = conversation_of(clinic, phone="79001230003")
+    with time_machine.travel(WEDNESDAY_NOON - timedelta(hours=1)):
+        old_nudge = followup_schedule(
+            conversation=asked_then_thanked, kind=Kind.PRICE_NUDGE, due_at=WEDNESDAY_NOON
+        )
+        doomed = reminder(opted_out, WEDNESDAY_NOON + timedelta(days=1))
+    opted_out.status = ConversationSession.Status.OPTED_OUT
+
+    def message(conversation, intent, minutes, message_id):
+        at = WEDNESDAY_NOON + timedelta(minutes=minutes)
+        return PatientMessage(conversation, intent, at, message_id)
+
+    batch = [
+        message(asked_then_thanked, "price_query", 0, "A1"),
+        message(asked_then_thanked, "thanks", 1, "A2"),
+        message(asked_last, "greeting", 0, "B1"),
+        message(asked_last, "price_query", 1, "B2"),
+        message(opted_out, "price_query", 0, "C1"),
+        message(opted_out, "opt_out", 1, "C2"),
+    ]
+    later = WEDNESDAY_NOON + timedelta(minutes=2)
+    with time_machine.travel(later), django_assert_max_num_queries(6):
+        followups_after_patient_messages(messages=batch)
+
+    pending = FollowUp.objects.filter(status=FollowUp.Status.PENDING)
+    assert [(f.conversation_id, f.kind) for f in pending] == [(asked_last.pk, Kind.PRICE_NUDGE)]
+    old_nudge.refresh_from_db()
+    doomed.refresh_from_db()
+    assert old_nudge.reason == "the patient wrote again"
+    assert doomed.reason == "the patient opted out"
+    asked_last.refresh_from_db()
+    assert asked_last.scheduled_followup_at == WEDNESDAY_NOON + timedelta(minutes=1, hours=4)
+    opted_out.refresh_from_db()
+    assert opted_out.scheduled_followup_at is None
