@@ -312,3 +312,45 @@ class FaultProxy:
                 self.count("connections_reset")
             else:
                 connection.close()
+
+
+# -- from another process ------------------------------------------------------------------------
+# python -m clinicbot.testing.fault_proxy --target 127.0.0.1:5432
+# prints {"port": N} once listening, then reads one command per line on stdin and answers each
+# with one JSON line: `latency SECONDS`, `hang`, `resume`, `reset`, `refuse on|off`, `heal`,
+# `stats`. It stops at the end of its input.
+
+COMMANDS: dict[str, Callable[[FaultProxy, list[str]], Any]] = {
+    "latency": lambda proxy, args: proxy.set_latency(float(args[0])),
+    "hang": lambda proxy, args: proxy.hang(),
+    "resume": lambda proxy, args: proxy.resume(),
+    "reset": lambda proxy, args: proxy.reset_all(),
+    "refuse": lambda proxy, args: proxy.refuse(args[0] == "on"),
+    "heal": lambda proxy, args: proxy.heal(),
+    "stats": lambda proxy, args: proxy.stats(),
+}
+
+
+def main() -> None:
+    import argparse
+    import json
+    import sys
+
+    parser = argparse.ArgumentParser(description="a TCP fault proxy on 127.0.0.1")
+    parser.add_argument("--target", required=True, help="host:port to forward to")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    arguments = parser.parse_args()
+    host, port = arguments.target.rsplit(":", 1)
+    with FaultProxy(host, int(port), listen_port=arguments.port) as proxy:
+        print(json.dumps({"port": proxy.port}), flush=True)
+        for line in sys.stdin:
+            name, *args = line.split() or [""]
+            try:
+                answer = {"ok": True, "result": COMMANDS[name](proxy, args)}
+            except (KeyError, IndexError, ValueError) as error:
+                answer = {"ok": False, "error": f"{line.strip()!r}: {error!r}"}
+            print(json.dumps(answer), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -253,3 +253,38 @@ def peer_closed(client):
         return client.recv(1) == b""
     except ConnectionResetError:
         return True
+
+
+@needs_redis
+def test_from_another_process_it_takes_commands_on_stdin():
+    """The benchmarks run the proxy in a process of its own and drive it line by line."""
+    import json
+    import subprocess
+    import sys
+
+    target = f"{REDIS[0]}:{REDIS[1]}"
+    proxy = subprocess.Popen(
+        [sys.executable, "-m", "clinicbot.testing.fault_proxy", "--target", target],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+    def command(line):
+        proxy.stdin.write(line + "\n")
+        proxy.stdin.flush()
+        return json.loads(proxy.stdout.readline())
+
+    try:
+        port = json.loads(proxy.stdout.readline())["port"]
+        client = redis.Redis(port=port, socket_timeout=2, retry=Retry(NoBackoff(), 0))
+        assert command("latency 0.2") == {"ok": True, "result": None}
+        began = time.monotonic()
+        assert client.ping()
+        assert time.monotonic() - began >= 0.2
+        assert command("stats")["result"]["connections_accepted"] == 1
+        assert command("bogus")["ok"] is False
+    finally:
+        proxy.stdin.close()
+        proxy.wait(10)
+    assert proxy.returncode == 0
