@@ -122,17 +122,20 @@ def _busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / CLOCK_TICKS
 
 
-def _cpu_seconds(sessions: set[int], database: str) -> tuple[float, float]:
-    """CPU time of (this process and every process in `sessions`, i.e. those we started and
-    their children; the PostgreSQL backends serving `database`)."""
-    ours = theirs = 0.0
+def _cpu_seconds(sessions: dict[int, str], database: str) -> tuple[dict[str, float], float]:
+    """CPU time of (each process we started, with its children, by name, this process as
+    "orchestrator"; the PostgreSQL backends serving `database`)."""
+    ours: dict[str, float] = {}
+    theirs = 0.0
     me = os.getpid()
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
             seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-            if int(proc.name) == me or int(fields[3]) in sessions:  # fields[3]: session id
-                ours += seconds
+            session = int(fields[3])
+            if int(proc.name) == me or session in sessions:  # fields[3]: session id
+                name = "orchestrator" if int(proc.name) == me else sessions[session]
+                ours[name] = ours.get(name, 0.0) + seconds
             elif database.encode() in (proc / "cmdline").read_bytes():
                 theirs += seconds
         except (OSError, ValueError):
@@ -142,26 +145,32 @@ def _cpu_seconds(sessions: set[int], database: str) -> tuple[float, float]:
 
 class CpuMeter:
     """Splits the machine's CPU time over an interval: the benchmark's own processes (the
-    orchestrator with its load generator, and every process it started), the PostgreSQL
-    backends of the benchmark's database, and the rest (Redis, which other users share, and
-    anything else running on the machine)."""
+    orchestrator with its load generator, and every process it started, each by name), the
+    PostgreSQL backends of the benchmark's database, and the rest (Redis, which other users
+    share, and anything else running on the machine)."""
 
     def __init__(self, running: Processes, database: str):
         self.running, self.database = running, database
 
-    def sample(self) -> tuple[float, float, float, float]:
-        sessions = {p.popen.pid for p in self.running.started}
+    def sample(self) -> tuple[float, float, dict[str, float], float]:
+        sessions = {p.popen.pid: p.name for p in self.running.started}
         ours, postgres = _cpu_seconds(sessions, self.database)
         return time.monotonic(), _busy_seconds(), ours, postgres
 
     @staticmethod
-    def split(start, end) -> dict[str, float]:
+    def split(start, end) -> dict:
         """Cores busy on average over the interval, by who used them."""
         elapsed = max(end[0] - start[0], 1e-9)
-        total, ours, postgres = ((end[i] - start[i]) / elapsed for i in (1, 2, 3))
+        total = (end[1] - start[1]) / elapsed
+        by_process = {
+            name: (seconds - start[2].get(name, 0.0)) / elapsed for name, seconds in end[2].items()
+        }
+        ours = sum(by_process.values())
+        postgres = (end[3] - start[3]) / elapsed
         return {
             "total": total,
             "bench_processes": ours,
+            "by_process": by_process,
             "bench_postgres": postgres,
             "other": max(total - ours - postgres, 0.0),
         }

@@ -266,6 +266,9 @@ class Matching:
     not_accepted: int = 0  # new messages answered 200 but not "accepted"
     errors: int = 0  # non-200 answers or broken connections
     statuses: dict[str, int] = field(default_factory=dict)
+    # Each answered message with its reply's latency, for splitting the figures by kind.
+    paired: list[tuple[Sent, float]] = field(default_factory=list)
+    mismatched: list[dict] = field(default_factory=list)  # the first few, for the report
 
 
 def match_replies(records: list[Sent], sends: list[dict]) -> Matching:
@@ -306,8 +309,13 @@ def match_replies(records: list[Sent], sends: list[dict]) -> Matching:
                 continue
             if reply["text"] != record.expected:
                 m.wrong_text += 1
+                if len(m.mismatched) < 10:
+                    m.mismatched.append(
+                        {"sent": record.text, "expected": record.expected, "got": reply["text"]}
+                    )
             latency = (reply["monotonic_ns"] - record.start_ns) / 1e6
             m.latencies_ms.setdefault(record.phase, []).append(latency)
+            m.paired.append((record, latency))
     return m
 
 
