@@ -215,7 +215,7 @@ class ConversationSessionAdmin(AuditedViewAdmin):
     @admin.display(description="in control", ordering="control")
     def in_control(self, session):
         if session.waiting:
-            return format_html('<strong class="waiting">staff · waiting</strong>')
+            return format_html('<strong class="waiting">{}</strong>', "staff · waiting")
         return session.get_control_display()
 
     @admin.display(description="last activity", ordering="last_activity")
