@@ -96,6 +96,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup would close the connection pool around every task (a new PostgreSQL
+# connection per task); clinicbot.celery hands connections back to the pool instead.
+CELERY_DB_REUSE_MAX = 10**9
 # Django's LOGGING configures logging; Celery must not replace it.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {

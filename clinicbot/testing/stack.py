@@ -21,7 +21,7 @@ from clinicbot.testing.fault_proxy import FaultProxy
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WEB_ARGV = [sys.executable, "-m", "uvicorn", "clinicbot.asgi:application", "--host", "127.0.0.1"]
 WORKER_ARGV = [
-    *(sys.executable, "-m", "celery", "-A", "clinicbot", "worker", "--pool", "solo"),
+    *(sys.executable, "-m", "celery", "-A", "clinicbot", "worker"),
     *("--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"),
 ]
 
@@ -34,6 +34,7 @@ class Stack:
     secret: str
     client: httpx.Client
     env: dict
+    worker_pool: str = "solo"
     worker: subprocess.Popen | None = None
 
     def post(self, body: bytes, timeout: float = 5.0) -> httpx.Response:
@@ -45,7 +46,9 @@ class Stack:
         )
 
     def start_worker(self) -> None:
-        self.worker = _start(WORKER_ARGV, self.env)
+        # solo: one process, so a SIGKILL hits the task itself; prefork (one child) as deployed.
+        pool = ["--pool", self.worker_pool, *(["-c", "1"] if self.worker_pool == "prefork" else [])]
+        self.worker = _start([*WORKER_ARGV, *pool], self.env)
 
     def kill_worker(self) -> None:
         """SIGKILL the Celery worker mid-whatever, as an OOM kill or a lost machine would."""
@@ -60,7 +63,9 @@ def _via(url: str, port: int) -> str:
 
 
 @contextmanager
-def running_stack(*, database_url: str, redis_url: str, secret: str, environment: dict):
+def running_stack(
+    *, database_url: str, redis_url: str, secret: str, environment: dict, worker_pool="solo"
+):
     """`database_url` names the (test) database; the processes reach it through the proxy."""
     from clinicbot.tests.servers import free_port
 
@@ -80,7 +85,9 @@ def running_stack(*, database_url: str, redis_url: str, secret: str, environment
         web = _start([*WEB_ARGV, "--port", str(port), "--log-level", "warning"], env)
         stack.callback(_stop, web)
         client = stack.enter_context(httpx.Client())
-        running = Stack(f"http://127.0.0.1:{port}", gateway, postgres, secret, client, env)
+        running = Stack(
+            f"http://127.0.0.1:{port}", gateway, postgres, secret, client, env, worker_pool
+        )
         _wait_ready(web, f"{running.base_url}/ready")
         running.start_worker()
         stack.callback(lambda: _stop(running.worker))
