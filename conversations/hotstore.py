@@ -254,8 +254,8 @@ class RedisHotStore:
     async def flush_requested(self) -> bool:
         return bool(await self.redis.getdel(FLUSH_AGAIN))
 
-    async def unstored_before(self, cutoff: float, limit: int) -> list[str]:
-        members = await self.redis.zrangebyscore(UNSTORED, "-inf", cutoff, start=0, num=limit)
+    async def unstored_before(self, cutoff: float, limit: int, offset: int = 0) -> list[str]:
+        members = await self.redis.zrangebyscore(UNSTORED, "-inf", cutoff, start=offset, num=limit)
         return [m.decode() for m in members]
 
     async def journals(self, messages: list[str]) -> list[dict[str, str]]:
@@ -393,9 +393,9 @@ class MemoryHotStore:
         again, self.flush_again = self.flush_again, False
         return again
 
-    async def unstored_before(self, cutoff, limit):
+    async def unstored_before(self, cutoff, limit, offset=0):
         with self._lock:
-            return [m for m, at in self.unstored.items() if at <= cutoff][:limit]
+            return [m for m, at in self.unstored.items() if at <= cutoff][offset : offset + limit]
 
     async def journals(self, messages):
         with self._lock:

@@ -31,9 +31,9 @@ OUTBOX_STALL_GRACE_S = 30
 FINAL_REPLY_STATES = {"sent", "unknown", "none", "gave_up"}
 
 
-async def _unflushed(limit: int) -> list[tuple[str, dict[str, str]]]:
+async def _unflushed(limit: int, offset: int) -> list[tuple[str, dict[str, str]]]:
     store = hot_store()
-    keys = await store.unstored_before(time.time(), limit)
+    keys = await store.unstored_before(time.time(), limit, offset)
     return list(zip(keys, await store.journals(keys), strict=True))
 
 
@@ -43,11 +43,14 @@ def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
     are stored one by one so that row alone waits for the next flush."""
     todo = {}
     flushed = {}
+    asked = {}
     for key, journal in batch:
         if _undecided_for_too_long(journal):
             late_answer.delay(key)
+            asked[key] = {"late_asked_at": time.time()}
         elif _outbox_stalled(journal):
             outbox_deliver.delay(key)
+            asked[key] = {"outbox_due_at": time.time()}
         if not journal:
             logger.error("journal %s expired before it was stored", key)
             flushed[key] = "sent"  # nothing left to store; stop listing it
@@ -59,7 +62,17 @@ def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
         raise  # the database is unavailable: retry the whole flush later
     except DatabaseError:
         todo = _store_one_by_one(todo)
+    finally:
+        # Asked once per grace period, not on every flush: under load a flush runs several
+        # times a second, and re-asking each time would flood the queue it waits on.
+        aio.run(_journals_update(asked))
     return flushed | {key: _stored_state(journal) for key, journal in todo.items()}
+
+
+async def _journals_update(updates: dict[str, dict]) -> None:
+    store = hot_store()
+    for key, fields in updates.items():
+        await store.journal_update(key, fields)
 
 
 def _store_one_by_one(todo: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
@@ -122,15 +135,19 @@ async def _store_call(method: str, *args):
 
 
 def _flush_until_empty() -> int:
-    total = 0
-    while batch := aio.run(_unflushed(FLUSH_BATCH)):
+    """One pass over every listed journal, oldest first, a page at a time."""
+    total = offset = 0
+    while batch := aio.run(_unflushed(FLUSH_BATCH, offset)):
         # cachalot would only add work here: every table stage B touches is uncachable, yet
         # each query would still be parsed for its tables (most of stage B's CPU when profiled).
         with database_breaker.guard(), cachalot_disabled():
             flushed = _flush_batch(batch)
         aio.run(_store_call("mark_flushed", flushed, FINAL_REPLY_STATES))
         total += len(flushed)
-        if len(batch) < FLUSH_BATCH or not flushed:
+        # Journals not final yet (an answer pending, a reply queued) stay listed ahead of the
+        # next page: step over them, so that a page of them cannot hide the newer messages.
+        offset += sum(1 for key, _ in batch if flushed.get(key) not in FINAL_REPLY_STATES)
+        if len(batch) < FLUSH_BATCH:
             break
     return total
 
@@ -257,11 +274,10 @@ def _outbox_stalled(journal: dict[str, str]) -> bool:
 
 
 def _undecided_for_too_long(journal: dict[str, str]) -> bool:
-    return (
-        journal.get("kind") == "patient"
-        and journal.get("reply_state", "") == ""
-        and time.time() - float(journal.get("received_at") or time.time()) > UNDECIDED_AFTER_S
-    )
+    if journal.get("kind") != "patient" or journal.get("reply_state", "") != "":
+        return False
+    since = float(journal.get("late_asked_at") or journal.get("received_at") or time.time())
+    return time.time() - since > UNDECIDED_AFTER_S
 
 
 @shared_task
