@@ -71,6 +71,10 @@ class EvolutionBackend:
             self._async_transports[loop] = transport
         return transport
 
+    def warm(self) -> None:
+        """Build the running event loop's transport (its TLS context) ahead of the first send."""
+        self._async_transport()
+
     def _client(self) -> httpx.Client:
         with self._lock:
             if self._sync_client is None:

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from conversations.llm.adapters import ADAPTERS, OpenAIAdapter, call_timeout, openai_client
+from conversations.llm.rehearsal import rehearse_answer
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +212,7 @@ def _warm(budget_s: float, started: float, succeeded: threading.Event) -> None:
     try:
         capabilities.rows()
         capabilities.warm_clinics()
+        rehearse_answer()
         if not settings.OPENAI_API_KEY:
             succeeded.set()
             return

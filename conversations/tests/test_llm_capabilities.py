@@ -183,3 +183,22 @@ def test_the_warm_up_without_an_api_key_only_loads_the_models(settings):
     started = time.monotonic()
     assert warm_llm() is True
     assert time.monotonic() - started < 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rehearsal_runs_an_answers_code_path_without_asking_the_model_or_sending(
+    settings, clinic, outbox
+):
+    """At worker start, an answer's code path runs once offline (conversations.llm.rehearsal):
+    neither the model nor the gateway hears of it."""
+    from clinicbot.testing.fake_openai import FakeOpenAI
+    from conversations.directory import clinics
+    from conversations.llm.rehearsal import rehearse_answer
+
+    clinics.warm()
+    with FakeOpenAI(api_key="rehearsal-key") as model:
+        settings.OPENAI_API_KEY = "rehearsal-key"
+        settings.OPENAI_BASE_URL = f"{model.url}/v1"
+        rehearse_answer()
+        assert model.requests() == []
+    assert outbox == []
