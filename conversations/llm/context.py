@@ -9,9 +9,12 @@ inside a message is replaced ("[number]", "[name]") before it leaves.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cachalot.api import cachalot_disabled
 
 from clinicbot import aio
 from conversations.nlu import ClinicInfo
@@ -92,9 +95,21 @@ def _local_now(timezone: str) -> str:
     return datetime.now(tz=zone).strftime("%A %Y-%m-%d %H:%M")
 
 
+# Formatted price lines per price list (a new list on every refresh) and language: Babel's
+# formatting was a quarter of building an answer's context.
+_PRICE_LINES: weakref.WeakKeyDictionary[PriceIndex, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
 def _price_lines(prices: PriceIndex | None, language: str) -> str:
     if prices is None or not len(prices):
         return "(not available: use lookup_price)"
+    by_language = _PRICE_LINES.setdefault(prices, {})
+    if language not in by_language:
+        by_language[language] = _format_price_lines(prices, language)
+    return by_language[language]
+
+
+def _format_price_lines(prices: PriceIndex, language: str) -> str:
     services = list(prices)
     lines = [
         f"- {s.name_in(language)}: {format_price(s.price, s.currency, language)}"
@@ -144,9 +159,11 @@ def recent_messages(journal: dict[str, str], limit: int = HISTORY_LIMIT) -> list
         received = datetime.fromtimestamp(float(journal["received_at"]), tz=UTC)
         rows = rows.filter(received_at__lte=received)
     rows = rows.order_by("-received_at", "-id").values_list("direction", "text")[:limit]
+    with cachalot_disabled():  # messages are never cached; spare parsing the query for tables
+        rows = list(rows)
     name = journal.get("name", "")
     turns = []
-    for direction, text in reversed(list(rows)):
+    for direction, text in reversed(rows):
         if not text:
             continue
         role = "user" if direction == Message.Direction.INBOUND else "assistant"
