@@ -133,6 +133,9 @@ def restart_behind_proxy(running: procs.Processes, env: dict, web_workers: int) 
     running.start("celery-clinic-day", argv, env)
     ready = f"http://127.0.0.1:{web_port}/ready"
     procs.wait_until(web, lambda: procs.http_status(ready) == 200, timeout_s=60)
+    meter = procs.CpuMeter(running, database.path.lstrip("/"))
+    quiet_in = procs.wait_until_quiet(meter, {"web-clinic-day", "celery-clinic-day"})
+    print(f"clinic day: servers started and quiet after {quiet_in:.1f} s more", flush=True)
     proxy.command(f"latency {DATABASE_LATENCY_S}")
     return Stack(web_port, env, proxy)
 

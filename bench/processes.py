@@ -176,6 +176,24 @@ class CpuMeter:
         }
 
 
+def wait_until_quiet(
+    meter: CpuMeter, names: set[str], below_cores: float = 0.05, timeout_s: float = 30
+) -> float:
+    """Wait until the named processes (each with its children) together use under
+    `below_cores` over half a second: started, forked and warmed up, so that what is measured
+    next is the service, not its start-up. Returns the seconds waited."""
+    started = time.monotonic()
+    before = meter.sample()
+    while time.monotonic() - started < timeout_s:
+        time.sleep(0.5)
+        after = meter.sample()
+        busy = CpuMeter.split(before, after)["by_process"]
+        if sum(busy.get(name, 0.0) for name in names) < below_cores:
+            break
+        before = after
+    return time.monotonic() - started
+
+
 def read_json_line(process: Process, timeout_s: float) -> dict:
     """The first stdout line of `process`, parsed as JSON (the fake gateway's address)."""
     ready, _, _ = select.select([process.popen.stdout], [], [], timeout_s)

@@ -208,6 +208,8 @@ def start_servers(running: procs.Processes, args) -> Servers:
     if not worker.running:
         raise RuntimeError(f"the Celery worker exited: see {worker.log_path}")
     cpu = procs.CpuMeter(running, BENCH_DB)
+    quiet_in = procs.wait_until_quiet(cpu, {"web", "celery", *BARE_APPS})
+    print(f"servers started and quiet after {quiet_in:.1f} s more", flush=True)
     return Servers(running, fake_url, model_url, web_port, bare_ports, env, cpu)
 
 
@@ -574,6 +576,9 @@ def method_notes(args, dropped: list[str]) -> str:
   `celery -A clinicbot worker --concurrency {args.celery_concurrency}`. Production settings:
   `DEBUG=false`, fresh random secrets, demo clinic imported. The load generator runs in the
   orchestrating process (asyncio on uvloop, raw HTTP/1.1 keep-alive), on the same 2 cores.
+  The load starts once the servers answer and their processes have gone quiet (under 0.05
+  cores over half a second: forked, warmed up), so the warm-up phase warms connections and
+  conversations, not imports.
 - **Fast-lane latency**: an open loop (requests leave on schedule whatever the server does)
   sends {args.rate:g} new messages/s for {args.warmup:g} s of warm-up, then {args.seconds:g} s
   measured, from {args.patients} patients with distinct phone numbers, each writing in one of
