@@ -28,6 +28,11 @@ logger = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(connect=1.5, read=2.5, write=2.5, pool=5.0)
 TIMEOUT_EXTENSION = TIMEOUT.as_dict()  # how httpx hands the timeouts to its transport
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
+# Sends in flight at once per event loop; the rest wait their turn (at most the pool timeout).
+# httpcore's pool checks every idle connection on each request (a poll() each): with dozens of
+# connections open under load that was a fifth of the web worker's CPU, measured; a few
+# connections kept busy serve a gateway that answers in milliseconds as fast.
+SENDS_IN_FLIGHT = 4
 BACKENDS = {
     "evolution": "conversations.sending.EvolutionBackend",
     "console": "conversations.sending.ConsoleBackend",
@@ -52,28 +57,28 @@ class EvolutionBackend:
     def __init__(self):
         self.base_url = settings.EVOLUTION_API_URL
         self.headers = {"apikey": settings.EVOLUTION_API_KEY}
-        self._async_transports: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._async_lanes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._sync_client = None
         self._lock = threading.Lock()
 
     def _url(self, instance: str) -> str:
         return f"{self.base_url}/message/sendText/{instance}"
 
-    def _async_transport(self) -> httpx.AsyncHTTPTransport:
+    def _async_lane(self) -> tuple[httpx.AsyncHTTPTransport, asyncio.Semaphore]:
         # httpx's connection pool itself rather than an AsyncClient around it: the client's
         # layers (auth, redirects, cookies, event hooks) took a fifth of each send's CPU in the
         # request path, and a send to the gateway needs none of them. Its connections belong
         # to the event loop that opened them.
         loop = asyncio.get_running_loop()
-        transport = self._async_transports.get(loop)
-        if transport is None:
+        lane = self._async_lanes.get(loop)
+        if lane is None:
             transport = httpx.AsyncHTTPTransport(limits=LIMITS, http1=True, http2=False)
-            self._async_transports[loop] = transport
-        return transport
+            lane = self._async_lanes[loop] = (transport, asyncio.Semaphore(SENDS_IN_FLIGHT))
+        return lane
 
     def warm(self) -> None:
         """Build the running event loop's transport (its TLS context) ahead of the first send."""
-        self._async_transport()
+        self._async_lane()
 
     def _client(self) -> httpx.Client:
         with self._lock:
@@ -91,14 +96,25 @@ class EvolutionBackend:
             json={"number": number, "text": text},
             extensions={"timeout": TIMEOUT_EXTENSION},
         )
+        transport, turns = self._async_lane()
         try:
-            response = await self._async_transport().handle_async_request(request)
+            if turns.locked():
+                async with asyncio.timeout(TIMEOUT.pool):
+                    await turns.acquire()
+            else:
+                await turns.acquire()
+        except TimeoutError:
+            return _result_of_error(httpx.PoolTimeout("no send slot within the pool timeout"))
+        try:
+            response = await transport.handle_async_request(request)
             try:
                 await response.aread()
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:
             return _result_of_error(exc)
+        finally:
+            turns.release()
         return _result_of(response)
 
     def send(self, *, instance: str, number: str, text: str) -> SendResult:

@@ -19,6 +19,7 @@ OUTSIDE_CALLS = {
     "conversations/sending.py": "the gateway: connect 1.5 s, read/write 2.5 s, pool 5 s",
     "clinicbot/redis_client.py": "Redis: REDIS_SOCKET_TIMEOUT / REDIS_CONNECT_TIMEOUT via options",
     "conversations/llm/adapters.py": "the LLM: httpx client timeout plus a per-call deadline",
+    "conversations/llm/rehearsal.py": "none outside: a canned in-process transport (1 s anyway)",
 }
 CLIENT_CONSTRUCTORS = re.compile(
     r"httpx\.(Async)?Client\(|Redis\.from_url\(|redis\.Redis\(|psycopg\.connect\(|"
@@ -66,3 +67,25 @@ def test_every_client_of_an_outside_service_is_listed_with_its_timeout():
     for relative, calls in found.items():
         for call in calls:
             assert "timeout" in call.lower() or "_client_options()" in call, (relative, call)
+
+
+async def test_a_send_waiting_for_a_slot_past_the_pool_timeout_is_not_sent(gateway, monkeypatch):
+    """At most SENDS_IN_FLIGHT sends per event loop; one that cannot start within the pool
+    timeout reports NOT_SENT (so the outbox retries it), never UNKNOWN."""
+    import asyncio
+
+    import httpx
+
+    monkeypatch.setattr(sending, "TIMEOUT", httpx.Timeout(2.5, connect=1.5, pool=0.2))
+    gateway.set_latency(1.0)
+    backend = sending.EvolutionBackend()
+    sends = [
+        backend.asend(instance="smile-main", number=f"7900000000{n}", text="hi")
+        for n in range(sending.SENDS_IN_FLIGHT + 1)
+    ]
+    results = await asyncio.gather(*sends)
+
+    outcomes = sorted(result.outcome for result in results)
+    assert outcomes.count(sending.Outcome.SENT) == sending.SENDS_IN_FLIGHT
+    assert outcomes.count(sending.Outcome.NOT_SENT) == 1
+    assert len(gateway.sent()) == sending.SENDS_IN_FLIGHT

@@ -57,7 +57,8 @@ def _canned_adapter() -> OpenAIAdapter:
         api_key="rehearsal",
         base_url="http://rehearsal.invalid/v1",
         max_retries=0,
-        http_client=httpx.Client(transport=httpx.MockTransport(answer)),
+        timeout=1.0,
+        http_client=httpx.Client(transport=httpx.MockTransport(answer), timeout=1.0),
     )
     return OpenAIAdapter("rehearsal", max_completion_tokens=16, client=client)
 
