@@ -9,7 +9,6 @@ model saw exactly one call per question.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -35,19 +34,9 @@ QUESTIONS = {
 def llm_texts(clinic_file: Path = wb.DEMO_CLINIC) -> tuple[dict, list[str]]:
     """{language: [(question, the fake model's reply)]} for the questions the language layer
     sends to the LLM lane (whatever the conversation's language so far), and those dropped."""
-    from conversations.nlu import ClinicInfo, compose_reply, understand
-    from pricing.catalog import PriceIndex
+    from conversations.nlu import compose_reply, understand
 
-    data = json.loads(clinic_file.read_text(encoding="utf-8"))
-    catalog = PriceIndex.from_clinic_file(data)
-    info = ClinicInfo(
-        name=data["name"],
-        address=data.get("address", ""),
-        phone=data.get("phone", ""),
-        timezone=data["timezone"],
-        default_language=data["default_language"],
-        business_hours=dict(data.get("business_hours") or {}),
-    )
+    catalog, info = wb.demo_clinic(clinic_file)
     kept: dict[str, list[tuple[str, str]]] = {}
     dropped = []
     for language, questions in QUESTIONS.items():
@@ -58,7 +47,7 @@ def llm_texts(clinic_file: Path = wb.DEMO_CLINIC) -> tuple[dict, list[str]]:
                     text,
                     catalog=catalog,
                     conversation_language=known,
-                    default_language=data["default_language"],
+                    default_language=info.default_language,
                 )
                 fast = compose_reply(u, catalog=catalog, clinic=info)
                 answers.append(u.language == language and fast is None)

@@ -51,17 +51,12 @@ REDELIVERY_DELAY_S = (0.05, 1.0)
 # --- the texts -----------------------------------------------------------------------------------
 
 
-def fast_lane_texts(clinic_file: Path = DEMO_CLINIC) -> tuple[dict, list[str]]:
-    """{language: [(text, expected reply), ...]} for the texts the fast lane answers the same
-    way whatever the conversation's language so far, and the texts dropped (with why).
-
-    Uses the language layer directly (pure Python, no Django), with the demo clinic's price list
-    and details, which `import_clinic` also loads into the benchmark database."""
-    from conversations.nlu import ClinicInfo, compose_reply, understand
+def demo_clinic(clinic_file: Path = DEMO_CLINIC):
+    """(the price list, the clinic's details) of a clinic file, as the language layer sees them."""
+    from conversations.nlu import ClinicInfo
     from pricing.catalog import PriceIndex
 
     data = json.loads(clinic_file.read_text(encoding="utf-8"))
-    catalog = PriceIndex.from_clinic_file(data)
     info = ClinicInfo(
         name=data["name"],
         address=data.get("address", ""),
@@ -70,6 +65,18 @@ def fast_lane_texts(clinic_file: Path = DEMO_CLINIC) -> tuple[dict, list[str]]:
         default_language=data["default_language"],
         business_hours=dict(data.get("business_hours") or {}),
     )
+    return PriceIndex.from_clinic_file(data), info
+
+
+def fast_lane_texts(clinic_file: Path = DEMO_CLINIC) -> tuple[dict, list[str]]:
+    """{language: [(text, expected reply), ...]} for the texts the fast lane answers the same
+    way whatever the conversation's language so far, and the texts dropped (with why).
+
+    Uses the language layer directly (pure Python, no Django), with the demo clinic's price list
+    and details, which `import_clinic` also loads into the benchmark database."""
+    from conversations.nlu import compose_reply, understand
+
+    catalog, info = demo_clinic(clinic_file)
     kept: dict[str, list[tuple[str, str]]] = {}
     dropped = []
     for language, texts in TEXTS.items():
@@ -80,7 +87,7 @@ def fast_lane_texts(clinic_file: Path = DEMO_CLINIC) -> tuple[dict, list[str]]:
                     text,
                     catalog=catalog,
                     conversation_language=known,
-                    default_language=data["default_language"],
+                    default_language=info.default_language,
                 )
                 replies.add(
                     compose_reply(u, catalog=catalog, clinic=info)
