@@ -116,17 +116,22 @@ def journal_flush(self) -> int:
     One flush runs at a time: concurrent flushes would each store the same journals (measured:
     three times stage B's CPU with four worker processes) and wait on each other's row locks.
     A flush that finds another running asks it to look again before it stops, and ends."""
-    lock = aio.run(_store_call("flush_lock"))
-    if lock is None:
-        aio.run(_store_call("flush_request"))
-        return 0
-    try:
-        total = _flush_until_empty()
-        while aio.run(_store_call("flush_requested")):
+    total = 0
+    while True:
+        lock = aio.run(_store_call("flush_lock"))
+        if lock is None:
+            aio.run(_store_call("flush_request"))
+            return total
+        try:
             total += _flush_until_empty()
-        return total
-    finally:
-        aio.run(_store_call("flush_unlock", lock))
+            while aio.run(_store_call("flush_requested")):
+                total += _flush_until_empty()
+        finally:
+            aio.run(_store_call("flush_unlock", lock))
+        # A flush that found the lock taken between our last look and the unlock left its
+        # request for us: look again rather than leave it to beat's minute flush.
+        if not aio.run(_store_call("flush_requested")):
+            return total
 
 
 async def _store_call(method: str, *args):

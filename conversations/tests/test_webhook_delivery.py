@@ -203,3 +203,32 @@ async def test_one_flush_at_a_time_and_one_that_finds_another_asks_it_to_look_ag
     assert await store.flush_requested()  # what the running flush reads before it stops
     assert await asyncio.to_thread(journal_flush) == 1
     assert await Message.objects.filter(wa_message_id="LOCKED-1").aexists()
+
+
+async def test_a_request_left_between_the_flushs_last_look_and_its_unlock_is_not_lost(
+    async_client, clinic, outbox, monkeypatch
+):
+    """Another flush may find the lock taken just after the running flush's last look: its
+    request must make the running flush look again, not wait for beat's minute flush."""
+    from conversations import tasks
+
+    await post_webhook(async_client, text_message("Привет", message_id="RACE-1"))
+    passes = []
+    real_pass, real_call = tasks._flush_until_empty, tasks._store_call
+
+    def counted_pass():
+        passes.append(1)
+        return real_pass()
+
+    async def racing_call(method, *args):
+        if method == "flush_unlock" and len(passes) == 1:
+            await hot_store().flush_request()  # a second flush, arriving in the window
+        return await real_call(method, *args)
+
+    monkeypatch.setattr(tasks, "_flush_until_empty", counted_pass)
+    monkeypatch.setattr(tasks, "_store_call", racing_call)
+    await asyncio.to_thread(tasks.journal_flush)
+
+    assert len(passes) == 2
+    assert not await hot_store().flush_requested()
+    assert await Message.objects.filter(wa_message_id="RACE-1").aexists()
