@@ -16,16 +16,15 @@ import asyncio
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import llm_lane
 from bench import processes as procs
 from bench import webhook_bench as wb
 from bench.loadgen import Pool
+from clinicbot.testing.health_probe import HealthProbe
 
 DATABASE_LATENCY_S = 0.050
 RATE = 20.0  # messages per second: a busy clinic's whole day compressed into minutes
@@ -41,20 +40,6 @@ OUTAGE_RATE = 10.0
 OUTAGE_RUN_S = 40.0
 OUTAGE_AT_S, OUTAGE_END_S = 5.0, 35.0
 STORE_TIMEOUT_S = 120.0
-
-HEALTH_PROBE = """
-import http.client, json, os, sys, time
-host, port, stop_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-connection, latencies = http.client.HTTPConnection(host, port, timeout=2), []
-while not os.path.exists(stop_file):
-    began = time.perf_counter()
-    connection.request("GET", "/health")
-    response = connection.getresponse()
-    response.read()
-    latencies.append((time.perf_counter() - began) * 1000 if response.status == 200 else 1e9)
-    time.sleep(0.01)
-print(json.dumps(latencies))
-"""
 
 
 class ProxyProcess:
@@ -82,17 +67,6 @@ class ProxyProcess:
             self.popen.wait(10)
         except subprocess.TimeoutExpired:
             self.popen.kill()
-
-
-class HealthProbe:
-    def __init__(self, port: int):
-        self._stop = Path(tempfile.mkdtemp(prefix="clinicbot-health-")) / "stop"
-        argv = [sys.executable, "-c", HEALTH_PROBE, "127.0.0.1", str(port), str(self._stop)]
-        self.popen = subprocess.Popen(argv, stdout=subprocess.PIPE)
-
-    def finish(self) -> list[float]:
-        self._stop.touch()
-        return json.loads(self.popen.communicate(timeout=30)[0])
 
 
 @dataclass
@@ -158,7 +132,7 @@ async def clinic_day(
           f"database +{DATABASE_LATENCY_S * 1000:g} ms ...", flush=True)  # fmt: skip
     await run.run(RATE, WARMUP_S)
     run.phase = "measured"
-    probe = HealthProbe(stack.web_port)
+    probe = HealthProbe("127.0.0.1", stack.web_port)
     await run.run(RATE, seconds)
     await run.drain()
     health = probe.finish()

@@ -7,6 +7,7 @@ with PostgreSQL behind a fault proxy, Redis, and a fake gateway in this process.
 
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -94,10 +95,24 @@ def running_stack(
         yield running
 
 
+LOG_DIR = Path(tempfile.gettempdir()) / "clinicbot-stack-logs"
+
+
 def _start(argv: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        argv, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    """Start a process with its stderr in a file of its own (LOG_DIR, named after its pid): an
+    unread pipe would block the process once full, and the file is there to read after a
+    failure."""
+    LOG_DIR.mkdir(exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=LOG_DIR, prefix="starting-", delete=False) as log:
+        process = subprocess.Popen(
+            argv, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=log
+        )
+    process.log_path = Path(log.name).rename(LOG_DIR / f"{argv[2]}-{process.pid}.log")
+    return process
+
+
+def log_tail(process: subprocess.Popen, chars: int = 3000) -> str:
+    return process.log_path.read_text(errors="replace")[-chars:]
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -113,7 +128,7 @@ def _wait_ready(process: subprocess.Popen, url: str, timeout: float = 30) -> Non
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode(errors="replace")[-2000:])
+            raise RuntimeError(log_tail(process, 2000))
         try:
             if httpx.get(url, timeout=1).status_code == 200:
                 return
