@@ -24,6 +24,7 @@ from conversations.services import clinic_import
 from conversations.staff_scope import ClinicScopedAdmin, scoped
 from pricing.models import PriceChange, Service
 from pricing.services import PriceImportError, price_changes_record, services_import_csv
+from security.admin import ReadOnlyAdmin
 from security.audit import audit_record
 from security.signals import source_ip
 
@@ -262,7 +263,7 @@ CLINIC_FILE_HELP = (
 
 
 @admin.register(PriceChange)
-class PriceChangeAdmin(ClinicScopedAdmin):
+class PriceChangeAdmin(ReadOnlyAdmin, ClinicScopedAdmin):
     """The price history, read only."""
 
     list_display = ["changed_at", "clinic", "service", "old_price", "new_price", "currency"]
@@ -271,12 +272,3 @@ class PriceChangeAdmin(ClinicScopedAdmin):
     list_select_related = ["clinic", "service", "changed_by"]
     search_fields = ["service__code"]
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
