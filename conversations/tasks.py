@@ -215,7 +215,7 @@ def _answer_fields(result, started_at: float) -> dict:
 
 async def _answer_write(key: str, journal: dict[str, str], fields: dict) -> bool:
     """Write the answer if the reply is still pending (atomically: a racing copy of the task
-    finds it taken); then update the conversation's live state and schedule stage B."""
+    finds it taken); then update the conversation's live state."""
     from conversations.inbound import reply_digest
 
     store = hot_store()
@@ -227,7 +227,6 @@ async def _answer_write(key: str, journal: dict[str, str], fields: dict) -> bool
         session |= {"control": "staff", "control_at": fields["session_control_at"]}
     if journal.get("conversation"):
         await store.session_save(journal["conversation"], session)
-    await outbox.schedule_flush(store)
     return True
 
 
@@ -255,7 +254,16 @@ def llm_answer(self, key: str) -> None:
     result = llm_reply(key, journal=journal)
     if not aio.run(_answer_write(key, journal, _answer_fields(result, started_at))):
         return  # another run of this task answered first
-    _deliver_now(key, journal["conversation"])
+    try:
+        _deliver_now(key, journal["conversation"])
+    finally:
+        # After the send, not before: stage B stores the answer either way, and the patient
+        # does not wait for the flush's publish.
+        aio.run(_schedule_flush())
+
+
+async def _schedule_flush() -> None:
+    await outbox.schedule_flush(hot_store())
 
 
 def _deliver_now(key: str, conversation: str) -> None:
