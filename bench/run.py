@@ -530,7 +530,9 @@ def git_commit() -> str:
         return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True).stdout
 
     commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
-    dirty = " (with uncommitted changes)" if git("status", "--porcelain").strip() else ""
+    # The previous report itself does not count: every run rewrites it.
+    changed = git("status", "--porcelain", "--", ".", ":!BENCHMARKS.md").strip()
+    dirty = " (with uncommitted changes)" if changed else ""
     return commit + dirty
 
 
