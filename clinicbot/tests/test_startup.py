@@ -151,3 +151,26 @@ def test_ready_answers_503_naming_redis_when_its_port_is_closed(settings):
         response = httpx.get(f"{base_url}/ready", timeout=5)
     assert response.status_code == 503
     assert response.json()["failed"] == ["redis"]
+
+
+def test_the_warm_up_imports_the_task_modules_before_the_first_request(settings):
+    # Imported on the first enqueue instead, they stall the web worker's event loop for a second.
+    script = (
+        "import sys, django; django.setup()\n"
+        "from clinicbot.warmup import warm_caches\n"
+        "before = 'conversations.tasks' in sys.modules\n"
+        "warm_caches()\n"
+        "print(before, 'conversations.tasks' in sys.modules, 'openai' in sys.modules)\n"
+    )
+    environment = clean_environment(
+        DEBUG="true", DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=environment | {"DJANGO_SETTINGS_MODULE": "clinicbot.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["False", "True", "True"], result.stderr
