@@ -112,14 +112,15 @@ def followups_after_patient_messages(*, messages: list[PatientMessage]) -> None:
     pending, a yes/no answers the latest appointment reminder, and a price question gets a
     nudge later if the patient goes quiet.
 
-    Stage B stores messages in batches: this makes a fixed number of queries per batch (plus
-    one per yes/no), whatever its size. It may run more than once for a message: it only
-    touches follow-ups created before the message, and the nudge is keyed by the message."""
+    Stage B stores messages in batches: this makes a fixed number of queries per batch,
+    whatever its size. It may run more than once for a message: it only touches follow-ups
+    created before the message, and the nudge is keyed by the message."""
     if not messages:
         return
+    messages = sorted(messages, key=lambda m: m.at)
     latest: dict[int, PatientMessage] = {}
     opted_out: dict[int, datetime] = {}
-    for message in sorted(messages, key=lambda m: m.at):
+    for message in messages:
         latest[message.conversation.pk] = message
         if message.intent == "opt_out":
             opted_out[message.conversation.pk] = message.at
@@ -127,11 +128,7 @@ def followups_after_patient_messages(*, messages: list[PatientMessage]) -> None:
     nudges = [k for k in Kind if policy(k).cancelled_by_reply]
     wrote = {pk: message.at for pk, message in latest.items()}
     _pending_cancel(wrote, kinds=nudges, reason="the patient wrote again")
-    for message in messages:
-        if message.intent in ("confirm", "decline"):
-            _record_reminder_answer(
-                conversation=message.conversation, intent=message.intent, at=message.at
-            )
+    _record_reminder_answers([m for m in messages if m.intent in ("confirm", "decline")])
     # Only a conversation's last message can leave the patient waiting for a nudge: one that
     # came after it would have cancelled it.
     FollowUp.objects.bulk_create(
@@ -170,21 +167,43 @@ def _price_nudge(message: PatientMessage) -> FollowUp:
     )
 
 
-def _record_reminder_answer(*, conversation: ConversationSession, intent: str, at: datetime):
-    reminder = (
-        conversation.followups.filter(
-            kind=Kind.APPOINTMENT_REMINDER,
-            status=Status.SENT,
-            response="",
-            sent_at__gte=at - REMINDER_ANSWER_WINDOW,
-            sent_at__lte=at,
-        )
-        .order_by("-sent_at")
-        .first()
-    )
-    if reminder is not None:
-        reminder.response = (
-            FollowUp.Response.CONFIRMED if intent == "confirm" else FollowUp.Response.DECLINED
-        )
-        reminder.responded_at = at
-        reminder.save(update_fields=["response", "responded_at", "updated_at"])
+def _record_reminder_answers(answers: list[PatientMessage]) -> None:
+    """Each yes/no (in time order) answers its conversation's latest unanswered reminder sent
+    within REMINDER_ANSWER_WINDOW before it: one query for the batch's candidates, one update."""
+    if not answers:
+        return
+    candidates = FollowUp.objects.filter(
+        conversation_id__in={m.conversation.pk for m in answers},
+        kind=Kind.APPOINTMENT_REMINDER,
+        status=Status.SENT,
+        response="",
+        sent_at__gte=answers[0].at - REMINDER_ANSWER_WINDOW,
+        sent_at__lte=answers[-1].at,
+    ).order_by("-sent_at")
+    by_conversation: dict[int, list[FollowUp]] = {}
+    for reminder in candidates:
+        by_conversation.setdefault(reminder.conversation_id, []).append(reminder)
+    answered = []
+    now = timezone.now()  # bulk_update does not fill auto_now fields
+    for message in answers:
+        reminder = _answerable(by_conversation.get(message.conversation.pk, ()), message.at)
+        if reminder is not None:
+            reminder.response = (
+                FollowUp.Response.CONFIRMED
+                if message.intent == "confirm"
+                else FollowUp.Response.DECLINED
+            )
+            reminder.responded_at = message.at
+            reminder.updated_at = now
+            answered.append(reminder)
+    if answered:
+        FollowUp.objects.bulk_update(answered, ["response", "responded_at", "updated_at"])
+
+
+def _answerable(reminders: list[FollowUp], at: datetime) -> FollowUp | None:
+    """The latest reminder (newest first in `reminders`) still unanswered and sent within the
+    answer window before `at`."""
+    for reminder in reminders:
+        if not reminder.response and at - REMINDER_ANSWER_WINDOW <= reminder.sent_at <= at:
+            return reminder
+    return None

@@ -334,3 +334,45 @@ def test_a_batch_of_messages_changes_follow_ups_as_they_would_one_by_one(
     assert asked_last.scheduled_followup_at == WEDNESDAY_NOON + timedelta(minutes=1, hours=4)
     opted_out.refresh_from_db()
     assert opted_out.scheduled_followup_at is None
+
+
+def test_yes_and_no_in_one_batch_answer_reminders_as_they_would_one_by_one(
+    clinic, django_assert_max_num_queries
+):
+    """Two answers in one conversation answer its two reminders, newest first; a reminder sent
+    after an answer, or more than three days before it, is not answered by it; two queries for
+    the batch's answers, however many there are."""
+    from followups.services import PatientMessage, followups_after_patient_messages
+
+    def sent_reminder(conversation, sent_at):
+        followup = reminder(conversation, sent_at)
+        FollowUp.objects.filter(pk=followup.pk).update(status=FollowUp.Status.SENT, sent_at=sent_at)
+        return followup
+
+    two_reminders = conversation_of(clinic, phone="79001230011")
+    older = sent_reminder(two_reminders, WEDNESDAY_NOON - timedelta(days=2))
+    newer = sent_reminder(two_reminders, WEDNESDAY_NOON - timedelta(hours=1))
+    too_late = conversation_of(clinic, phone="79001230012")
+    after_answer = sent_reminder(too_late, WEDNESDAY_NOON + timedelta(minutes=5))
+    too_early = conversation_of(clinic, phone="79001230013")
+    stale = sent_reminder(too_early, WEDNESDAY_NOON - timedelta(days=4))
+    batch = [
+        PatientMessage(two_reminders, "decline", WEDNESDAY_NOON + timedelta(minutes=1), "D2"),
+        PatientMessage(two_reminders, "confirm", WEDNESDAY_NOON, "D1"),
+        PatientMessage(too_late, "confirm", WEDNESDAY_NOON, "E1"),
+        PatientMessage(too_early, "confirm", WEDNESDAY_NOON, "F1"),
+    ]
+    # The nudge cancel, the reminders, their update (in a transaction of its own here), the
+    # next due times: six queries.
+    later = WEDNESDAY_NOON + timedelta(minutes=10)
+    with time_machine.travel(later), django_assert_max_num_queries(6):
+        followups_after_patient_messages(messages=batch)
+    for followup in (older, newer, after_answer, stale):
+        followup.refresh_from_db()
+    assert (newer.response, newer.responded_at) == ("confirmed", WEDNESDAY_NOON)
+    assert (older.response, older.responded_at) == (
+        "declined",
+        WEDNESDAY_NOON + timedelta(minutes=1),
+    )
+    assert newer.updated_at == later
+    assert after_answer.response == "" and stale.response == ""
