@@ -19,9 +19,12 @@ import uuid
 import weakref
 from dataclasses import dataclass
 
+import httpcore
 import httpx
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from clinicbot.asyncio_network import AsyncioBackend
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +75,7 @@ class EvolutionBackend:
         loop = asyncio.get_running_loop()
         lane = self._async_lanes.get(loop)
         if lane is None:
-            transport = httpx.AsyncHTTPTransport(limits=LIMITS, http1=True, http2=False)
+            transport = _gateway_transport()
             lane = self._async_lanes[loop] = (transport, asyncio.Semaphore(SENDS_IN_FLIGHT))
         return lane
 
@@ -123,6 +126,24 @@ class EvolutionBackend:
             return _result_of(self._client().post(self._url(instance), json=body))
         except httpx.HTTPError as exc:
             return _result_of_error(exc)
+
+
+def _gateway_transport() -> httpx.AsyncHTTPTransport:
+    """httpx's transport on httpcore's pool, the pool on clinicbot.asyncio_network's sockets.
+    httpx offers no argument for the network backend: the pool it built is replaced by the
+    same pool with ours (tests/test_asyncio_network.py checks that this stays so)."""
+    ssl_context = httpx.create_ssl_context()
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=LIMITS, http1=True, http2=False)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=ssl_context,
+        max_connections=LIMITS.max_connections,
+        max_keepalive_connections=LIMITS.max_keepalive_connections,
+        keepalive_expiry=LIMITS.keepalive_expiry,
+        http1=True,
+        http2=False,
+        network_backend=AsyncioBackend(),
+    )
+    return transport
 
 
 def _result_of(response: httpx.Response) -> SendResult:
