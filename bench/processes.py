@@ -176,19 +176,26 @@ class CpuMeter:
         }
 
 
+POSTGRES = "postgres"  # in wait_until_quiet's names: the benchmark database's backends too
+
+
 def wait_until_quiet(
     meter: CpuMeter, names: set[str], below_cores: float = 0.05, timeout_s: float = 30
 ) -> float:
-    """Wait until the named processes (each with its children) together use under
-    `below_cores` over half a second: started, forked and warmed up, so that what is measured
-    next is the service, not its start-up. Returns the seconds waited."""
+    """Wait until the named processes (each with its children; POSTGRES for the database's
+    backends) together use under `below_cores` over half a second: started, forked and warmed
+    up, or done with the previous run, so that what is measured next is the service, not its
+    start-up or leftovers. Returns the seconds waited."""
     started = time.monotonic()
     before = meter.sample()
     while time.monotonic() - started < timeout_s:
         time.sleep(0.5)
         after = meter.sample()
-        busy = CpuMeter.split(before, after)["by_process"]
-        if sum(busy.get(name, 0.0) for name in names) < below_cores:
+        split = CpuMeter.split(before, after)
+        busy = sum(split["by_process"].get(name, 0.0) for name in names)
+        if POSTGRES in names:
+            busy += split["bench_postgres"]
+        if busy < below_cores:
             break
         before = after
     return time.monotonic() - started

@@ -16,7 +16,7 @@ import random
 import secrets
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from bench.loadgen import Pool, build_request, open_loop
@@ -284,9 +284,12 @@ def match_replies(records: list[Sent], sends: list[dict]) -> Matching:
 
     A request whose answer never came (status 0: the connection broke or timed out) may or may
     not have been accepted: its reply is expected by neither count, so it is neither a
-    duplicate nor lost, but it keeps its place in the pairing order."""
+    duplicate nor lost, but it keeps its place in the pairing order. A redelivery of a message
+    the server refused (a 503: not accepted, nothing sent) is the gateway's retry doing its job:
+    once accepted, it is the message that expects the reply."""
     m = Matching()
     candidates: dict[str, list[Sent]] = defaultdict(list)
+    refused = {r.message_id: r for r in records if r.kind == "new" and r.status not in (0, 200)}
     for record in records:
         key = str(record.status) if record.status != 200 else f"200 {record.answer}"
         m.statuses[key] = m.statuses.get(key, 0) + 1
@@ -294,6 +297,10 @@ def match_replies(records: list[Sent], sends: list[dict]) -> Matching:
             m.errors += 1
             if record.status == 0:
                 candidates[record.phone].append(record)
+        elif record.kind == "redelivery" and record.message_id in refused:
+            if record.answer == "accepted":
+                original = refused.pop(record.message_id)
+                candidates[record.phone].append(replace(record, expected=original.expected))
         elif record.kind == "redelivery":
             m.redelivery_accepted += record.answer == "accepted"
         elif record.answer == "accepted":

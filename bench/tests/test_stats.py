@@ -68,6 +68,16 @@ class TestMatching:
         assert m.redelivery_accepted == 1
         assert (m.accepted, m.lost) == (1, 0)
 
+    def test_the_accepted_redelivery_of_a_refused_message_expects_its_reply(self):
+        refused = sent("1", 0, status=503, answer="")
+        again = sent("1", 300, kind="redelivery", answer="accepted")
+        again.message_id = refused.message_id
+        m = match_replies([refused, again], [reply("1", 305)])
+        assert (m.duplicates, m.lost, m.wrong_text, m.redelivery_accepted) == (0, 0, 0, 0)
+        assert (m.accepted, m.errors) == (1, 1)
+        assert m.latencies_ms["measured"] == [5.0]
+        assert match_replies([refused, again], []).lost == 1
+
     def test_a_request_without_answer_may_or_may_not_get_a_reply(self):
         records = [sent("1", 0, status=0, answer=""), sent("1", 100)]
         with_reply = match_replies(records, [reply("1", 50), reply("1", 104)])
