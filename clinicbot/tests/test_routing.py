@@ -40,3 +40,38 @@ async def test_the_admin_keeps_its_middleware(client):
     assert response.status_code == 200
     assert response.headers["x-frame-options"] == "DENY"
     assert "csrftoken" in response.cookies
+
+
+async def test_webhooks_are_admitted_a_few_at_a_time_in_arrival_order(monkeypatch):
+    """Past WEBHOOKS_AT_ONCE, webhooks wait their turn before any work is done for them, and
+    /health does not wait behind them."""
+    import asyncio
+
+    from clinicbot import routing
+
+    monkeypatch.setattr(routing, "WEBHOOKS_AT_ONCE", 3)
+    working, most, entered = set(), [0], []
+
+    async def slow_handle(self, scope, receive, send):
+        entered.append(scope["path"])
+        working.add(scope["path"])
+        most[0] = max(most[0], len(working))
+        await asyncio.sleep(0.05)
+        working.discard(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    monkeypatch.setattr(routing.LeanASGIHandler, "handle", slow_handle)
+    transport = httpx.ASGITransport(app=routing.build_application())
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        posts = []
+        for n in range(9):
+            posts.append(asyncio.ensure_future(client.post(f"/webhooks/{n}", content=b"{}")))
+            await asyncio.sleep(0.002)  # arrive in order
+        health = await client.get("/health")
+        at_work_meanwhile = len(working)
+        answers = await asyncio.gather(*posts)
+    assert health.status_code == 200 and at_work_meanwhile == 3
+    assert [a.status_code for a in answers] == [200] * 9
+    assert most[0] == 3
+    assert entered == [f"/webhooks/{n}" for n in range(9)]
