@@ -194,26 +194,29 @@ def _sessions_update(journals: list[dict[str, str]]) -> dict[tuple[int, str], Co
         "patient_phone_index__in": {i for indexes in candidates.values() for i in indexes},
         "channel": "whatsapp",
     }
-    new = keys
-    if any(len(indexes) > 1 for indexes in candidates.values()):  # a rotation is under way
-        existing = ConversationSession.objects.filter(**lookup)
-        pairs = existing.values_list("clinic_id", "patient_phone_index")
-        new = keys - {key for pair in pairs for key in asked.get(pair, ())}
-    ConversationSession.objects.bulk_create(
-        [
-            ConversationSession(
-                clinic_id=c, patient_phone=p, patient_phone_index=candidates[c, p][0]
-            )
-            for c, p in new
-        ],
-        ignore_conflicts=True,
-    )
-    found = ConversationSession.objects.select_for_update().filter(**lookup)
-    # The filter is a cross product of clinics and indexes: keep only the pairs asked for (two
-    # spellings of one number share an index, hence a session).
-    sessions = {
-        key: s for s in found for key in asked.get((s.clinic_id, s.patient_phone_index), ())
-    }
+
+    def locked() -> dict[tuple[int, str], ConversationSession]:
+        found = ConversationSession.objects.select_for_update().filter(**lookup)
+        # The filter is a cross product of clinics and indexes: keep only the pairs asked for
+        # (two spellings of one number share an index, hence a session).
+        return {
+            key: s for s in found for key in asked.get((s.clinic_id, s.patient_phone_index), ())
+        }
+
+    # Most conversations exist already: look first, and create (encrypting the phone) only the
+    # new ones, rather than offer every one of them to an INSERT that ignores the conflict.
+    sessions = locked()
+    if new := keys - sessions.keys():
+        ConversationSession.objects.bulk_create(
+            [
+                ConversationSession(
+                    clinic_id=c, patient_phone=p, patient_phone_index=candidates[c, p][0]
+                )
+                for c, p in new
+            ],
+            ignore_conflicts=True,  # created meanwhile by a staff action or another flush
+        )
+        sessions = locked()
     for journal in journals:  # in arrival order: the latest message wins
         _session_apply(sessions[_session_key(journal)], journal)
     now = datetime.now(tz=UTC)
