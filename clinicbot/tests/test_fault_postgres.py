@@ -200,9 +200,10 @@ asyncio.run(main())
 @pytest.mark.timeout(240)
 @pytest.mark.xfail(
     strict=False,
-    reason="not met yet: /health p50 2.3-2.8 ms, p99 8.4-12 ms measured (four runs): one "
-    "uvicorn worker's event loop answers /health between the burst's requests, on 2 cores "
-    "shared with the senders, the worker, the gateway and the proxy",
+    reason="not met yet: /health p50 3.3-4.2 ms, p99 12.7-12.8 ms measured (2026-12-06, two "
+    "runs): one uvicorn worker's event loop answers /health between the burst's 20 requests in "
+    "flight, on 2 cores shared with the senders, the worker, the gateway and the proxy; two "
+    "webhooks admitted at a time gave p99 6.1-6.6 ms but a burst half as long again",
 )
 def test_health_stays_instant_through_a_burst_of_1000_webhooks(stack):
     """Scenario 6: /health p99 under 5 ms while 1,000 webhooks arrive as fast as 20 keep-alive
