@@ -252,10 +252,14 @@ def _inbound_store(journals, sessions) -> dict[tuple[int, str], Message]:
     Message.objects.bulk_create(
         [_inbound_row(j, sessions[_session_key(j)]) for j in journals], ignore_conflicts=True
     )
-    found = Message.objects.filter(
-        clinic_id__in={int(j["clinic_id"]) for j in journals},
-        wa_message_id__in={j["message_id"] for j in journals},
-    ).exclude(direction=Message.Direction.OUTBOUND, from_staff=False)
+    found = (
+        Message.objects.filter(
+            clinic_id__in={int(j["clinic_id"]) for j in journals},
+            wa_message_id__in={j["message_id"] for j in journals},
+        )
+        .exclude(direction=Message.Direction.OUTBOUND, from_staff=False)
+        .defer("text")  # stage B never reads it back: no need to decrypt every message
+    )
     return {(m.clinic_id, m.wa_message_id): m for m in found}
 
 
@@ -314,7 +318,9 @@ def _replies_store(journals, inbound) -> dict[int, Message]:
     Message.objects.bulk_create(missing, ignore_conflicts=True)
     rows_update(changed, REPLY_FIELDS)
     if missing:
-        replies = {m.reply_to_id: m for m in Message.objects.filter(reply_to_id__in=answered)}
+        # Only their ids are wanted now (the metrics point at them): nothing to decrypt.
+        created = Message.objects.filter(reply_to_id__in=answered).only("id", "reply_to_id")
+        replies = {m.reply_to_id: m for m in created}
     return replies
 
 
