@@ -32,8 +32,8 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
 
-LEAN_PATHS = ("/webhooks/", "/health")
-WEBHOOK_PATHS = "/webhooks/"
+WEBHOOK_PREFIX = "/webhooks/"  # lean, and admitted a few at a time
+LEAN_PATHS = ("/health",)  # lean (the exact /health is answered before this)
 # Under the Redis client's 100 connections (clinicbot.redis_client), so a pile-up waits here
 # instead of failing there with 503s; above what a busy worker needs. Measured: 16 held back
 # the open-loop warm-up (slots held by first messages waiting up to 600 ms on the database for
@@ -79,7 +79,7 @@ def build_application():
             # Answered before Django builds a request: Fly's check must pass however busy the
             # worker is (the same answer as the ninja route clinicbot.health.health).
             return await _health(send)
-        if scope["type"] == "http" and scope["path"].startswith(WEBHOOK_PATHS):
+        if scope["type"] == "http" and scope["path"].startswith(WEBHOOK_PREFIX):
             async with _admission():
                 return await lean(scope, receive, send)
         if scope["type"] == "http" and scope["path"].startswith(LEAN_PATHS):
