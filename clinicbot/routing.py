@@ -75,6 +75,8 @@ def build_application():
     full, lean = ASGIHandler(), LeanASGIHandler()
 
     async def application(scope, receive, send):
+        if scope["type"] == "lifespan":
+            return await _lifespan(receive, send)
         if scope["type"] == "http" and scope["path"] == "/health":
             # Answered before Django builds a request: Fly's check must pass however busy the
             # worker is (the same answer as the ninja route clinicbot.health.health).
@@ -99,6 +101,23 @@ def _admission() -> asyncio.Semaphore:
     if admission is None:
         admission = _admissions[loop] = asyncio.Semaphore(WEBHOOKS_AT_ONCE)
     return admission
+
+
+async def _lifespan(receive, send) -> None:
+    """Starting needs nothing here (the warm-up runs in a thread of its own). Stopping closes
+    the gateway's keep-alive connections, which belong to this event loop."""
+    from conversations.sending import get_backend
+
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            close = getattr(get_backend(), "aclose", None)  # only the gateway has connections
+            if close is not None:
+                await close()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
 
 
 HEALTH_BODY = b'{"status": "ok"}'

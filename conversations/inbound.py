@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 ORDER_WAIT_S = 3.0  # a crashed turn holder blocks its conversation no longer than this
 SEND_WAIT_S = 1.0
-SEND_LEASE_S = 15.0  # longer than any send can take (httpx timeouts add up to < 10 s)
+SEND_LEASE_S = 15.0  # longer than any send can take (its timeouts add up to 11.5 s)
 
 
 class Answer(enum.StrEnum):

@@ -75,3 +75,26 @@ async def test_webhooks_are_admitted_a_few_at_a_time_in_arrival_order(monkeypatc
     assert [a.status_code for a in answers] == [200] * 9
     assert most[0] == 3
     assert entered == [f"/webhooks/{n}" for n in range(9)]
+
+
+async def test_stopping_closes_the_gateway_connections_of_the_event_loop(gateway):
+    """Uvicorn's lifespan shutdown: the keep-alive connections to the gateway are closed, not
+    left for the garbage collector to complain about."""
+    import asyncio
+
+    from conversations.sending import get_backend
+
+    backend = get_backend()
+    result = await backend.asend(instance="smile-main", number="5511987654321", text="hi")
+    session = backend._session()
+    inbox, outbox = asyncio.Queue(), []
+
+    async def send(message):
+        outbox.append(message["type"])
+
+    for message in ("lifespan.startup", "lifespan.shutdown"):
+        inbox.put_nowait({"type": message})
+    await build_application()({"type": "lifespan"}, inbox.get, send)
+    assert result.outcome == "sent"
+    assert outbox == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert session.closed

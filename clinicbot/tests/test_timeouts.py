@@ -20,10 +20,9 @@ OUTSIDE_CALLS = {
     "clinicbot/redis_client.py": "Redis: REDIS_SOCKET_TIMEOUT / REDIS_CONNECT_TIMEOUT via options",
     "conversations/llm/adapters.py": "the LLM: httpx client timeout plus a per-call deadline",
     "conversations/llm/rehearsal.py": "none outside: a canned in-process transport (1 s anyway)",
-    "clinicbot/asyncio_network.py": "the gateway's sockets: the timeouts httpcore hands down",
 }
 CLIENT_CONSTRUCTORS = re.compile(
-    r"httpx\.(Async)?Client\(|Redis\.from_url\(|redis\.Redis\(|psycopg\.connect\(|"
+    r"httpx\.(Async)?Client\(|aiohttp\.ClientSession\(|Redis\.from_url\(|redis\.Redis\(|psycopg\.connect\(|"
     r"(Async)?OpenAI\(|urlopen\(|socket\.create_connection\(|loop\.create_connection\(|"
     r"loop\.start_tls\("
 )
@@ -52,6 +51,18 @@ def test_the_gateway_client_has_the_timeouts_of_the_webhook_issue():
     assert timeouts == {"connect": 1.5, "read": 2.5, "write": 2.5, "pool": 5.0}
     assert sending.LIMITS.max_connections == 100
     assert sending.LIMITS.max_keepalive_connections == 20
+
+
+async def test_sends_from_the_event_loop_have_the_same_timeouts():
+    session = sending._gateway_session({})
+    try:
+        timeout, connector = session.timeout, session.connector
+    finally:
+        await session.close()
+    assert (timeout.sock_connect, timeout.sock_read) == (1.5, 2.5)
+    assert timeout.connect == 5.0 + 1.5  # a free connection within the pool timeout, then connect
+    assert timeout.total == 5.0 + 1.5 + 2.5 + 2.5  # aiohttp has no write timeout: all of it
+    assert connector.limit == sending.SENDS_IN_FLIGHT
 
 
 def _bounded(source: str, start: int, call: str) -> bool:
@@ -85,7 +96,7 @@ async def test_a_send_waiting_for_a_slot_past_the_pool_timeout_is_not_sent(gatew
 
     import httpx
 
-    monkeypatch.setattr(sending, "TIMEOUT", httpx.Timeout(2.5, connect=1.5, pool=0.2))
+    monkeypatch.setattr(sending, "TIMEOUT", httpx.Timeout(2.5, connect=0.1, pool=0.2))
     gateway.set_latency(1.0)
     backend = sending.EvolutionBackend()
     sends = [
