@@ -18,6 +18,28 @@ SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 DEMO_CLINIC_FILE = ROOT / "conversations" / "demo" / "smile-dental.json"
 
 
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("asyncio") and "django_db_setup" in item.fixturenames:
+            item.fixturenames.append("event_loop_connections_closed")
+
+
+@pytest.fixture
+async def event_loop_connections_closed():
+    """An async test's event loop ends with the test: close the connections it opened (the
+    gateway's, the database lookups'), as the web process does at shutdown, instead of leaving
+    them to the garbage collector (a pooled connection left open to the test database, and
+    aiohttp's warnings at exit)."""
+    yield
+    from clinicbot import async_db
+    from conversations.sending import get_backend
+
+    close = getattr(get_backend(), "aclose", None)
+    if close is not None:
+        await close()
+    await async_db.close()
+
+
 def load_demo_clinic_data() -> dict:
     return json.loads(DEMO_CLINIC_FILE.read_text(encoding="utf-8"))
 

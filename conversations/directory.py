@@ -19,6 +19,7 @@ from asgiref.sync import sync_to_async
 from cachalot.api import cachalot_disabled
 from django.db import DatabaseError, connection
 
+from clinicbot import async_db
 from clinicbot.breaker import database_breaker
 from clinicbot.singleflight import SingleFlight
 from conversations.nlu import ClinicInfo
@@ -144,6 +145,7 @@ _session_flight = SingleFlight()
 
 
 def _load_session_state(clinic_id: int, phone: str) -> dict[str, str]:
+    """The blocking lookup, for a database other than PostgreSQL (the embedded SQLite)."""
     from conversations.models import ConversationSession, phone_index_candidates
 
     try:
@@ -154,18 +156,42 @@ def _load_session_state(clinic_id: int, phone: str) -> dict[str, str]:
                     channel="whatsapp",
                     patient_phone_index__in=phone_index_candidates(phone),
                 )
-                .values("control", "status", "language", "control_changed_at")
+                .values(*SESSION_COLUMNS)
+                .order_by("pk")
                 .first()
             )
     finally:
         connection.close()  # back to the pool: no request_finished reaches this thread
+    return _session_state(row)
+
+
+_load_session_state_in_thread = sync_to_async(_load_session_state, thread_sensitive=False)
+
+
+async def _load_session_state_async(clinic_id: int, phone: str) -> dict[str, str]:
+    """The same lookup on the event loop, without a thread (clinicbot.async_db)."""
+    from conversations.models import ConversationSession, phone_index_candidates
+
+    if not async_db.available():
+        return await _load_session_state_in_thread(clinic_id, phone)
+    # Names from the model; the values are parameters.
+    sql = (
+        f"SELECT {', '.join(SESSION_COLUMNS)} FROM {ConversationSession._meta.db_table} "  # noqa: S608
+        "WHERE clinic_id = %s AND channel = 'whatsapp' AND patient_phone_index = ANY(%s) "
+        "ORDER BY id LIMIT 1"
+    )
+    row = await async_db.fetch_one(sql, [clinic_id, phone_index_candidates(phone)])
+    return _session_state(row)
+
+
+SESSION_COLUMNS = ("control", "status", "language", "control_changed_at")
+
+
+def _session_state(row: dict | None) -> dict[str, str]:
     if row is None:
         return dict(DEFAULT_SESSION)
     changed = row.pop("control_changed_at")
     return row | {"control_at": changed.timestamp() if changed else ""}
-
-
-_load_session_state_async = sync_to_async(_load_session_state, thread_sensitive=False)
 
 
 async def session_state_load(clinic: ClinicSnapshot, phone: str) -> dict[str, str]:

@@ -20,10 +20,11 @@ OUTSIDE_CALLS = {
     "clinicbot/redis_client.py": "Redis: REDIS_SOCKET_TIMEOUT / REDIS_CONNECT_TIMEOUT via options",
     "conversations/llm/adapters.py": "the LLM: httpx client timeout plus a per-call deadline",
     "conversations/llm/rehearsal.py": "none outside: a canned in-process transport (1 s anyway)",
+    "clinicbot/async_db.py": "the database: pool 5 s, Django's connect and statement timeouts",
 }
 CLIENT_CONSTRUCTORS = re.compile(
     r"httpx\.(Async)?Client\(|aiohttp\.ClientSession\(|Redis\.from_url\(|redis\.Redis\(|psycopg\.connect\(|"
-    r"(Async)?OpenAI\(|urlopen\(|socket\.create_connection\(|loop\.create_connection\(|"
+    r"AsyncConnectionPool\(|(Async)?OpenAI\(|urlopen\(|socket\.create_connection\(|loop\.create_connection\(|"
     r"loop\.start_tls\("
 )
 SKIPPED = (".venv", "tests", "testing", "bench", "migrations")

@@ -1,10 +1,12 @@
 """PHI at rest: a stored conversation's phone and name and every message's text are ciphertext in
 the tables, plaintext through the ORM; the patient is found by the phone's blind index."""
 
+import asyncio
+
 import pytest
 from django.db import connection
 
-from conversations.directory import _load_session_state
+from conversations.directory import _load_session_state, _load_session_state_async
 from conversations.models import ConversationSession, Message
 from conversations.tests.conftest import PATIENT, post_webhook, text_message
 from security.blind_index import blind_index
@@ -67,14 +69,23 @@ async def test_the_same_patient_keeps_one_conversation_and_the_cold_path_finds_i
     await session.asave(update_fields=["control"])  # a partial save keeps the index
     await session.arefresh_from_db()
     assert session.patient_phone_index == blind_index(PATIENT)
-    state = await _load_session_state_async(clinic.id, PATIENT)
+    from clinicbot import async_db
+
+    try:
+        state = await _load_session_state_async(clinic.id, PATIENT)  # on the loop, no thread
+    finally:
+        await async_db.close()
     assert state["control"] == "staff"
+    assert state["status"] == "active" and state["control_at"] == ""
 
 
-async def _load_session_state_async(clinic_id, phone):
-    from asgiref.sync import sync_to_async
+async def _looked_up_on_the_loop(clinic_id):
+    from clinicbot import async_db
 
-    return await sync_to_async(_load_session_state, thread_sensitive=False)(clinic_id, phone)
+    try:
+        return await _load_session_state_async(clinic_id, PATIENT)
+    finally:
+        await async_db.close()
 
 
 def test_the_data_migration_encrypts_legacy_plaintext_rows_and_fills_the_index(clinic):
@@ -138,6 +149,7 @@ def test_a_patient_keeps_one_conversation_through_a_master_key_rotation(clinic, 
     store("ROT2")
     assert ConversationSession.objects.count() == 1
     assert _load_session_state(clinic.id, PATIENT)["control"] == "staff"
+    assert asyncio.run(_looked_up_on_the_loop(clinic.id))["control"] == "staff"
     call_command("rotate_phi_key", stdout=io.StringIO())
     settings.PHI_MASTER_KEY = new  # the old key removed
     store("ROT3")
