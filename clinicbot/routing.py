@@ -11,34 +11,23 @@ Django's ASGI handler spends more on them than our code does:
 Measured under load, those threads cost more CPU than the webhook itself and, worse, hold the GIL
 while the event loop waits for it. These routes go to a lean handler instead: same URLconf, same
 django-ninja views, same error handling, no middleware, no signals, no threads. Our async views
-never touch the database on the event loop's thread; the few lookups that do run in a worker
-thread hand their connection back themselves (conversations.directory, pricing.cache).
+never block the event loop on the database: a new conversation's session is looked up through
+psycopg's async connections (clinicbot.async_db), and the rare clinic and price-list lookups run
+in a worker thread that hands its connection back itself (conversations.directory, pricing.cache).
 Everything else (the admin) keeps the full stack.
 
-Webhooks are admitted WEBHOOKS_AT_ONCE at a time per process; the rest wait their turn in
-arrival order before any work is done for them. Without a bound, a slow moment piles hundreds of
-half-done requests onto one event loop: each turn of the loop then takes longer, every Redis reply
-and gateway answer waits for it, and past the Redis client's connection limit messages are
-refused with 503 and accepted ones lose their turn (seen on this machine: hundreds of requests
-in flight at 200 messages per second, replies seconds late long after the moment had passed).
-Waiting here costs nothing and holds no connection.
+Webhooks take turns: at most a few at work at once per process (clinicbot.admission).
 """
-
-import asyncio
-import weakref
 
 import django
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
 
+from clinicbot.admission import admitted
+
 WEBHOOK_PREFIX = "/webhooks/"  # lean, and admitted a few at a time
 LEAN_PATHS = ("/health",)  # lean (the exact /health is answered before this)
-# Under the Redis client's 100 connections (clinicbot.redis_client), so a pile-up waits here
-# instead of failing there with 503s; above what a busy worker needs. Measured: 16 held back
-# the open-loop warm-up (slots held by first messages waiting up to 600 ms on the database for
-# their session: p50 555 ms against 3.75 ms with 64).
-WEBHOOKS_AT_ONCE = 64
 
 
 class LeanASGIHandler(ASGIHandler):
@@ -82,7 +71,7 @@ def build_application():
             # worker is (the same answer as the ninja route clinicbot.health.health).
             return await _health(send)
         if scope["type"] == "http" and scope["path"].startswith(WEBHOOK_PREFIX):
-            async with _admission():
+            async with admitted():
                 return await lean(scope, receive, send)
         if scope["type"] == "http" and scope["path"].startswith(LEAN_PATHS):
             return await lean(scope, receive, send)
@@ -91,21 +80,10 @@ def build_application():
     return application
 
 
-_admissions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _admission() -> asyncio.Semaphore:
-    """The running event loop's webhook admission (a semaphore belongs to one loop)."""
-    loop = asyncio.get_running_loop()
-    admission = _admissions.get(loop)
-    if admission is None:
-        admission = _admissions[loop] = asyncio.Semaphore(WEBHOOKS_AT_ONCE)
-    return admission
-
-
 async def _lifespan(receive, send) -> None:
     """Starting needs nothing here (the warm-up runs in a thread of its own). Stopping closes
-    the gateway's keep-alive connections, which belong to this event loop."""
+    the connections that belong to this event loop: the gateway's and the database lookups'."""
+    from clinicbot import async_db
     from conversations.sending import get_backend
 
     while True:
@@ -116,6 +94,7 @@ async def _lifespan(receive, send) -> None:
             close = getattr(get_backend(), "aclose", None)  # only the gateway has connections
             if close is not None:
                 await close()
+            await async_db.close()
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
+from clinicbot.admission import stepped_aside
 from conversations import outbox
 from conversations.decide import Decision, reply_decide
 from conversations.directory import ClinicSnapshot, clinics, session_state_load
@@ -133,7 +134,8 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
     try:
         waiting = accepted.waiting
         if accepted.served < ticket - 1:
-            waiting = await _wait_for_turn(store, conversation, ticket)
+            async with stepped_aside():  # the message before ours may need a turn to finish
+                waiting = await _wait_for_turn(store, conversation, ticket)
         session, prices, timings, loaded = await _context(clinic, message, accepted)
         decide_start = time.perf_counter_ns()
         decision = reply_decide(
@@ -165,7 +167,8 @@ async def _context(clinic, message, accepted):
     if "control" in session:
         hits += 1
     else:
-        session = loaded = await session_state_load(clinic, message.phone)
+        async with stepped_aside():  # the database: milliseconds away, more when it is slow
+            session = loaded = await session_state_load(clinic, message.phone)
     prices, price_hit = await price_lists.get(clinic.id, accepted.price_version)
     hits += price_hit
     db_ms = _ms_since(lookup_start) if hits < 3 else 0.0
@@ -233,7 +236,8 @@ async def _deliver(store, message, key, conversation, decision, direct) -> dict:
         return {}
     send_start = time.perf_counter_ns()
     sending = asyncio.ensure_future(_send(message, decision.text))
-    done, _ = await asyncio.wait({sending}, timeout=SEND_WAIT_S)
+    async with stepped_aside():
+        done, _ = await asyncio.wait({sending}, timeout=SEND_WAIT_S)
     if sending in done:
         result = sending.result()
         if result.outcome == Outcome.NOT_SENT:

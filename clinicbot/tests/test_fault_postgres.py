@@ -198,13 +198,6 @@ asyncio.run(main())
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.xfail(
-    strict=False,
-    reason="not met yet: /health p50 2.0-4.2 ms, p99 9.5-12.8 ms measured (2026-12-06, three "
-    "runs): one uvicorn worker's event loop answers /health between the burst's 20 requests in "
-    "flight, on 2 cores shared with the senders, the worker, the gateway and the proxy; two "
-    "webhooks admitted at a time gave p99 6.1-6.6 ms but a burst half as long again",
-)
 def test_health_stays_instant_through_a_burst_of_1000_webhooks(stack):
     """Scenario 6: /health p99 under 5 ms while 1,000 webhooks arrive as fast as 20 keep-alive
     clients can send them (Fly's health check must never fail because the bot is busy). The
@@ -222,6 +215,7 @@ def test_health_stays_instant_through_a_burst_of_1000_webhooks(stack):
         for n in range(1000)
     ]
     time.sleep(0.5)
+    burst_began = time.monotonic()
     sent = subprocess.run(
         [sys.executable, "-c", BURST, str(address.port), stack.secret],
         input=json.dumps(bodies),
@@ -230,12 +224,14 @@ def test_health_stays_instant_through_a_burst_of_1000_webhooks(stack):
         timeout=120,
         check=True,
     )
+    burst_s = time.monotonic() - burst_began
     health_ms = probe.finish()
     assert max(health_ms) < NOT_OK_MS, "a /health probe was not answered 200"
     statuses = json.loads(sent.stdout)
     assert statuses.count(200) == 1000
     print(
-        f"\nburst: /health p50 {statistics.median(health_ms):.2f} ms, "
-        f"p99 {p99(health_ms):.2f} ms over {len(health_ms)} probes"
+        f"\nburst: 1000 webhooks in {burst_s:.2f} s; /health p50 "
+        f"{statistics.median(health_ms):.2f} ms, p99 {p99(health_ms):.2f} ms "
+        f"over {len(health_ms)} probes"
     )
     assert p99(health_ms) < 5, f"/health p99 {p99(health_ms):.2f} ms"

@@ -47,9 +47,9 @@ async def test_webhooks_are_admitted_a_few_at_a_time_in_arrival_order(monkeypatc
     /health does not wait behind them."""
     import asyncio
 
-    from clinicbot import routing
+    from clinicbot import admission, routing
 
-    monkeypatch.setattr(routing, "WEBHOOKS_AT_ONCE", 3)
+    monkeypatch.setattr(admission, "WEBHOOKS_AT_ONCE", 3)
     working, most, entered = set(), [0], []
 
     async def slow_handle(self, scope, receive, send):
