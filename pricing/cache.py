@@ -117,9 +117,13 @@ class PriceListCache:
     def warm(self, clinic_ids) -> None:
         """Load the given clinics' lists (blocking; from a start-up thread)."""
         for clinic_id in clinic_ids:
-            self._entries[clinic_id] = Entry(
-                load_price_index(clinic_id), read_version(clinic_id), time.monotonic()
-            )
+            # The version first: a staff edit landing during the load then leaves an older
+            # version beside the list, which the next message's newer one replaces. Read after
+            # the load, it could label the list from before the edit as the edited one, and that
+            # worker would quote the old price until the TTL (seen on a fresh clone, whose slow
+            # first imports stretched the warm-up into a test's price change).
+            version = read_version(clinic_id)
+            self._entries[clinic_id] = Entry(load_price_index(clinic_id), version, time.monotonic())
 
     def forget(self, clinic_id: int | None = None) -> None:
         if clinic_id is None:

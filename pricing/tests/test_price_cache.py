@@ -50,6 +50,26 @@ async def test_a_new_version_makes_every_reader_refresh(clinic):
     assert fresh.get("filling").price == Decimal("3900.00")
 
 
+async def test_a_price_change_during_the_warm_up_is_not_missed(clinic, monkeypatch):
+    """The warm-up loads the list while staff save a new price: the list it keeps must not pass
+    for the new version, or that worker quotes the old price until the TTL."""
+    from pricing import cache
+
+    real_load = cache.load_price_index
+
+    def load_then_staff_edit(clinic_id):
+        index = real_load(clinic_id)  # the list from before the edit...
+        Service.objects.filter(code="filling").update(price=Decimal("3900.00"))
+        cache.bump_version(clinic_id)  # ...and the edit, committed, before the load returns
+        return index
+
+    monkeypatch.setattr(cache, "load_price_index", load_then_staff_edit)
+    await asyncio.to_thread(price_lists.warm, [clinic.id])
+    monkeypatch.setattr(cache, "load_price_index", real_load)
+    index, _ = await price_lists.get(clinic.id, version=read_version(clinic.id))
+    assert index.get("filling").price == Decimal("3900.00")
+
+
 def _rename_service_table(new_name: str, old_name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {old_name} RENAME TO {new_name}")
