@@ -1,22 +1,25 @@
-"""Webhooks take turns at the event loop: at most WEBHOOKS_AT_ONCE per process work at once.
+"""Webhooks take turns at the event loop: WEBHOOKS_AT_ONCE per process at work at once (one).
 
     async with admitted():              # clinicbot.routing, around each webhook
         ...
         async with stepped_aside():     # conversations.inbound, around a wait on the database,
             await slow_outside_call()   # the gateway or an earlier message of the conversation
 
-Why a bound: every webhook at work adds its steps to each turn of the event loop, and a turn must
-end before the loop even reads a waiting request. Fly's health check arrives on the same loop. In
-a burst of 1,000 webhooks from 20 clients (fault scenario 6), /health p99 was 8 ms with twenty
-at work, 4.1 to 6.1 ms with four, 3.0 to 4.1 ms with two, and the burst took no longer (about
-2 s). A turn is kept through Redis round trips (a fraction of a millisecond here): with Redis
-several milliseconds away, two may become too few. Without any bound, a slow moment piled
-hundreds of half-done requests onto one loop until the Redis client ran out of connections and
-messages were refused with 503 (seen at 200 messages per second).
+Why a bound, and why one: every webhook at work adds its steps to each turn of the event loop,
+and a turn must end before the loop even reads a waiting request. Fly's health check arrives on
+the same loop. In a burst of 1,000 webhooks from 20 clients (fault scenario 6), /health p99 was
+2.8 to 3.5 ms with one webhook at work (7 runs), and 3.4 to 6.4 ms with two (20 runs, a third of
+them over 4.5 ms); the burst took about a tenth longer with one (2.25 to 2.4 s, against 2.0 to
+2.3 s), and `make bench` measured 0.76 of the bare endpoint's throughput against 0.84 with two.
+A turn is kept through a webhook's three or four Redis round trips (a fraction of a millisecond
+here): with Redis 1 ms away a process would still take about 200 webhooks per second, about 50
+with Redis 5 ms away, where a clinic receives a few per second at most. Without any bound, a
+slow moment piled hundreds of half-done requests onto one loop until the Redis client ran out of
+connections and messages were refused with 503 (seen at 200 messages per second).
 
 Why stepping aside: a webhook waiting on something slow does no work, so it gives its turn to
-the next one and queues again (in arrival order) when the wait is over. Otherwise two webhooks
-waiting on the database for their sessions would hold everything else back (measured: with 16
+the next one and queues again (in arrival order) when the wait is over. Otherwise a webhook
+waiting on the database for its session would hold everything else back (measured: with 16
 turns held through the wait, the first seconds of the benchmark's open loop had a reply p50 of
 555 ms). Waiting for a turn costs nothing and holds no connection.
 """
@@ -27,7 +30,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-WEBHOOKS_AT_ONCE = 2
+WEBHOOKS_AT_ONCE = 1
 
 
 @dataclass
