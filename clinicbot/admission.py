@@ -10,7 +10,8 @@ and a turn must end before the loop even reads a waiting request. Fly's health c
 the same loop. In a burst of 1,000 webhooks from 20 clients (fault scenario 6), /health p99 was
 2.8 to 3.5 ms with one webhook at work (7 runs), and 3.4 to 6.4 ms with two (20 runs, a third of
 them over 4.5 ms); the burst took about a tenth longer with one (2.25 to 2.4 s, against 2.0 to
-2.3 s), and `make bench` measured 0.76 of the bare endpoint's throughput against 0.84 with two.
+2.3 s), and `make bench` measured 0.76 and 0.83 of the bare endpoint's throughput with one,
+0.84 and 0.85 with two.
 A turn is kept through a webhook's three or four Redis round trips (a fraction of a millisecond
 here): with Redis 1 ms away a process would still take about 200 webhooks per second, about 50
 with Redis 5 ms away, where a clinic receives a few per second at most. Without any bound, a
