@@ -31,13 +31,9 @@ async def event_loop_connections_closed():
     them to the garbage collector (a pooled connection left open to the test database, and
     aiohttp's warnings at exit)."""
     yield
-    from clinicbot import async_db
-    from conversations.sending import get_backend
+    from clinicbot.aio import close_loop_connections
 
-    close = getattr(get_backend(), "aclose", None)
-    if close is not None:
-        await close()
-    await async_db.close()
+    await close_loop_connections()
 
 
 def load_demo_clinic_data() -> dict:

@@ -5,6 +5,8 @@ httpx) keep their connections between calls instead of opening new ones per task
 """
 
 import asyncio
+import atexit
+import contextlib
 import os
 import threading
 from collections.abc import Coroutine
@@ -30,3 +32,24 @@ def run(coroutine: Coroutine[Any, Any, Any], timeout: float = 30.0) -> Any:
     """Run a coroutine on the process's background loop and wait for its result."""
     future = asyncio.run_coroutine_threadsafe(coroutine, _background_loop())
     return future.result(timeout)
+
+
+async def close_loop_connections() -> None:
+    """Close the connections that belong to the running event loop, the gateway's and the
+    database lookups' (at the web's shutdown, at exit, after each async test), instead of
+    leaving them to the garbage collector and its warnings."""
+    from clinicbot import async_db
+    from conversations.sending import get_backend
+
+    close = getattr(get_backend(), "aclose", None)  # only the gateway has connections
+    if close is not None:
+        await close()
+    await async_db.close()
+
+
+@atexit.register
+def _close_background_loop_connections() -> None:
+    if _loop is None or _loop_pid != os.getpid() or not _loop.is_running():
+        return
+    with contextlib.suppress(Exception):  # exiting anyway: a connection left open is no harm
+        run(close_loop_connections(), timeout=2.0)

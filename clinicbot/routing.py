@@ -16,7 +16,7 @@ psycopg's async connections (clinicbot.async_db), and the rare clinic and price-
 in a worker thread that hands its connection back itself (conversations.directory, pricing.cache).
 Everything else (the admin) keeps the full stack.
 
-Webhooks take turns: at most a few at work at once per process (clinicbot.admission).
+Webhooks take turns: one at work at a time per process (clinicbot.admission).
 """
 
 import django
@@ -24,9 +24,10 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
 
+from clinicbot import aio
 from clinicbot.admission import admitted
 
-WEBHOOK_PREFIX = "/webhooks/"  # lean, and admitted a few at a time
+WEBHOOK_PREFIX = "/webhooks/"  # lean, and admitted in turns
 LEAN_PATHS = ("/health",)  # lean (the exact /health is answered before this)
 
 
@@ -81,20 +82,14 @@ def build_application():
 
 
 async def _lifespan(receive, send) -> None:
-    """Starting needs nothing here (the warm-up runs in a thread of its own). Stopping closes
-    the connections that belong to this event loop: the gateway's and the database lookups'."""
-    from clinicbot import async_db
-    from conversations.sending import get_backend
-
+    """Starting needs nothing here (the warm-up runs in a thread of its own); stopping closes
+    the event loop's connections."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            close = getattr(get_backend(), "aclose", None)  # only the gateway has connections
-            if close is not None:
-                await close()
-            await async_db.close()
+            await aio.close_loop_connections()
             await send({"type": "lifespan.shutdown.complete"})
             return
 

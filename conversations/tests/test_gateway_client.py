@@ -188,3 +188,41 @@ async def test_https_sends_verify_the_gateway_certificate(backend_for, tmp_path,
         "ClientConnectorCertificateError",
     )
     assert (sent.outcome, sent.gateway_id) == (Outcome.SENT, "g1")
+
+
+SEND_AND_EXIT = """
+import django
+django.setup()
+from clinicbot import aio
+from conversations.sending import get_backend
+result = aio.run(get_backend().asend(instance="smile-main", number="5511987654321", text="hi"))
+print(result.outcome)
+"""
+
+
+def test_a_process_that_sent_from_its_background_loop_exits_without_aiohttp_warnings():
+    """Celery tasks send through clinicbot.aio's background loop, which never ends: the
+    connections are closed at exit instead of leaving aiohttp's 'Unclosed client session'."""
+    import subprocess
+    import sys
+
+    from clinicbot.testing.fake_evolution import FakeEvolution
+    from clinicbot.tests.servers import PROJECT_ROOT, clean_environment
+
+    with FakeEvolution(api_key="k") as gateway:
+        environment = clean_environment(
+            DEBUG="true",
+            DJANGO_SETTINGS_MODULE="clinicbot.settings",
+            EVOLUTION_API_URL=gateway.url,
+            EVOLUTION_API_KEY="k",
+        )
+        finished = subprocess.run(
+            [sys.executable, "-c", SEND_AND_EXIT],
+            cwd=PROJECT_ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert finished.stdout.strip() == "sent", finished.stderr
+    assert "Unclosed" not in finished.stderr
