@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-# Copies of ../shared/fixtures (the gateway bodies and demo clinic every team works from), kept in
-# the repository so a clone anywhere runs the suite; test_shared_fixtures checks they are current.
+# Copies of the shared fixtures every team works from (the gateway bodies beside their channel,
+# the demo clinic here), kept in the repository so a clone anywhere runs the suite;
+# test_shared_fixtures checks they are current.
 FIXTURES = ROOT / "conversations" / "tests" / "fixtures"
+EVOLUTION_FIXTURES = ROOT / "channels" / "evolution" / "tests" / "fixtures"
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 DEMO_CLINIC_FILE = ROOT / "conversations" / "demo" / "smile-dental.json"
 
@@ -168,12 +170,12 @@ def _reset_connection_pools() -> None:
 @pytest.fixture
 def outbox(settings):
     """Replies go to an in-memory outbox instead of a gateway."""
-    from conversations.sending import LocmemBackend
+    from channels.senders import LocmemSender
 
-    settings.WHATSAPP_BACKEND = "locmem"
-    LocmemBackend.outbox.clear()
-    yield LocmemBackend.outbox
-    LocmemBackend.outbox.clear()
+    settings.CHANNEL_SENDER_OVERRIDE = "locmem"
+    LocmemSender.outbox.clear()
+    yield LocmemSender.outbox
+    LocmemSender.outbox.clear()
 
 
 @pytest.fixture
@@ -224,7 +226,7 @@ def gateway(settings):
     from clinicbot.testing.fake_evolution import FakeEvolution
 
     with FakeEvolution(api_key="gateway-key") as fake:
-        settings.WHATSAPP_BACKEND = "evolution"
+        settings.CHANNEL_SENDER_OVERRIDE = ""
         settings.EVOLUTION_API_URL = fake.url
         settings.EVOLUTION_API_KEY = "gateway-key"
         yield fake

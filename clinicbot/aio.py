@@ -9,7 +9,7 @@ import atexit
 import contextlib
 import os
 import threading
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 _loop: asyncio.AbstractEventLoop | None = None
@@ -34,17 +34,23 @@ def run(coroutine: Coroutine[Any, Any, Any], timeout: float = 30.0) -> Any:
     return future.result(timeout)
 
 
-async def close_loop_connections() -> None:
-    """Close the connections that belong to the running event loop, the gateway's and the
-    database lookups' (at the web's shutdown, at exit, after each async test), instead of
-    leaving them to the garbage collector and its warnings."""
-    from clinicbot import async_db
-    from conversations.sending import get_backend
+# Who keeps connections per event loop (a gateway's HTTP sessions, the database lookups' pool)
+# registers how to close the running loop's. Held strongly: a sender that was replaced (tests
+# change its settings) may still have connections open.
+_loop_closers: list[Callable[[], Awaitable[None]]] = []
 
-    close = getattr(get_backend(), "aclose", None)  # only the gateway has connections
-    if close is not None:
+
+def on_loop_close(close: Callable[[], Awaitable[None]]) -> None:
+    """Have `close_loop_connections` await `close()`."""
+    _loop_closers.append(close)
+
+
+async def close_loop_connections() -> None:
+    """Close the connections that belong to the running event loop (at the web's shutdown, at
+    exit, after each async test), instead of leaving them to the garbage collector and its
+    warnings."""
+    for close in list(_loop_closers):
         await close()
-    await async_db.close()
 
 
 @atexit.register

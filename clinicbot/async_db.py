@@ -20,6 +20,7 @@ from django.db import DatabaseError, OperationalError, connections
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from clinicbot import aio
 from clinicbot.dbconfig import POOL
 
 _pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -49,6 +50,9 @@ async def close() -> None:
     pool = _pools.pop(asyncio.get_running_loop(), None)
     if pool is not None:
         await pool.close()
+
+
+aio.on_loop_close(close)
 
 
 async def _pool() -> AsyncConnectionPool:

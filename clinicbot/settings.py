@@ -130,8 +130,9 @@ CELERY_TIMEZONE = "UTC"
 EVOLUTION_API_URL = env.str("EVOLUTION_API_URL", default="").rstrip("/")
 EVOLUTION_API_KEY = env.str("EVOLUTION_API_KEY", default="")
 EVOLUTION_WEBHOOK_SECRET = env.str("EVOLUTION_WEBHOOK_SECRET", default="")
-# Like EMAIL_BACKEND: "evolution" sends for real, "console" prints, "locmem" keeps an outbox.
-WHATSAPP_BACKEND = "evolution" if EVOLUTION_API_URL else "console"
+# Each clinic's replies go out through its own channel (channels.registry). "locmem" or
+# "console" here replaces every channel's sender in this process (tests, `manage.py chat`).
+CHANNEL_SENDER_OVERRIDE = ""
 
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")

@@ -7,6 +7,7 @@ sees only their clinics (conversations.staff_scope).
 
 import re
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from channels.registry import kinds
 from conversations.dashboard import SLOW_MS, dashboard_figures
 from conversations.models import (
     Clinic,
@@ -97,11 +99,26 @@ class AuditedViewAdmin(ClinicScopedAdmin):
 
 @admin.register(Clinic)
 class ClinicAdmin(ClinicScopedAdmin):
-    list_display = ["name", "slug", "whatsapp_instance", "default_language", "timezone"]
-    list_filter = ["default_language"]
+    list_display = [
+        "name",
+        "slug",
+        "channel_kind",
+        "whatsapp_instance",
+        "default_language",
+        "timezone",
+    ]
+    list_filter = ["default_language", "channel_kind"]
     search_fields = ["name", "slug", "whatsapp_instance", "external_org_id"]
     readonly_fields = ["created_at", "updated_at"]
     filter_horizontal = ["staff"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "channel_kind":
+            # The channels clinicbot speaks are a registry, not a database table.
+            return forms.ChoiceField(
+                choices=[(kind, kind) for kind in kinds()], label="Channel", required=True
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

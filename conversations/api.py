@@ -1,11 +1,12 @@
-"""The Evolution API webhook: `POST /webhooks/evolution` and `/webhooks/evolution/{event}`.
+"""The channels' webhooks: `POST /webhooks/<channel>` and `POST /webhooks/<channel>/<subpath>`.
 
-Credentials are checked on the raw bytes before anything else is read, in constant time; a
-refused request touches neither the database nor Redis. Answers are those of CONTRACT.md.
+What every channel shares is here: the size limits, the answers and their status codes, and
+handing each message to stage A (conversations.inbound). What differs (the credentials, the
+body's format, what a subpath means) is the channel's (channels.registry). Credentials are
+checked on the raw bytes before anything else is read; a refused request touches neither the
+database nor Redis.
 """
 
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -15,27 +16,14 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from ninja import Router
 
+from channels.base import Ignored, MalformedPayload
+from channels.registry import by_webhook
 from conversations.directory import ClinicUnavailable
-from conversations.evolution import Ignored, MalformedPayload, read_webhook
 from conversations.inbound import Answer, NotAccepted, UnknownInstance, inbound_handle
 
 logger = logging.getLogger(__name__)
 
 router = Router(tags=["webhooks"])
-
-
-def credentials_valid(headers, body: bytes) -> bool:
-    secret = settings.EVOLUTION_WEBHOOK_SECRET.encode()
-    if not secret:
-        return False  # an unconfigured secret refuses everything rather than accepting anyone
-    given = headers.get("X-Webhook-Secret")
-    if given is not None:
-        return hmac.compare_digest(given.encode(), secret)
-    signature = headers.get("X-Hub-Signature-256", "")
-    if signature.startswith("sha256="):
-        expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(signature.removeprefix("sha256=").encode(), expected.encode())
-    return False
 
 
 def _declared_length(request) -> int | None:
@@ -51,31 +39,51 @@ def _error(status: int, detail: str = "") -> HttpResponse:
     return JsonResponse({"detail": detail}, status=status)
 
 
-async def _webhook(request, path_event: str | None = None) -> HttpResponse:
-    started_ns = time.perf_counter_ns()
+def _read_body(request) -> bytes | None:
+    """The raw body, or None when it is over the limit (refused from its Content-Length when
+    the client declares one, before it is read)."""
     declared = _declared_length(request)
     if declared is not None and declared > settings.WEBHOOK_MAX_BODY_BYTES:
-        return _error(413)
+        return None
     try:
         body = request.body
     except RequestDataTooBig:  # a chunked body with no Content-Length, over Django's own cap
+        return None
+    return body if len(body) <= settings.WEBHOOK_MAX_BODY_BYTES else None
+
+
+async def _webhook(request, name: str, subpath: str) -> HttpResponse:
+    started_ns = time.perf_counter_ns()
+    channel = by_webhook(name)
+    if channel is None:
+        return _error(404, f"no channel has the webhook {name!r}")
+    body = _read_body(request)
+    if body is None:
         return _error(413)
-    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
-        return _error(413)
-    if not credentials_valid(request.headers, body):
+    if not channel.authenticate(request.headers, body, subpath):
         return _error(401)
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return _error(422, "body: not valid JSON")
-    if path_event and isinstance(payload, dict) and not payload.get("event"):
-        payload["event"] = path_event  # by-events URLs name the event in the path
     try:
-        event = read_webhook(payload)
+        events = channel.parse(payload, subpath)
     except MalformedPayload as exc:
         return _error(422, str(exc))
+    answers = []
+    for event in events:
+        answer = await _handle(event, started_ns)
+        if isinstance(answer, HttpResponse):
+            return answer  # not accepted: the gateway's retry of the whole body is safe
+        answers.append(answer)
+    if len(answers) == 1:
+        return JsonResponse(answers[0])
+    return JsonResponse({"status": "batch", "results": answers})
+
+
+async def _handle(event, started_ns: int) -> dict | HttpResponse:
     if isinstance(event, Ignored):
-        return JsonResponse({"status": "ignored", "reason": event.reason})
+        return {"status": "ignored", "reason": event.reason}
     try:
         handled = await inbound_handle(event, started_ns=started_ns)
     except UnknownInstance:
@@ -87,17 +95,17 @@ async def _webhook(request, path_event: str | None = None) -> HttpResponse:
             "webhook for %s not accepted now (%s); the gateway will retry", event.instance, cause
         )
         return _error(503)
-    body = {"status": str(handled.answer)}
+    answer = {"status": str(handled.answer)}
     if handled.answer == Answer.IGNORED:
-        body["reason"] = handled.reason
-    return JsonResponse(body)
+        answer["reason"] = handled.reason
+    return answer
 
 
-@router.post("/webhooks/evolution", auth=None, include_in_schema=False)
-async def evolution_webhook(request):
-    return await _webhook(request)
+@router.post("/webhooks/{name}", auth=None, include_in_schema=False)
+async def channel_webhook(request, name: str):
+    return await _webhook(request, name, "")
 
 
-@router.post("/webhooks/evolution/{event}", auth=None, include_in_schema=False)
-async def evolution_webhook_by_event(request, event: str):
-    return await _webhook(request, event.replace("-", "."))
+@router.post("/webhooks/{name}/{path:subpath}", auth=None, include_in_schema=False)
+async def channel_webhook_subpath(request, name: str, subpath: str):
+    return await _webhook(request, name, subpath)

@@ -1,5 +1,5 @@
-"""The clinic file of CONTRACT.md, validated strictly: we own this format, so unknown fields are
-errors, and every error names the field it is about (`services.2.price: ...`)."""
+"""The clinic file (`import_clinic`), validated strictly: we own this format, so unknown fields
+are errors, and every error names the field it is about (`services.2.price: ...`)."""
 
 import re
 import zoneinfo
@@ -8,6 +8,8 @@ from typing import Annotated
 
 from babel.numbers import list_currencies
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from channels.registry import DEFAULT_KIND, kinds
 
 LANGUAGE_CODES = ("ru", "en", "es", "pt", "uk", "he")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -50,6 +52,21 @@ class ServiceSpec(BaseModel):
         return code
 
 
+class ChannelSpec(BaseModel):
+    """How the clinic's WhatsApp number is reached (channels.registry)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = DEFAULT_KIND
+
+    @field_validator("kind")
+    @classmethod
+    def known_kind(cls, kind: str) -> str:
+        if kind not in kinds():
+            raise ValueError(f"{kind!r} is not a channel clinicbot speaks; use {kinds()}")
+        return kind
+
+
 class ClinicSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,6 +80,7 @@ class ClinicSpec(BaseModel):
     phone: str = ""
     business_hours: dict[str, str | None] = {}
     services: list[ServiceSpec] = []
+    channel: ChannelSpec = ChannelSpec()
 
     @field_validator("timezone")
     @classmethod

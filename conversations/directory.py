@@ -40,6 +40,7 @@ class ClinicSnapshot:
 
     id: int
     slug: str
+    channel: str  # the kind of channel (channels.registry) that reaches its number
     instance: str
     default_language: str
     info: ClinicInfo
@@ -58,6 +59,7 @@ class ClinicSnapshot:
         return cls(
             clinic.id,
             clinic.slug,
+            clinic.channel_kind,
             clinic.whatsapp_instance,
             clinic.default_language,
             info,
@@ -65,12 +67,12 @@ class ClinicSnapshot:
         )
 
 
-def _load_clinic(instance: str) -> ClinicSnapshot | None:
+def _load_clinic(channel: str, instance: str) -> ClinicSnapshot | None:
     from conversations.models import Clinic
 
     try:
         with cachalot_disabled():  # this directory is the cache
-            clinic = Clinic.objects.filter(whatsapp_instance=instance).first()
+            clinic = Clinic.objects.filter(channel_kind=channel, whatsapp_instance=instance).first()
         return ClinicSnapshot.of(clinic) if clinic else None
     finally:
         connection.close()  # back to the pool: no request_finished reaches this thread
@@ -86,8 +88,11 @@ def _load_all_clinics() -> list[ClinicSnapshot]:
 
 
 class ClinicDirectory:
+    """Clinics by (channel kind, instance): a message finds its clinic only through the channel
+    the clinic is on."""
+
     def __init__(self):
-        self._entries: dict[str, tuple[ClinicSnapshot, float]] = {}
+        self._entries: dict[tuple[str, str], tuple[ClinicSnapshot, float]] = {}
         self._flight = SingleFlight()
 
     def warm(self) -> int:
@@ -95,34 +100,33 @@ class ClinicDirectory:
         now = time.monotonic()
         clinics = _load_all_clinics()
         for clinic in clinics:
-            self._entries[clinic.instance] = (clinic, now)
+            self._entries[clinic.channel, clinic.instance] = (clinic, now)
         return len(clinics)
 
     def all(self) -> list[ClinicSnapshot]:
         return [clinic for clinic, _ in self._entries.values()]
 
-    def forget(self, instance: str | None = None) -> None:
-        if instance is None:
-            self._entries.clear()
-        else:
-            self._entries.pop(instance, None)
+    def forget(self) -> None:
+        self._entries.clear()
 
-    def cached(self, instance: str) -> ClinicSnapshot | None:
-        entry = self._entries.get(instance)
+    def cached(self, channel: str, instance: str) -> ClinicSnapshot | None:
+        entry = self._entries.get((channel, instance))
         if entry and time.monotonic() - entry[1] < CLINIC_TTL_S:
             return entry[0]
         return None
 
-    async def get(self, instance: str) -> ClinicSnapshot | None:
-        """The clinic for an instance; None when no clinic has it. Raises ClinicUnavailable."""
-        fresh = self.cached(instance)
+    async def get(self, channel: str, instance: str) -> ClinicSnapshot | None:
+        """The clinic with that instance on that channel; None when no clinic has it. Raises
+        ClinicUnavailable."""
+        fresh = self.cached(channel, instance)
         if fresh is not None:
             return fresh
-        stale = self._entries.get(instance)
+        key = (channel, instance)
+        stale = self._entries.get(key)
         try:
             async with database_breaker.aguard():
                 clinic = await asyncio.wait_for(
-                    self._flight.do(instance, lambda: _load_clinic_async(instance)), LOOKUP_CAP_S
+                    self._flight.do(key, lambda: _load_clinic_async(*key)), LOOKUP_CAP_S
                 )
         except (TimeoutError, DatabaseError) as exc:
             if stale is not None:
@@ -132,7 +136,7 @@ class ClinicDirectory:
                 return stale[0]
             raise ClinicUnavailable(instance) from exc
         if clinic is not None:
-            self._entries[instance] = (clinic, time.monotonic())
+            self._entries[key] = (clinic, time.monotonic())
         return clinic
 
 

@@ -14,28 +14,27 @@ Redis round trips on the fast lane: acceptance, the decision, the outcome (three
 
 import asyncio
 import enum
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
+from channels.base import InboundMessage, Outcome
+from channels.echo import echo_field, is_own_echo
+from channels.registry import sender_for
 from clinicbot.admission import stepped_aside
 from conversations import outbox
 from conversations.decide import Decision, reply_decide
 from conversations.directory import ClinicSnapshot, clinics, session_state_load
-from conversations.evolution import InboundMessage
 from conversations.hotstore import conversation_key, hot_store, message_key
 from conversations.models import Lane
-from conversations.sending import Outcome, get_backend
 from pricing.cache import price_lists, version_key
 
 logger = logging.getLogger(__name__)
 
 ORDER_WAIT_S = 3.0  # a crashed turn holder blocks its conversation no longer than this
 SEND_WAIT_S = 1.0
-SEND_LEASE_S = 15.0  # longer than any send can take (its timeouts add up to 11.5 s)
 
 
 class Answer(enum.StrEnum):
@@ -64,13 +63,8 @@ def _ms_since(start_ns: int) -> float:
     return (time.perf_counter_ns() - start_ns) / 1e6
 
 
-def reply_digest(text: str) -> str:
-    """Identifies a reply text in the conversation, to recognise our own echo from the gateway."""
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
 async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled:
-    clinic = await clinics.get(message.instance)
+    clinic = await clinics.get(message.channel, message.instance)
     if clinic is None:
         raise UnknownInstance(message.instance)
     store = hot_store()
@@ -102,6 +96,7 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
 def _journal(message: InboundMessage, clinic: ClinicSnapshot, conversation: str) -> dict:
     return {
         "clinic_id": clinic.id,
+        "channel": message.channel,
         "instance": message.instance,
         "message_id": message.message_id,
         "conversation": conversation,
@@ -117,7 +112,7 @@ def _journal(message: InboundMessage, clinic: ClinicSnapshot, conversation: str)
 
 async def _staff_echo(store, message, key: str, conversation: str, session: dict) -> Handled:
     """A fromMe message: either our own reply coming back, or a person at the clinic writing."""
-    if message.text and session.get(f"echo:{reply_digest(message.text)}"):
+    if is_own_echo(message, session):
         await store.journal_update(key, {"kind": "own_echo", "reply_state": "none"})
         await outbox.schedule_flush(store)
         return Handled(Answer.IGNORED, "own echo (fromMe)")
@@ -198,7 +193,7 @@ async def _save_decision(store, key, conversation, loaded, decision, timings, di
         changes = {name: value for name, value in loaded.items() if value != ""} | changes
     if decision.text:
         # The gateway echoes our reply back as a fromMe message: remember it is ours.
-        changes[f"echo:{reply_digest(decision.text)}"] = "1"
+        changes[echo_field(decision.text)] = "1"
     fields = {
         "intent": decision.intent,
         "lane": decision.lane,
@@ -211,7 +206,7 @@ async def _save_decision(store, key, conversation, loaded, decision, timings, di
     }
     if direct:
         # We hold the conversation's turn: nobody else can be sending this reply.
-        fields["reply_lease"] = time.time() + SEND_LEASE_S
+        fields["reply_lease"] = time.time() + outbox.SEND_LEASE_S
     await store.decision_save(conversation, key, changes, fields)
 
 
@@ -249,7 +244,7 @@ async def _deliver(store, message, key, conversation, decision, direct) -> dict:
     await store.outbox_push(conversation, key)
     _background.add(sending)
     sending.add_done_callback(lambda task: _after_slow_send(task, key))
-    await outbox.enqueue_drain(key, countdown=SEND_LEASE_S)
+    await outbox.enqueue_drain(key, countdown=outbox.SEND_LEASE_S)
     return {}
 
 
@@ -273,4 +268,5 @@ async def _settle_slow_send(key: str, result) -> None:
 
 
 async def _send(message: InboundMessage, text: str):
-    return await get_backend().asend(instance=message.instance, number=message.phone, text=text)
+    sender = sender_for(message.channel)
+    return await sender.asend(instance=message.instance, number=message.phone, text=text)

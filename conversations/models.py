@@ -26,8 +26,11 @@ class Lane(models.TextChoices):
 class Clinic(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
-    # One Evolution instance (one WhatsApp number) belongs to exactly one clinic.
+    # The clinic's WhatsApp number on its channel (Evolution: the instance's name); a number
+    # belongs to exactly one clinic.
     whatsapp_instance = models.CharField(max_length=100, unique=True)
+    # Which channel reaches that number: a key of channels.registry.CHANNELS.
+    channel_kind = models.CharField(max_length=20, default="evolution")
     # The organization id this clinic had in the system clinicbot replaces, for data migration.
     external_org_id = models.CharField(max_length=100, blank=True, db_index=True)
     timezone = models.CharField(max_length=64, default="UTC")

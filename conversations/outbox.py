@@ -16,10 +16,13 @@ import time
 
 from django.db import connections
 
-from conversations.sending import Outcome, SendResult, get_backend
+from channels.base import Outcome, SendResult
+from channels.registry import DEFAULT_KIND, sender_for
 
 logger = logging.getLogger(__name__)
 
+# Longer than any send can take (the gateway's timeouts add up to 11.5 s): a reply `sending`
+# for longer belongs to a sender that died.
 SEND_LEASE_S = 15.0
 # How long past the LLM deadline a reply may stay pending before its task is asked again.
 LLM_GRACE_S = 30.0
@@ -91,7 +94,8 @@ class SendFailed(Exception):
 
 
 async def _send_claimed(store, key: str, journal: dict) -> None:
-    result = await get_backend().asend(
+    sender = sender_for(journal.get("channel") or DEFAULT_KIND)
+    result = await sender.asend(
         instance=journal["instance"], number=journal["phone"], text=journal["reply_text"]
     )
     await record_send(store, key, result)

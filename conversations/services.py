@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import DatabaseError, transaction
 
+from channels.echo import echo_field
 from clinicbot import aio
 from clinicbot.bulk import rows_update
 from conversations import outbox
@@ -49,6 +50,7 @@ def clinic_import(*, spec: ClinicSpec, actor=None) -> ClinicImportResult:
         defaults={
             "name": spec.name,
             "whatsapp_instance": spec.whatsapp_instance,
+            "channel_kind": spec.channel.kind,
             "external_org_id": spec.external_org_id,
             "timezone": spec.timezone,
             "default_language": spec.default_language,
@@ -451,6 +453,7 @@ def staff_message_send(*, session: ConversationSession, text: str, token: str) -
     journal = {
         "kind": STAFF_SEND,
         "clinic_id": session.clinic_id,
+        "channel": session.clinic.channel_kind,
         "session_id": session.pk,
         "instance": instance,
         "message_id": f"staff-{token}",
@@ -487,16 +490,10 @@ async def _staff_message_queue(key: str, journal: dict, clinic_id: int) -> bool:
     if accepted is None:
         return False
     # The gateway echoes what we send as a fromMe message: remember it is ours.
-    await store.session_save(conversation, {f"echo:{_digest(journal['reply_text'])}": "1"})
+    await store.session_save(conversation, {echo_field(journal["reply_text"]): "1"})
     await store.outbox_push(conversation, key)
     await outbox.enqueue_drain(key)
     return True
-
-
-def _digest(text: str) -> str:
-    from conversations.inbound import reply_digest
-
-    return reply_digest(text)
 
 
 def _staff_sends_store(journals: list[dict[str, str]]) -> None:

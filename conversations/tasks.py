@@ -9,13 +9,19 @@ from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
+from channels.echo import echo_field
+from channels.registry import DEFAULT_KIND
 from clinicbot import aio
 from clinicbot.breaker import CircuitOpen, database_breaker
 from conversations import outbox
+from conversations.decide import reply_decide
+from conversations.directory import clinics, session_state_load
 from conversations.hotstore import hot_store
 from conversations.llm.answer import llm_reply  # here, not in the task: see below
 from conversations.llm.journal import write_if_pending
+from conversations.models import Lane
 from conversations.services import journals_store
+from pricing.cache import price_lists
 
 logger = logging.getLogger(__name__)
 # The LLM lane is imported with the tasks, so the worker's parent process pays for importing the
@@ -216,13 +222,11 @@ def _answer_fields(result, started_at: float) -> dict:
 async def _answer_write(key: str, journal: dict[str, str], fields: dict) -> bool:
     """Write the answer if the reply is still pending (atomically: a racing copy of the task
     finds it taken); then update the conversation's live state."""
-    from conversations.inbound import reply_digest
-
     store = hot_store()
     if not await write_if_pending(store, key, fields):
         return False
     # The gateway echoes our reply back as a fromMe message: remember it is ours, not staff's.
-    session = {f"echo:{reply_digest(fields['reply_text'])}": "1"}
+    session = {echo_field(fields["reply_text"]): "1"}
     if "session_control_at" in fields:
         session |= {"control": "staff", "control_at": fields["session_control_at"]}
     if journal.get("conversation"):
@@ -300,15 +304,10 @@ def late_answer(key: str) -> None:
 
 
 async def _late_answer(key: str) -> None:
-    from conversations.decide import reply_decide
-    from conversations.directory import clinics, session_state_load
-    from conversations.inbound import SEND_LEASE_S, reply_digest
-    from conversations.models import Lane
-    from pricing.cache import price_lists
-
     store = hot_store()
     journal = await store.journal(key)
-    clinic = await clinics.get(journal.get("instance", "")) if journal else None
+    channel = journal.get("channel") or DEFAULT_KIND
+    clinic = await clinics.get(channel, journal.get("instance", "")) if journal else None
     if clinic is None:
         return
     session = await session_state_load(clinic, journal["phone"])
@@ -321,7 +320,7 @@ async def _late_answer(key: str) -> None:
         prices=prices,
     )
     state = {Lane.NONE: "none", Lane.LLM: "pending"}.get(decision.lane, "ready")
-    if not await store.claim_reply(key, to=state, lease_s=SEND_LEASE_S, from_states=("",)):
+    if not await store.claim_reply(key, to=state, lease_s=outbox.SEND_LEASE_S, from_states=("",)):
         return  # decided meanwhile: answered once already
     received = float(journal.get("received_at") or time.time())
     await store.journal_update(
@@ -337,9 +336,7 @@ async def _late_answer(key: str) -> None:
         },
     )
     if decision.text:
-        await store.session_save(
-            journal["conversation"], {f"echo:{reply_digest(decision.text)}": "1"}
-        )
+        await store.session_save(journal["conversation"], {echo_field(decision.text): "1"})
     if decision.lane != Lane.NONE:
         await store.outbox_push(journal["conversation"], key)
         await (outbox.enqueue_llm(key) if decision.lane == Lane.LLM else outbox.enqueue_drain(key))

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from channels.base import Outcome, SendResult
+from channels.registry import sender_for
 from clinicbot import aio
 from conversations.models import ConversationSession, Message
-from conversations.sending import Outcome, SendResult, get_backend
 from followups.hours import next_opening
 from followups.kinds import policy
 from followups.models import FollowUp
@@ -130,13 +131,13 @@ def _settled_without_sending(row: FollowUp, *, now: datetime, report: DispatchRe
 
 
 async def _send_all(rows: list[FollowUp]) -> list[SendResult]:
-    backend = get_backend()
     limit = asyncio.Semaphore(SEND_CONCURRENCY)
 
     async def send(row: FollowUp) -> SendResult:
+        clinic = row.conversation.clinic
         async with limit:
-            return await backend.asend(
-                instance=row.conversation.clinic.whatsapp_instance,
+            return await sender_for(clinic.channel_kind).asend(
+                instance=clinic.whatsapp_instance,
                 number=row.conversation.patient_phone,
                 text=_text(row),
             )

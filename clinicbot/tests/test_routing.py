@@ -82,9 +82,9 @@ async def test_stopping_closes_the_gateway_connections_of_the_event_loop(gateway
     left for the garbage collector to complain about."""
     import asyncio
 
-    from conversations.sending import get_backend
+    from channels.registry import sender_for
 
-    backend = get_backend()
+    backend = sender_for("evolution")
     result = await backend.asend(instance="smile-main", number="5511987654321", text="hi")
     session = backend._session()
     inbox, outbox = asyncio.Queue(), []

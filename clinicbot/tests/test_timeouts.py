@@ -9,14 +9,15 @@ import re
 
 from django.conf import settings
 
+from channels.base import Outcome
+from channels.evolution import sender as sending
 from clinicbot.dbconfig import database_config
 from clinicbot.tests.servers import PROJECT_ROOT
-from conversations import sending
 
 # file -> why its client cannot hang (each line that builds a client must mention "timeout"
 # within its call, or use the options named here).
 OUTSIDE_CALLS = {
-    "conversations/sending.py": "the gateway: connect 1.5 s, read/write 2.5 s, pool 5 s",
+    "channels/evolution/sender.py": "the gateway: connect 1.5 s, read/write 2.5 s, pool 5 s",
     "clinicbot/redis_client.py": "Redis: REDIS_SOCKET_TIMEOUT / REDIS_CONNECT_TIMEOUT via options",
     "conversations/llm/adapters.py": "the LLM: httpx client timeout plus a per-call deadline",
     "conversations/llm/rehearsal.py": "none outside: a canned in-process transport (1 s anyway)",
@@ -99,7 +100,7 @@ async def test_a_send_waiting_for_a_slot_past_the_pool_timeout_is_not_sent(gatew
 
     monkeypatch.setattr(sending, "TIMEOUT", httpx.Timeout(2.5, connect=0.1, pool=0.2))
     gateway.set_latency(1.0)
-    backend = sending.EvolutionBackend()
+    backend = sending.EvolutionSender(settings.EVOLUTION_API_URL, settings.EVOLUTION_API_KEY)
     sends = [
         backend.asend(instance="smile-main", number=f"7900000000{n}", text="hi")
         for n in range(sending.SENDS_IN_FLIGHT + 1)
@@ -107,6 +108,6 @@ async def test_a_send_waiting_for_a_slot_past_the_pool_timeout_is_not_sent(gatew
     results = await asyncio.gather(*sends)
 
     outcomes = sorted(result.outcome for result in results)
-    assert outcomes.count(sending.Outcome.SENT) == sending.SENDS_IN_FLIGHT
-    assert outcomes.count(sending.Outcome.NOT_SENT) == 1
+    assert outcomes.count(Outcome.SENT) == sending.SENDS_IN_FLIGHT
+    assert outcomes.count(Outcome.NOT_SENT) == 1
     assert len(gateway.sent()) == sending.SENDS_IN_FLIGHT

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cachalot.api import cachalot_disabled
 
+from channels.registry import DEFAULT_KIND
 from clinicbot import aio
 from conversations.nlu import ClinicInfo
 from pricing.catalog import PriceIndex, format_price
@@ -176,7 +177,7 @@ def _clinic_and_prices(journal: dict[str, str]) -> tuple[ClinicInfo, PriceIndex 
     from conversations.directory import ClinicUnavailable, clinics
     from pricing.cache import price_lists, read_version
 
-    clinic = aio.run(clinics.get(journal["instance"]))
+    clinic = aio.run(clinics.get(journal.get("channel") or DEFAULT_KIND, journal["instance"]))
     if clinic is None:
         raise ClinicUnavailable(journal["instance"])
     try:

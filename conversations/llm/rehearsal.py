@@ -11,6 +11,7 @@ in-process canned response (httpx.MockTransport), and no message is sent.
 import httpx
 import openai
 
+from channels.registry import kinds, sender_for
 from clinicbot import aio
 from conversations.llm.adapters import Deadline, OpenAIAdapter
 from conversations.llm.context import system_prompt
@@ -64,8 +65,7 @@ def _canned_adapter() -> OpenAIAdapter:
 
 
 async def _build_gateway_transport() -> None:
-    from conversations.sending import get_backend
-
-    warm = getattr(get_backend(), "warm", None)  # only the real gateway has a transport
-    if warm is not None:
-        warm()
+    for kind in kinds():
+        warm = getattr(sender_for(kind), "warm", None)  # only real gateways have a transport
+        if warm is not None:
+            warm()

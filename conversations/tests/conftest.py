@@ -1,9 +1,7 @@
-"""Helpers the webhook tests share: gateway bodies, posting them, and counting every database
-query and Redis command, from any thread. (The fixtures are in the root conftest.py.)"""
+"""Helpers the pipeline's tests share: gateway bodies and posting them (from the Evolution
+channel's tests), and counting every database query and Redis command, from any thread. (The
+fixtures are in the root conftest.py.)"""
 
-import copy
-import itertools
-import json
 import threading
 import time
 from contextlib import contextmanager
@@ -12,40 +10,14 @@ import redis
 from django.conf import settings
 from django.db.backends.utils import CursorWrapper
 
-from conftest import FIXTURES
-
-SECRET = "test-webhook-secret"
-PATIENT = "79001234567"
-_ids = itertools.count(1)
-
-
-def fixture_body(name: str) -> dict:
-    return json.loads((FIXTURES / "evolution" / f"{name}.json").read_text(encoding="utf-8"))
-
-
-def text_message(
-    text: str,
-    *,
-    phone: str = PATIENT,
-    message_id: str | None = None,
-    instance: str = "smile-main",
-    from_me: bool = False,
-) -> dict:
-    body = copy.deepcopy(fixture_body("v2_text_greeting_ru"))
-    body["instance"] = instance
-    body["data"]["key"].update(
-        remoteJid=f"{phone}@s.whatsapp.net",
-        fromMe=from_me,
-        id=message_id or f"TEST{next(_ids):08d}{time.monotonic_ns() % 10**6:06d}",
-    )
-    body["data"]["message"]["conversation"] = text
-    return body
-
-
-async def post_webhook(client, body, *, path="/webhooks/evolution", headers=None):
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"X-Webhook-Secret": SECRET} if headers is None else headers
-    return await client.post(path, data=raw, content_type="application/json", headers=headers)
+# The Evolution channel's bodies are the realistic traffic of the pipeline's tests.
+from channels.evolution.tests.helpers import (  # noqa: F401
+    PATIENT,
+    SECRET,
+    fixture_body,
+    post_webhook,
+    text_message,
+)
 
 
 class QueryLog(list):

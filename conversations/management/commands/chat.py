@@ -14,9 +14,9 @@ import uuid
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from channels.base import InboundMessage
 from clinicbot import aio
 from clinicbot.celery import app as celery_app
-from conversations.evolution import InboundMessage
 from conversations.hotstore import hot_store, message_key
 from conversations.inbound import inbound_handle
 from conversations.models import Clinic
@@ -40,14 +40,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Chatting with {clinic.name} as +{phone}. Ctrl-D to leave.")
         # The reply is read back from the journal rather than sent to a gateway, and tasks run
         # inline so the LLM lane answers before the next line is read.
-        backend, eager = settings.WHATSAPP_BACKEND, celery_app.conf.task_always_eager
-        settings.WHATSAPP_BACKEND, celery_app.conf.task_always_eager = "locmem", True
+        sender, eager = settings.CHANNEL_SENDER_OVERRIDE, celery_app.conf.task_always_eager
+        settings.CHANNEL_SENDER_OVERRIDE, celery_app.conf.task_always_eager = "locmem", True
         try:
             for line in self._lines(interactive):
                 result = self._exchange(clinic, phone, line)
                 self.stdout.write(_json(result) if json else result["reply"] or "(no reply)")
         finally:
-            settings.WHATSAPP_BACKEND, celery_app.conf.task_always_eager = backend, eager
+            settings.CHANNEL_SENDER_OVERRIDE, celery_app.conf.task_always_eager = sender, eager
 
     def _clinic(self, slug: str | None) -> Clinic:
         clinics = Clinic.objects.order_by("id")
@@ -71,6 +71,7 @@ class Command(BaseCommand):
 
     def _exchange(self, clinic: Clinic, phone: str, text: str) -> dict:
         message = InboundMessage(
+            channel=clinic.channel_kind,
             instance=clinic.whatsapp_instance,
             message_id=f"chat-{uuid.uuid4().hex}",
             phone=phone,

@@ -1,30 +1,23 @@
-"""Sending a WhatsApp text, through a backend chosen like Django's EMAIL_BACKEND.
+"""Sending a WhatsApp text through Evolution API v2: `POST /message/sendText/{instance}`, over
+aiohttp from the event loop and over httpx from sync code.
 
-- `evolution`: Evolution API v2 `POST /message/sendText/{instance}`, over aiohttp from the event
-  loop and over httpx from sync code.
-- `console`: prints the reply (the default when EVOLUTION_API_URL is unset).
-- `locmem`: keeps an outbox in memory, for tests.
-
-A send reports one of three outcomes, because only one of them may be retried:
-SENT (2xx), NOT_SENT (the gateway certainly did not send: connect error, 5xx, 429) and UNKNOWN
-(the request went out but no answer came back in time: the gateway may have sent it, so sending
-again could reach the patient twice; we never resend those).
+A send reports one of three outcomes (channels.base.Outcome), because only one of them may be
+retried: SENT (2xx), NOT_SENT (the gateway certainly did not send: connect error, 4xx, 5xx) and
+UNKNOWN (the request went out but no answer came back in time: the gateway may have sent it, so
+sending again could reach the patient twice; we never resend those).
 """
 
 import asyncio
-import enum
 import json
 import logging
-import sys
 import threading
-import uuid
 import weakref
-from dataclasses import dataclass
 
 import aiohttp
 import httpx
-from django.conf import settings
-from django.utils.module_loading import import_string
+
+from channels.base import Outcome, SendResult
+from clinicbot import aio
 
 logger = logging.getLogger(__name__)
 
@@ -34,38 +27,21 @@ LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepali
 # Sends in flight at once per event loop; the rest wait their turn (at most the pool timeout).
 # A few connections kept busy serve a gateway that answers in milliseconds as fast as many.
 SENDS_IN_FLIGHT = 4
-BACKENDS = {
-    "evolution": "conversations.sending.EvolutionBackend",
-    "console": "conversations.sending.ConsoleBackend",
-    "locmem": "conversations.sending.LocmemBackend",
-}
 
 
-class Outcome(enum.StrEnum):
-    SENT = "sent"
-    NOT_SENT = "not_sent"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    outcome: Outcome
-    gateway_id: str = ""
-    detail: str = ""
-
-
-class EvolutionBackend:
+class EvolutionSender:
     """Sends from the event loop go through aiohttp, sends from sync code (Celery tasks) through
     httpx. aiohttp because a send is on the webhook's path: measured on loopback, an aiohttp
     POST took 90 us of CPU where httpx's pool took 310 us, and a burst of new conversations'
     webhooks needed a third less event-loop CPU."""
 
-    def __init__(self):
-        self.base_url = settings.EVOLUTION_API_URL
-        self.headers = {"apikey": settings.EVOLUTION_API_KEY}
+    def __init__(self, base_url: str, api_key: str):
+        self.base_url = base_url
+        self.headers = {"apikey": api_key}
         self._sessions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._sync_client = None
         self._lock = threading.Lock()
+        aio.on_loop_close(self.aclose)
 
     def _url(self, instance: str) -> str:
         return f"{self.base_url}/message/sendText/{instance}"
@@ -165,40 +141,3 @@ def _gateway_id(answer: bytes) -> str:
         return str(json.loads(answer).get("key", {}).get("id", ""))
     except (ValueError, AttributeError):
         return ""
-
-
-class ConsoleBackend:
-    async def asend(self, *, instance: str, number: str, text: str) -> SendResult:
-        return self.send(instance=instance, number=number, text=text)
-
-    def send(self, *, instance: str, number: str, text: str) -> SendResult:
-        sys.stdout.write(f"[whatsapp {instance} -> ...{number[-2:]}] {text}\n")
-        sys.stdout.flush()
-        return SendResult(Outcome.SENT)
-
-
-class LocmemBackend:
-    """Keeps every send in `outbox` (shared by all instances in the process), for tests."""
-
-    outbox: list[dict] = []
-
-    async def asend(self, *, instance: str, number: str, text: str) -> SendResult:
-        return self.send(instance=instance, number=number, text=text)
-
-    def send(self, *, instance: str, number: str, text: str) -> SendResult:
-        self.outbox.append({"instance": instance, "number": number, "text": text})
-        return SendResult(Outcome.SENT, gateway_id=f"locmem-{uuid.uuid4().hex}")
-
-
-_backend = None
-_backend_settings = None
-
-
-def get_backend():
-    """The configured backend, built once per process (and rebuilt if its settings change)."""
-    global _backend, _backend_settings
-    current = (settings.WHATSAPP_BACKEND, settings.EVOLUTION_API_URL, settings.EVOLUTION_API_KEY)
-    if _backend is None or current != _backend_settings:
-        _backend = import_string(BACKENDS.get(current[0], current[0]))()
-        _backend_settings = current
-    return _backend

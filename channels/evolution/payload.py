@@ -5,33 +5,12 @@ depend on is checked; a body we cannot read raises MalformedPayload naming the f
 quoting the patient's text.
 """
 
-from dataclasses import dataclass
+from channels.base import Ignored, InboundMessage, MalformedPayload
 
+KIND = "evolution"
 USER_SUFFIX = "@s.whatsapp.net"
 MEDIA_TYPES = ("imageMessage", "videoMessage", "audioMessage", "documentMessage", "stickerMessage")
 CAPTIONED_TYPES = ("imageMessage", "videoMessage", "documentMessage")
-
-
-class MalformedPayload(ValueError):
-    """The body is not an Evolution webhook we can read; the message names the field."""
-
-
-@dataclass(frozen=True, slots=True)
-class Ignored:
-    reason: str
-    instance: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    instance: str
-    message_id: str
-    phone: str  # digits only
-    push_name: str
-    text: str  # "" for media without a caption
-    from_me: bool
-    has_media: bool
-    timestamp: int | None
 
 
 def event_name(body: dict) -> str:
@@ -39,13 +18,14 @@ def event_name(body: dict) -> str:
     return str(body.get("event", "")).lower().replace("-", ".").replace("_", ".")
 
 
-def read_webhook(body: object) -> InboundMessage | Ignored:
+def read_webhook(body: object, path_event: str = "") -> InboundMessage | Ignored:
+    """One webhook body; `path_event` is the event a by-events URL names (`messages-upsert`)."""
     if not isinstance(body, dict):
         raise MalformedPayload("body: expected a JSON object")
     instance = body.get("instance")
     if not isinstance(instance, str) or not instance:
         raise MalformedPayload("instance: missing")
-    event = event_name(body)
+    event = event_name(body) or event_name({"event": path_event})
     if event != "messages.upsert":
         return Ignored(f"event {event or 'unknown'}", instance)
     data = body.get("data")
@@ -83,6 +63,7 @@ def _read_message(instance: str, data: dict) -> InboundMessage | Ignored:
     if not text and not has_media:
         return Ignored("unsupported message type", instance)
     return InboundMessage(
+        channel=KIND,
         instance=instance,
         message_id=message_id,
         phone=phone,

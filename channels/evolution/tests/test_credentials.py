@@ -7,15 +7,9 @@ import logging
 
 import pytest
 
+from channels.evolution.tests.helpers import SECRET, fixture_body, post_webhook, text_message
 from conversations.models import Message
-from conversations.tests.conftest import (
-    SECRET,
-    fixture_body,
-    post_webhook,
-    queries_in_any_thread,
-    redis_commands,
-    text_message,
-)
+from conversations.tests.conftest import queries_in_any_thread, redis_commands
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,9 +1,10 @@
-"""Every shared gateway fixture gets the answer CONTRACT.md gives it."""
+"""Every body of the Evolution corpus gets its answer, and each patient message its reply."""
 
 import pytest
 
+from channels.evolution.tests.helpers import fixture_body, post_webhook
 from conversations.models import ConversationSession, Message
-from conversations.tests.conftest import fixture_body, post_webhook, wait_until
+from conversations.tests.conftest import wait_until
 from security.blind_index import blind_index
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]

@@ -1,4 +1,4 @@
-"""The gateway client's sends from the event loop (conversations.sending, over aiohttp) against
+"""The gateway client's sends from the event loop (channels.evolution.sender, over aiohttp) against
 real loopback servers: keep-alive reuse, a connection the server closed while idle, and every
 failure classified as the outbox expects (only a send the gateway certainly did not perform is
 ever tried again)."""
@@ -16,9 +16,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from channels.base import Outcome, SendResult
+from channels.evolution import sender as sending
+from channels.evolution.sender import EvolutionSender
 from clinicbot.tests.servers import free_port
-from conversations import sending
-from conversations.sending import EvolutionBackend, Outcome
 
 
 class TinyServer:
@@ -72,17 +73,15 @@ class TinyServer:
 
 @pytest.fixture
 def backend_for(settings):
-    """A gateway backend pointed at a server (each test closes its connections)."""
+    """A gateway sender pointed at a server (each test closes its connections)."""
 
-    def build(base_url: str) -> EvolutionBackend:
-        settings.EVOLUTION_API_URL = base_url
-        settings.EVOLUTION_API_KEY = "gateway-key"
-        return EvolutionBackend()
+    def build(base_url: str) -> EvolutionSender:
+        return EvolutionSender(base_url, "gateway-key")
 
     return build
 
 
-async def send(backend: EvolutionBackend) -> sending.SendResult:
+async def send(backend: EvolutionSender) -> SendResult:
     return await backend.asend(instance="smile-main", number="5511987654321", text="Olá")
 
 
@@ -194,8 +193,9 @@ SEND_AND_EXIT = """
 import django
 django.setup()
 from clinicbot import aio
-from conversations.sending import get_backend
-result = aio.run(get_backend().asend(instance="smile-main", number="5511987654321", text="hi"))
+from channels.registry import sender_for
+sending = sender_for("evolution").asend(instance="smile-main", number="5511987654321", text="hi")
+result = aio.run(sending)
 print(result.outcome)
 """
 

@@ -1,0 +1,80 @@
+"""What every channel speaks: the inbound message, the outcome of a send, and the two protocols a
+channel implements (its webhook and its sender)."""
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class MalformedPayload(ValueError):
+    """The body is not a webhook the channel can read; the message names the field, never the
+    patient's text."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """An event or message the bot does not answer (a status update, a group message...)."""
+
+    reason: str
+    instance: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    channel: str  # the kind of channel it came through (the registry's key)
+    instance: str  # the clinic's number on that channel (Evolution: the instance name)
+    message_id: str  # WhatsApp's id for the message, unique per instance
+    phone: str  # the patient's digits
+    push_name: str
+    text: str  # "" for media without a caption
+    from_me: bool  # written from the clinic's own number (staff, or our echo)
+    has_media: bool
+    timestamp: int | None
+
+
+class Outcome(enum.StrEnum):
+    """Only NOT_SENT may be retried: UNKNOWN means the request went out and no answer came back
+    in time, so the patient may have the message already."""
+
+    SENT = "sent"
+    NOT_SENT = "not_sent"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    outcome: Outcome
+    gateway_id: str = ""
+    detail: str = ""
+
+
+class Sender(Protocol):
+    """Sends a text to a patient: `asend` from an event loop, `send` from sync code (tasks)."""
+
+    async def asend(self, *, instance: str, number: str, text: str) -> SendResult: ...
+
+    def send(self, *, instance: str, number: str, text: str) -> SendResult: ...
+
+
+class Channel(Protocol):
+    """A channel's inbound side and its sender.
+
+    The webhook view (conversations.api) owns what every channel shares: the size limits, the
+    answers and their status codes, and handing each message to the pipeline. A channel answers
+    three questions about a request to `/webhooks/<webhook>[/<subpath>]`."""
+
+    kind: str  # the clinic's `channel_kind` and the registry's key
+    webhook: str  # the path segment of its webhook: POST /webhooks/<webhook>
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes, subpath: str) -> bool:
+        """Whether the raw request carries this channel's credentials (checked before parsing)."""
+        ...
+
+    def parse(self, payload: object, subpath: str) -> list[InboundMessage | Ignored]:
+        """The messages and events of a decoded JSON body; raises MalformedPayload."""
+        ...
+
+    def sender(self) -> Sender:
+        """The sender for replies to patients of clinics on this channel."""
+        ...
