@@ -44,7 +44,7 @@ def load_demo_clinic_data() -> dict:
 
 def import_clinic_data(data: dict):
     from conversations.clinic_file import parse_clinic_file
-    from conversations.services import clinic_import
+    from conversations.services.clinics import clinic_import
 
     return clinic_import(spec=parse_clinic_file(data)).clinic
 

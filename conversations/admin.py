@@ -31,11 +31,8 @@ from conversations.models import (
     phone_index_candidates,
 )
 from conversations.phones import mask_phone
-from conversations.services import (
-    conversation_set_control,
-    staff_message_send,
-    staff_message_token,
-)
+from conversations.services.control import conversation_set_control
+from conversations.services.staff_messages import staff_message_send, staff_message_token
 from conversations.staff_scope import ClinicScopedAdmin, scoped, sees_every_clinic
 from conversations.svg_chart import latency_chart
 from followups.models import FollowUp

@@ -8,11 +8,18 @@ import time
 from dataclasses import dataclass, field
 
 from conversations.directory import ClinicSnapshot
+from conversations.journal import ReplyState
 from conversations.models import Lane
 from conversations.nlu import compose_reply, text_required_reply, understand
 from pricing.catalog import PriceIndex
 
 STAFF = "staff"
+# A fast-lane reply waits in the outbox unless stage A sends it at once (it then claims it).
+INITIAL_REPLY_STATE = {
+    Lane.NONE: ReplyState.NONE,
+    Lane.LLM: ReplyState.PENDING,
+    Lane.FAST: ReplyState.READY,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +31,18 @@ class Decision:
     service: str | None = None
     # What this message changes in the conversation (language, opt-out, hand-off to staff).
     session_changes: dict = field(default_factory=dict)
+
+    def journal_values(self) -> dict:
+        """What the message's journal records of the decision (conversations.journal)."""
+        return {
+            "intent": self.intent,
+            "lane": self.lane,
+            "language": self.language,
+            "service": self.service or "",
+            "reply_text": self.text or "",
+            "reply_state": INITIAL_REPLY_STATE[self.lane],
+            "session_changes": self.session_changes,
+        }
 
 
 def reply_decide(

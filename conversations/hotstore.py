@@ -3,9 +3,9 @@ session state and the ordered outbox. Nothing here touches the database.
 
 Per inbound message (instance + WhatsApp id):
   cb:seen:{m}     SET NX, 48 h: the first delivery wins; redeliveries are duplicates.
-  cb:j:{m}        hash, 7 days: everything stage B stores (the message, the reply, timings) and
-                  the reply's delivery state. `cb:unstored` (sorted by time) lists journals not
-                  yet in the database, so a sweep can re-enqueue any whose task was lost.
+  cb:j:{m}        hash, 7 days: the message's journal (conversations.journal: everything stage B
+                  stores, and the reply's state). `cb:unstored` (sorted by time) lists journals
+                  not yet in the database, so a sweep can re-enqueue any whose task was lost.
 Per conversation (instance + phone):
   cb:c:{c}:ticket INCR at acceptance: the arrival order.
   cb:c:{c}:served the last ticket whose turn is over; ticket t goes when served >= t - 1.
@@ -20,10 +20,14 @@ import hmac
 import threading
 import time
 import weakref
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from redis.exceptions import LockError
+
+from conversations import journal as journals
+from conversations.journal import Journal, ReplyState
 
 SEEN_TTL_S = 48 * 3600
 JOURNAL_TTL_S = 7 * 24 * 3600
@@ -37,17 +41,17 @@ FLUSH_CLAIM = "cb:flush"
 
 ACCEPT_SCRIPT = """
 -- KEYS: seen, journal, ticket, served, session, unstored, price version, outbox
--- ARGV: seen_ttl, journal_ttl, turn_ttl, now, member, take_ticket, field, value, ...
+-- ARGV: seen_ttl, journal_ttl, turn_ttl, now, member, take_ticket, ticket field, field, value...
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return false
 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 7))
+redis.call('HSET', KEYS[2], unpack(ARGV, 8))
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[6], ARGV[4], ARGV[5])
 local ticket = 0
 if ARGV[6] == '1' then
   ticket = redis.call('INCR', KEYS[3])
-  redis.call('HSET', KEYS[2], 'ticket', ticket)
+  redis.call('HSET', KEYS[2], ARGV[7], ticket)
   redis.call('EXPIRE', KEYS[3], ARGV[3])
   redis.call('EXPIRE', KEYS[4], ARGV[3])
 end
@@ -71,18 +75,6 @@ if ARGV[3] == 'always' then
 end
 if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) then
   return 1
-end
-return 0
-"""
-
-CLAIM_SCRIPT = """
--- KEYS: journal; ARGV: to_state, lease_until, from_state, ...
-local state = redis.call('HGET', KEYS[1], 'reply_state') or ''
-for i = 3, #ARGV do
-  if state == ARGV[i] then
-    redis.call('HSET', KEYS[1], 'reply_state', ARGV[1], 'reply_lease', ARGV[2])
-    return 1
-  end
 end
 return 0
 """
@@ -124,18 +116,19 @@ class RedisHotStore:
         self.redis = client
         self._accept = client.register_script(ACCEPT_SCRIPT)
         self._finish = client.register_script(FINISH_SCRIPT)
-        self._claim = client.register_script(CLAIM_SCRIPT)
+        self._transition = client.register_script(journals.TRANSITION_SCRIPT)
 
     async def accept(
         self,
         *,
         message: str,
         conversation: str,
-        journal: dict,
+        journal: Mapping[str, object],
         prices_key: str,
         take_ticket: bool = True,
     ) -> Accepted | None:
-        """Journal a first delivery and take its turn ticket; None for a duplicate."""
+        """Journal a first delivery (`journal`: values of conversations.journal.Journal's
+        fields) and take its turn ticket; None for a duplicate."""
         keys = [
             f"cb:seen:{message}",
             f"cb:j:{message}",
@@ -153,7 +146,8 @@ class RedisHotStore:
             time.time(),
             message,
             "1" if take_ticket else "0",
-            *_flat(journal),
+            journals.TICKET,
+            *_flat(journals.changes(**journal)),
         ]
         result = await self._accept(keys=keys, args=args)
         if not result:
@@ -170,30 +164,26 @@ class RedisHotStore:
         return int(served or 0), int(waiting)
 
     async def finish(
-        self, conversation: str, message: str, ticket: int, fields: dict, flush_ms: int | None
+        self, conversation: str, message: str, ticket: int, flush_ms: int | None, **values
     ) -> bool:
-        """Record `fields` in the journal and end the turn, in one round trip; True when the
+        """Record `values` in the journal and end the turn, in one round trip; True when the
         caller should enqueue a stage B flush (flush_ms None: always)."""
         keys = [f"cb:j:{message}", f"cb:c:{conversation}:served", FLUSH_CLAIM]
-        args = [ticket, TURN_TTL_S, "always" if flush_ms is None else flush_ms, *_flat(fields)]
+        fields = _flat(journals.changes(**values))
+        args = [ticket, TURN_TTL_S, "always" if flush_ms is None else flush_ms, *fields]
         return bool(await self._finish(keys=keys, args=args))
-
-    async def advance_turn(self, conversation: str, ticket: int) -> None:
-        await self.finish(conversation, "", ticket, {}, flush_ms=0)
 
     async def claim_flush(self, flush_ms: int | None) -> bool:
         if flush_ms is None:
             return True
         return bool(await self.redis.set(FLUSH_CLAIM, "1", nx=True, px=flush_ms))
 
-    async def decision_save(
-        self, conversation: str, message: str, session: dict, fields: dict
-    ) -> None:
+    async def decision_save(self, conversation: str, message: str, session: dict, **values) -> None:
         """The session's new state and the journal's decision, in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.hset(f"cb:s:{conversation}", mapping=_strings(session))
         pipe.expire(f"cb:s:{conversation}", SESSION_TTL_S)
-        pipe.hset(f"cb:j:{message}", mapping=_strings(fields))
+        pipe.hset(f"cb:j:{message}", mapping=journals.changes(**values))
         await pipe.execute()
 
     async def session_save(self, conversation: str, state: dict) -> None:
@@ -202,15 +192,18 @@ class RedisHotStore:
         pipe.expire(f"cb:s:{conversation}", SESSION_TTL_S)
         await pipe.execute()
 
-    async def journal_update(self, message: str, fields: dict) -> None:
-        await self.redis.hset(f"cb:j:{message}", mapping=_strings(fields))
+    async def journal_update(self, message: str, **values) -> None:
+        await self.redis.hset(f"cb:j:{message}", mapping=journals.changes(**values))
 
-    async def journal(self, message: str) -> dict[str, str]:
-        return _decode(await self.redis.hgetall(f"cb:j:{message}"))
+    async def journal(self, message: str) -> Journal | None:
+        return journals.decode(await self.redis.hgetall(f"cb:j:{message}"))
 
-    async def claim_reply(self, message: str, *, to: str, lease_s: float, from_states) -> bool:
-        args = [to, time.time() + lease_s, *from_states]
-        return bool(await self._claim(keys=[f"cb:j:{message}"], args=args))
+    async def transition(self, message: str, from_states: Iterable[ReplyState], **values) -> bool:
+        """Write `values` if the reply is in one of `from_states`, atomically: of two workers
+        racing (a redelivered task, a retry), exactly one moves it. False for a journal that
+        is gone."""
+        args = journals.transition_args(from_states, journals.changes(**values))
+        return bool(await self._transition(keys=[f"cb:j:{message}"], args=args))
 
     async def outbox_push(self, conversation: str, message: str) -> None:
         pipe = self.redis.pipeline(transaction=False)
@@ -225,17 +218,19 @@ class RedisHotStore:
     async def outbox_remove(self, conversation: str, message: str) -> None:
         await self.redis.lrem(f"cb:c:{conversation}:outbox", 1, message)
 
-    async def mark_stored(self, message: str) -> None:
-        await self.redis.zrem(UNSTORED, message)
-
-    async def mark_flushed(self, states: dict[str, str], final: set[str]) -> None:
+    async def mark_flushed(self, states: dict[str, str], final: Iterable[str]) -> None:
         """Record the reply state each journal was stored in; stop listing the final ones."""
         pipe = self.redis.pipeline(transaction=False)
         for message, state in states.items():
-            pipe.hset(f"cb:j:{message}", "stored_state", state)
+            pipe.hset(f"cb:j:{message}", mapping=journals.changes(stored_state=state))
             if state in final:
                 pipe.zrem(UNSTORED, message)
         await pipe.execute()
+
+    async def unlist(self, messages: Iterable[str]) -> None:
+        """Stop listing journals as unstored (they expired: nothing is left to store)."""
+        if messages := list(messages):
+            await self.redis.zrem(UNSTORED, *messages)
 
     async def flush_lock(self):
         """One flush at a time across the workers (redis-py's token lock, expiring in case its
@@ -258,19 +253,15 @@ class RedisHotStore:
         members = await self.redis.zrangebyscore(UNSTORED, "-inf", cutoff, start=offset, num=limit)
         return [m.decode() for m in members]
 
-    async def journals(self, messages: list[str]) -> list[dict[str, str]]:
+    async def journals(self, messages: list[str]) -> list[Journal | None]:
         pipe = self.redis.pipeline(transaction=False)
         for message in messages:
             pipe.hgetall(f"cb:j:{message}")
-        return [_decode(mapping) for mapping in await pipe.execute()]
+        return [journals.decode(mapping) for mapping in await pipe.execute()]
 
 
 def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _decode(mapping: dict) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in mapping.items()}
 
 
 def _decode_pairs(flat: list) -> dict[str, str]:
@@ -299,12 +290,12 @@ class MemoryHotStore:
             if message in self.seen:
                 return None
             self.seen.add(message)
-            self.records[message] = _strings(journal)
+            self.records[message] = journals.changes(**journal)
             self.unstored[message] = time.time()
             ticket = 0
             if take_ticket:
                 ticket = self.tickets[conversation] = self.tickets.get(conversation, 0) + 1
-                self.records[message]["ticket"] = str(ticket)
+                self.records[message][journals.TICKET] = str(ticket)
             return Accepted(
                 ticket,
                 dict(self.sessions.get(conversation, {})),
@@ -317,41 +308,39 @@ class MemoryHotStore:
         with self._lock:
             return self.served.get(conversation, 0), len(self.outboxes.get(conversation, []))
 
-    async def finish(self, conversation, message, ticket, fields, flush_ms):
+    async def finish(self, conversation, message, ticket, flush_ms, **values):
         with self._lock:
-            if fields:
-                self.records.setdefault(message, {}).update(_strings(fields))
+            if values:
+                self.records.setdefault(message, {}).update(journals.changes(**values))
             self.served[conversation] = max(self.served.get(conversation, 0), ticket)
         return True  # one process: no window to share, and flushing is cheap
-
-    async def advance_turn(self, conversation, ticket):
-        await self.finish(conversation, "", ticket, {}, 0)
 
     async def claim_flush(self, flush_ms):
         return True
 
-    async def decision_save(self, conversation, message, session, fields):
+    async def decision_save(self, conversation, message, session, **values):
         await self.session_save(conversation, session)
-        await self.journal_update(message, fields)
+        await self.journal_update(message, **values)
 
     async def session_save(self, conversation, state):
         with self._lock:
             self.sessions.setdefault(conversation, {}).update(_strings(state))
 
-    async def journal_update(self, message, fields):
+    async def journal_update(self, message, **values):
         with self._lock:
-            self.records.setdefault(message, {}).update(_strings(fields))
+            self.records.setdefault(message, {}).update(journals.changes(**values))
 
     async def journal(self, message):
         with self._lock:
-            return dict(self.records.get(message, {}))
+            return journals.decode(dict(self.records.get(message, {})))
 
-    async def claim_reply(self, message, *, to, lease_s, from_states):
+    async def transition(self, message, from_states, **values):
+        fields = journals.changes(**values)
         with self._lock:
             journal = self.records.get(message, {})
-            if journal.get("reply_state", "") not in from_states:
+            if not journals.transition_allowed(journal, from_states):
                 return False
-            journal.update(reply_state=to, reply_lease=str(time.time() + lease_s))
+            journal.update(fields)
             return True
 
     async def outbox_push(self, conversation, message):
@@ -369,16 +358,17 @@ class MemoryHotStore:
             if message in box:
                 box.remove(message)
 
-    async def mark_stored(self, message):
-        with self._lock:
-            self.unstored.pop(message, None)
-
     async def mark_flushed(self, states, final):
         with self._lock:
             for message, state in states.items():
-                self.records.setdefault(message, {})["stored_state"] = state
+                self.records.setdefault(message, {}).update(journals.changes(stored_state=state))
                 if state in final:
                     self.unstored.pop(message, None)
+
+    async def unlist(self, messages):
+        with self._lock:
+            for message in messages:
+                self.unstored.pop(message, None)
 
     async def flush_lock(self):
         return self._flush_lock if self._flush_lock.acquire(blocking=False) else None
@@ -399,7 +389,7 @@ class MemoryHotStore:
 
     async def journals(self, messages):
         with self._lock:
-            return [dict(self.records.get(message, {})) for message in messages]
+            return [journals.decode(dict(self.records.get(message, {}))) for message in messages]
 
 
 _memory_store = MemoryHotStore()

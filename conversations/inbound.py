@@ -28,6 +28,7 @@ from conversations import outbox
 from conversations.decide import Decision, reply_decide
 from conversations.directory import ClinicSnapshot, clinics, session_state_load
 from conversations.hotstore import conversation_key, hot_store, message_key
+from conversations.journal import Kind, ReplyState
 from conversations.models import Lane
 from pricing.cache import price_lists, version_key
 
@@ -103,22 +104,22 @@ def _journal(message: InboundMessage, clinic: ClinicSnapshot, conversation: str)
         "phone": message.phone,
         "name": message.push_name,
         "text": message.text,
-        "kind": "staff" if message.from_me else "patient",
-        "has_media": "1" if message.has_media else "",
+        "kind": Kind.STAFF if message.from_me else Kind.PATIENT,
+        "has_media": message.has_media,
         "received_at": time.time(),
-        "reply_state": "",
+        "reply_state": ReplyState.UNDECIDED,
     }
 
 
 async def _staff_echo(store, message, key: str, conversation: str, session: dict) -> Handled:
     """A fromMe message: either our own reply coming back, or a person at the clinic writing."""
     if is_own_echo(message, session):
-        await store.journal_update(key, {"kind": "own_echo", "reply_state": "none"})
+        await store.journal_update(key, kind=Kind.OWN_ECHO, reply_state=ReplyState.NONE)
         await outbox.schedule_flush(store)
         return Handled(Answer.IGNORED, "own echo (fromMe)")
     now = time.time()
     await store.session_save(conversation, {"control": "staff", "control_at": now})
-    await store.journal_update(key, {"reply_state": "none", "control_at": now})
+    await store.journal_update(key, reply_state=ReplyState.NONE, control_at=now)
     await outbox.schedule_flush(store)
     return Handled(Answer.IGNORED, "staff echo (fromMe): the bot stays silent here")
 
@@ -147,7 +148,7 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
     finally:
         # Ends the turn even when something above failed, so the conversation never stalls.
         finish["total_ms"] = _ms_since(started_ns)
-        if await store.finish(conversation, key, ticket, finish, outbox.flush_window_ms()):
+        if await store.finish(conversation, key, ticket, outbox.flush_window_ms(), **finish):
             await outbox.publish_flush()
     return Handled(Answer.ACCEPTED, decision=decision, total_ms=finish["total_ms"])
 
@@ -194,28 +195,11 @@ async def _save_decision(store, key, conversation, loaded, decision, timings, di
     if decision.text:
         # The gateway echoes our reply back as a fromMe message: remember it is ours.
         changes[echo_field(decision.text)] = "1"
-    fields = {
-        "intent": decision.intent,
-        "lane": decision.lane,
-        "language": decision.language,
-        "service": decision.service or "",
-        "reply_text": decision.text or "",
-        "reply_state": _initial_reply_state(decision, direct),
-        **timings,
-        **{f"session_{name}": value for name, value in decision.session_changes.items()},
-    }
+    fields = decision.journal_values() | timings
     if direct:
         # We hold the conversation's turn: nobody else can be sending this reply.
-        fields["reply_lease"] = time.time() + outbox.SEND_LEASE_S
-    await store.decision_save(conversation, key, changes, fields)
-
-
-def _initial_reply_state(decision: Decision, direct: bool) -> str:
-    if decision.lane == Lane.NONE:
-        return "none"
-    if decision.lane == Lane.LLM:
-        return "pending"
-    return "sending" if direct else "ready"
+        fields |= {"reply_state": ReplyState.SENDING, "reply_lease": outbox.lease_until()}
+    await store.decision_save(conversation, key, changes, **fields)
 
 
 async def _deliver(store, message, key, conversation, decision, direct) -> dict:
@@ -238,7 +222,7 @@ async def _deliver(store, message, key, conversation, decision, direct) -> dict:
         if result.outcome == Outcome.NOT_SENT:
             await store.outbox_push(conversation, key)
             await outbox.enqueue_drain(key)
-        return outbox.send_fields(result) | {"send_ms": _ms_since(send_start)}
+        return outbox.send_fields(result, attempt=1) | {"send_ms": _ms_since(send_start)}
     # Past 1 s the send goes on in the background; queue the reply so later ones wait behind
     # it, and the outbox task retries it if the gateway refuses.
     await store.outbox_push(conversation, key)
@@ -262,7 +246,7 @@ async def _settle_slow_send(key: str, result) -> None:
     # Record the late outcome, store it, and let the outbox move on now rather than at its
     # countdown.
     store = hot_store()
-    await outbox.record_send(store, key, result)
+    await outbox.record_send(store, key, result, attempt=1)
     await outbox.schedule_flush(store)
     await outbox.enqueue_drain(key)
 

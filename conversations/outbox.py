@@ -5,19 +5,24 @@ A reply goes there when the LLM lane is writing it, when the gateway was slow (>
 or when an earlier reply of the same conversation is still waiting. `outbox_drain` sends from the
 head only, so a reply never overtakes an earlier one.
 
-Exactly once: a reply is claimed (`ready`/`failed` -> `sending`, with a lease) before it is sent,
-and its outcome recorded after. Only a send the gateway certainly did not perform (`failed`) is
-tried again; one whose answer never came (`unknown`) is not, since the patient may have it.
+Exactly once: a reply is claimed (ready/failed -> sending, with a lease) before it is sent, and
+its outcome recorded after (conversations.journal has the states). Only a send the gateway
+certainly did not perform (failed) is tried again; one whose answer never came (unknown) is not,
+since the patient may have it. A reply the gateway refuses MAX_SEND_ATTEMPTS times is given up:
+stored as failed for staff to see, and the conversation's later replies go out.
 """
 
 import asyncio
 import logging
 import time
 
+from celery import current_app
+from django.conf import settings
 from django.db import connections
 
 from channels.base import Outcome, SendResult
-from channels.registry import DEFAULT_KIND, sender_for
+from channels.registry import sender_for
+from conversations.journal import SENDABLE, SETTLED, Journal, ReplyState
 
 logger = logging.getLogger(__name__)
 
@@ -26,29 +31,62 @@ logger = logging.getLogger(__name__)
 SEND_LEASE_S = 15.0
 # How long past the LLM deadline a reply may stay pending before its task is asked again.
 LLM_GRACE_S = 30.0
-SETTLED = {"sent", "unknown", "none"}
-SENDABLE = ("ready", "failed")
+# Refusals before a reply is given up. With the backoff below, the last try is about four
+# minutes after the first: long enough for a gateway to restart, short enough that the
+# conversation's later replies are not held back for long behind one that cannot go out.
+MAX_SEND_ATTEMPTS = 8
+RETRY_BACKOFF_MAX_S = 300
+
+# The Celery tasks the outbox and stage A enqueue (conversations.tasks). They are entry points:
+# named here and found in Celery's registry, never imported.
+JOURNAL_FLUSH = "conversations.tasks.journal_flush"
+OUTBOX_DELIVER = "conversations.tasks.outbox_deliver"
+LLM_ANSWER = "conversations.tasks.llm_answer"
+
+STATE_AFTER_SEND = {
+    Outcome.SENT: ReplyState.SENT,
+    Outcome.UNKNOWN: ReplyState.UNKNOWN,
+    Outcome.NOT_SENT: ReplyState.FAILED,
+}
 
 
-REPLY_STATE = {Outcome.SENT: "sent", Outcome.UNKNOWN: "unknown", Outcome.NOT_SENT: "failed"}
+def lease_until() -> float:
+    return time.time() + SEND_LEASE_S
 
 
-def send_fields(result: SendResult) -> dict:
-    """What a send's outcome records in the journal."""
-    fields = {"reply_state": REPLY_STATE[result.outcome], "reply_detail": result.detail}
+def retry_after(attempts: int) -> float:
+    """Seconds before the next try of a reply refused `attempts` times: 2, 4, 8 ... 300."""
+    return min(2**attempts, RETRY_BACKOFF_MAX_S)
+
+
+def send_fields(result: SendResult, *, attempt: int) -> dict:
+    """What the outcome of a reply's `attempt`-th send records in its journal."""
+    state = STATE_AFTER_SEND[result.outcome]
+    fields = {"reply_state": state, "reply_detail": result.detail}
     if result.outcome == Outcome.SENT:
-        fields |= {"reply_gateway_id": result.gateway_id, "reply_sent_at": time.time()}
-    else:
-        logger.warning("reply not confirmed: %s (%s)", fields["reply_state"], result.detail)
+        return fields | {"reply_gateway_id": result.gateway_id, "reply_sent_at": time.time()}
+    if result.outcome == Outcome.NOT_SENT:
+        fields["reply_attempts"] = attempt
+        if attempt >= MAX_SEND_ATTEMPTS:
+            fields["reply_state"] = state = ReplyState.GAVE_UP
+    logger.warning("reply not confirmed: %s (%s)", state, result.detail)
     return fields
 
 
-async def record_send(store, key: str, result: SendResult) -> None:
-    await store.journal_update(key, send_fields(result))
+async def record_send(store, key: str, result: SendResult, *, attempt: int) -> None:
+    await store.journal_update(key, **send_fields(result, attempt=attempt))
 
 
 class NotYet(Exception):
     """The outbox head cannot move now (still being written or sent): try again later."""
+
+
+class SendFailed(Exception):
+    """The gateway refused the head reply; it is tried again after `retry_after` seconds."""
+
+    def __init__(self, detail: str, attempts: int):
+        super().__init__(detail)
+        self.attempts = attempts
 
 
 async def outbox_drain(store, conversation: str) -> int:
@@ -57,51 +95,51 @@ async def outbox_drain(store, conversation: str) -> int:
     settled = 0
     while (key := await store.outbox_head(conversation)) is not None:
         journal = await store.journal(key)
-        state = journal.get("reply_state", "")
-        if state in SETTLED or not journal:
+        if journal is None or journal.reply_state in SETTLED:
             await store.outbox_remove(conversation, key)
             settled += 1
             continue
-        if state == "sending" and float(journal.get("reply_lease") or 0) > time.time():
+        state = journal.reply_state
+        if state == ReplyState.SENDING and not journal.lease_expired():
             raise NotYet(f"{key} is being sent")
-        if state == "sending":
+        if state == ReplyState.SENDING:
             # Its sender died mid-send: the gateway may have sent it, so it is not sent again.
-            await store.journal_update(key, {"reply_state": "unknown", "reply_detail": "lease"})
+            await store.journal_update(key, reply_state=ReplyState.UNKNOWN, reply_detail="lease")
             continue
-        if state == "pending" and _overdue(journal):
+        if state == ReplyState.PENDING and _overdue(journal):
             # Its LLM task was lost (a failed publish, a dead worker): ask again; the task
             # answers a pending reply only once.
             await enqueue_llm(key)
         if state not in SENDABLE:
             raise NotYet(f"{key} is {state or 'not decided'}")
-        if not await store.claim_reply(
-            key, to="sending", lease_s=SEND_LEASE_S, from_states=SENDABLE
-        ):
-            continue  # another drain claimed it; re-read
-        await _send_claimed(store, key, journal)
+        claimed = await store.transition(
+            key, SENDABLE, reply_state=ReplyState.SENDING, reply_lease=lease_until()
+        )
+        if claimed:
+            await _send_claimed(store, key, journal)
+        # Not claimed: another drain took it. Either way, read the head again.
     return settled
 
 
-def _overdue(journal: dict) -> bool:
-    from django.conf import settings
-
-    received = float(journal.get("received_at") or time.time())
+def _overdue(journal: Journal) -> bool:
+    received = journal.received_at or time.time()
     return time.time() - received > settings.LLM_DEADLINE_S + LLM_GRACE_S
 
 
-class SendFailed(Exception):
-    pass
-
-
-async def _send_claimed(store, key: str, journal: dict) -> None:
-    sender = sender_for(journal.get("channel") or DEFAULT_KIND)
+async def _send_claimed(store, key: str, journal: Journal) -> None:
+    sender = sender_for(journal.channel)
     result = await sender.asend(
-        instance=journal["instance"], number=journal["phone"], text=journal["reply_text"]
+        instance=journal.instance, number=journal.phone, text=journal.reply_text
     )
-    await record_send(store, key, result)
+    attempt = journal.reply_attempts + 1
+    fields = send_fields(result, attempt=attempt)
+    await store.journal_update(key, **fields)
     await schedule_flush(store)
-    if result.outcome == Outcome.NOT_SENT:
-        raise SendFailed(result.detail)
+    if fields["reply_state"] == ReplyState.GAVE_UP:
+        # Stored as failed (the admin and the dashboard show it); the next reply may go.
+        logger.error("reply %s given up after %d refused sends", key, attempt)
+    elif result.outcome == Outcome.NOT_SENT:
+        raise SendFailed(result.detail, attempt)
 
 
 # --- enqueueing from the request path ----------------------------------------------------------
@@ -115,7 +153,17 @@ async def _send_claimed(store, key: str, journal: dict) -> None:
 FLUSH_WINDOW_MS = 200
 
 
-def _apply(task, args, options) -> None:
+def _task(name: str):
+    tasks = current_app.tasks
+    if name not in tasks:
+        # A process that has not loaded the apps' task modules yet (the web, right after it
+        # started): Celery's autodiscovery loads them all.
+        current_app.loader.import_default_modules()
+    return tasks[name]
+
+
+def _apply(name: str, args, options) -> None:
+    task = _task(name)
     try:
         task.apply_async(args=args, **options)
     finally:
@@ -124,25 +172,21 @@ def _apply(task, args, options) -> None:
             connections.close_all()
 
 
-async def _publish(task, *args, **options) -> None:
+async def _publish(name: str, *args, **options) -> None:
     try:
-        await asyncio.to_thread(_apply, task, args, options)
+        await asyncio.to_thread(_apply, name, args, options)
     except Exception as exc:  # noqa: BLE001  (the broker may be down; the sweep recovers)
-        logger.warning("could not enqueue %s (%s); the sweep will", task.name, type(exc).__name__)
+        logger.warning("could not enqueue %s (%s); the sweep will", name, type(exc).__name__)
 
 
 def flush_window_ms() -> int | None:
     """The window between flushes; None (flush every time) when tasks run inline."""
-    from clinicbot.celery import app
-
-    return None if app.conf.task_always_eager else FLUSH_WINDOW_MS
+    return None if current_app.conf.task_always_eager else FLUSH_WINDOW_MS
 
 
 async def publish_flush() -> None:
-    from conversations.tasks import journal_flush
-
     window = flush_window_ms()
-    await _publish(journal_flush, countdown=window / 1000 if window else 0)
+    await _publish(JOURNAL_FLUSH, countdown=window / 1000 if window else 0)
 
 
 async def schedule_flush(store) -> None:
@@ -152,12 +196,8 @@ async def schedule_flush(store) -> None:
 
 async def enqueue_drain(key: str, countdown: float = 0) -> None:
     """Drain the outbox of the conversation that message `key` belongs to."""
-    from conversations.tasks import outbox_deliver
-
-    await _publish(outbox_deliver, key, countdown=countdown)
+    await _publish(OUTBOX_DELIVER, key, countdown=countdown)
 
 
 async def enqueue_llm(key: str) -> None:
-    from conversations.tasks import llm_answer
-
-    await _publish(llm_answer, key)
+    await _publish(LLM_ANSWER, key)

@@ -1,5 +1,6 @@
 """Stage B and the outbox, in Celery. Tasks take ids only (never a phone or a text), read their
-state again, and are safe to run twice."""
+state again, and are safe to run twice. They are entry points: nothing imports this module
+(conversations.outbox enqueues them by name)."""
 
 import logging
 import time
@@ -10,17 +11,16 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
 from channels.echo import echo_field
-from channels.registry import DEFAULT_KIND
 from clinicbot import aio
 from clinicbot.breaker import CircuitOpen, database_breaker
 from conversations import outbox
 from conversations.decide import reply_decide
 from conversations.directory import clinics, session_state_load
 from conversations.hotstore import hot_store
+from conversations.journal import SENDABLE, SETTLED, Journal, Kind, ReplyState
 from conversations.llm.answer import llm_reply  # here, not in the task: see below
-from conversations.llm.journal import write_if_pending
 from conversations.models import Lane
-from conversations.services import journals_store
+from conversations.services.storage import journals_store
 from pricing.cache import price_lists
 
 logger = logging.getLogger(__name__)
@@ -34,33 +34,34 @@ FLUSH_BATCH = 200
 UNDECIDED_AFTER_S = 30
 # A queued reply whose outbox task should have run this long ago is asked for again.
 OUTBOX_STALL_GRACE_S = 30
-FINAL_REPLY_STATES = {"sent", "unknown", "none", "gave_up"}
 
 
-async def _unflushed(limit: int, offset: int) -> list[tuple[str, dict[str, str]]]:
+async def _unflushed(limit: int, offset: int) -> list[tuple[str, Journal | None]]:
     store = hot_store()
     keys = await store.unstored_before(time.time(), limit, offset)
     return list(zip(keys, await store.journals(keys), strict=True))
 
 
-def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
-    """Store the batch's journals that changed since they were last stored; returns the state
-    each was stored in. One transaction for the batch; if the database refuses a row, the rest
-    are stored one by one so that row alone waits for the next flush."""
-    todo = {}
-    flushed = {}
-    asked = {}
+def _flush_batch(batch: list[tuple[str, Journal | None]]) -> tuple[dict[str, str], set[str]]:
+    """Store the batch's journals that changed since they were last stored. Returns the state
+    each was stored in, and the journals that expired before they could be stored. One
+    transaction for the batch; if the database refuses a row, the rest are stored one by one so
+    that row alone waits for the next flush."""
+    todo: dict[str, Journal] = {}
+    expired = set()
+    asked: dict[str, dict] = {}
     for key, journal in batch:
+        if journal is None:
+            logger.error("journal %s expired before it was stored", key)
+            expired.add(key)
+            continue
         if _undecided_for_too_long(journal):
             late_answer.delay(key)
             asked[key] = {"late_asked_at": time.time()}
         elif _outbox_stalled(journal):
             outbox_deliver.delay(key)
             asked[key] = {"outbox_due_at": time.time()}
-        if not journal:
-            logger.error("journal %s expired before it was stored", key)
-            flushed[key] = "sent"  # nothing left to store; stop listing it
-        elif journal.get("stored_state") != _stored_state(journal):
+        if journal.stored_state != _stored_state(journal):
             todo[key] = journal
     try:
         journals_store(journals=list(todo.values()))
@@ -72,16 +73,16 @@ def _flush_batch(batch: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
         # Asked once per grace period, not on every flush: under load a flush runs several
         # times a second, and re-asking each time would flood the queue it waits on.
         aio.run(_journals_update(asked))
-    return flushed | {key: _stored_state(journal) for key, journal in todo.items()}
+    return {key: _stored_state(journal) for key, journal in todo.items()}, expired
 
 
 async def _journals_update(updates: dict[str, dict]) -> None:
     store = hot_store()
-    for key, fields in updates.items():
-        await store.journal_update(key, fields)
+    for key, values in updates.items():
+        await store.journal_update(key, **values)
 
 
-def _store_one_by_one(todo: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+def _store_one_by_one(todo: dict[str, Journal]) -> dict[str, Journal]:
     stored = {}
     for key, journal in todo.items():
         try:
@@ -97,15 +98,15 @@ def _store_one_by_one(todo: dict[str, dict[str, str]]) -> dict[str, dict[str, st
     return stored
 
 
-def _stored_state(journal: dict[str, str]) -> str:
+def _stored_state(journal: Journal) -> str:
     # A patient message is final only once stage A has timed it: until then its metric cannot
     # be stored, so it stays listed (an inline LLM answer can settle first).
-    state = journal.get("reply_state", "")
-    timed = journal.get("kind") != "patient" or journal.get("total_ms")
-    return state if timed else f"{state} (untimed)"
+    timed = not journal.is_patient or journal.total_ms is not None
+    return journal.reply_state if timed else f"{journal.reply_state} (untimed)"
 
 
 @shared_task(
+    name=outbox.JOURNAL_FLUSH,
     bind=True,
     # CircuitOpen: the database breaker is open; the flush waits rather than piling on.
     autoretry_for=(OperationalError, InterfaceError, CircuitOpen),
@@ -152,31 +153,33 @@ def _flush_until_empty() -> int:
         # cachalot would only add work here: every table stage B touches is uncachable, yet
         # each query would still be parsed for its tables (most of stage B's CPU when profiled).
         with database_breaker.guard(), cachalot_disabled():
-            flushed = _flush_batch(batch)
-        aio.run(_store_call("mark_flushed", flushed, FINAL_REPLY_STATES))
+            flushed, expired = _flush_batch(batch)
+        aio.run(_store_call("mark_flushed", flushed, SETTLED))
+        aio.run(_store_call("unlist", expired))  # nothing left of them to store
         total += len(flushed)
         # Journals not final yet (an answer pending, a reply queued) stay listed ahead of the
         # next page: step over them, so that a page of them cannot hide the newer messages.
-        offset += sum(1 for key, _ in batch if flushed.get(key) not in FINAL_REPLY_STATES)
+        listed = [key for key, _ in batch if key not in expired]
+        offset += sum(1 for key in listed if flushed.get(key) not in SETTLED)
         if len(batch) < FLUSH_BATCH:
             break
     return total
 
 
-@shared_task(bind=True, max_retries=None)
+@shared_task(name=outbox.OUTBOX_DELIVER, bind=True, max_retries=None)
 def outbox_deliver(self, key: str) -> None:
     """Send the queued replies of the conversation that message `key` belongs to, in order."""
     journal = aio.run(_journal(key))
-    if not journal:
+    if journal is None:
         return
     try:
-        aio.run(_drain(journal["conversation"]))
+        aio.run(_drain(journal.conversation))
     except outbox.NotYet:
         aio.run(_note_retry(key, 2))
         raise self.retry(countdown=2) from None
     except outbox.SendFailed as exc:
-        # Exponential backoff with a cap: 2, 4, 8 ... 300 s; the reply keeps its place in line.
-        countdown = min(2 ** (self.request.retries + 1), 300)
+        # The reply keeps its place in line, with a backoff, until it is given up.
+        countdown = outbox.retry_after(exc.attempts)
         aio.run(_note_retry(key, countdown))
         raise self.retry(countdown=countdown) from exc
 
@@ -184,10 +187,10 @@ def outbox_deliver(self, key: str) -> None:
 async def _note_retry(key: str, countdown: float) -> None:
     """When this outbox's next try is due: past it (plus a grace) the flush asks again, so a
     retry held by a worker that died is not left to the broker's 10-minute redelivery."""
-    await hot_store().journal_update(key, {"outbox_due_at": time.time() + countdown})
+    await hot_store().journal_update(key, outbox_due_at=time.time() + countdown)
 
 
-async def _journal(key: str) -> dict[str, str]:
+async def _journal(key: str) -> Journal | None:
     return await hot_store().journal(key)
 
 
@@ -195,12 +198,12 @@ async def _drain(conversation: str) -> int:
     return await outbox.outbox_drain(hot_store(), conversation)
 
 
-def _answer_fields(result, started_at: float) -> dict:
+def _answer_values(result, started_at: float) -> dict:
     """What the journal records of an LLM-lane answer (stage B stores it with the metric)."""
     now = time.time()
-    fields = {
+    values = {
         "reply_text": result.text,
-        "reply_state": "ready",
+        "reply_state": ReplyState.READY,
         "llm_ms": round(result.llm_ms, 3),
         "llm_model": result.model,
         "llm_prompt_tokens": result.prompt_tokens,
@@ -208,33 +211,32 @@ def _answer_fields(result, started_at: float) -> dict:
         "llm_rounds": result.rounds,
         "llm_tools": ",".join(result.tools),
         "llm_error": result.error,
-        "llm_handoff": "1" if result.handoff else "0",
+        "llm_handoff": result.handoff,
         "llm_handoff_reason": result.handoff_reason,
         "llm_started_at": started_at,
         "llm_ready_at": now,
     }
     if result.handoff:
-        # Stage B flags the stored conversation for staff (services._session_update).
-        fields |= {"session_control": "staff", "session_control_at": now}
-    return fields
+        # Stage B flags the stored conversation for staff.
+        values["session_changes"] = {"control": "staff", "control_at": now}
+    return values
 
 
-async def _answer_write(key: str, journal: dict[str, str], fields: dict) -> bool:
+async def _answer_write(key: str, journal: Journal, values: dict) -> bool:
     """Write the answer if the reply is still pending (atomically: a racing copy of the task
     finds it taken); then update the conversation's live state."""
     store = hot_store()
-    if not await write_if_pending(store, key, fields):
+    if not await store.transition(key, {ReplyState.PENDING}, **values):
         return False
     # The gateway echoes our reply back as a fromMe message: remember it is ours, not staff's.
-    session = {echo_field(fields["reply_text"]): "1"}
-    if "session_control_at" in fields:
-        session |= {"control": "staff", "control_at": fields["session_control_at"]}
-    if journal.get("conversation"):
-        await store.session_save(journal["conversation"], session)
+    session = {echo_field(values["reply_text"]): "1"} | values.get("session_changes", {})
+    if journal.conversation:
+        await store.session_save(journal.conversation, session)
     return True
 
 
 @shared_task(
+    name=outbox.LLM_ANSWER,
     bind=True,
     autoretry_for=(RedisError, OSError),
     retry_backoff=1,
@@ -246,20 +248,20 @@ def llm_answer(self, key: str) -> None:
     """The LLM lane: answer the journaled message `key` (instance:message id) within
     settings.LLM_DEADLINE_S, or hand it to staff, and send the answer through the ordered
     outbox. Safe to run twice: only a pending reply is answered, and only one answer is
-    written (conversations.llm.journal)."""
+    written (a transition from pending, conversations.journal)."""
     journal = aio.run(_journal(key))
-    state = journal.get("reply_state", "") if journal else ""
-    if state != "pending":
-        if state in outbox.SENDABLE:
+    state = journal.reply_state if journal else ReplyState.UNDECIDED
+    if state != ReplyState.PENDING:
+        if state in SENDABLE:
             # Answered, but the run that wrote it may have died before enqueueing the send.
             outbox_deliver.delay(key)
         return
     started_at = time.time()
     result = llm_reply(key, journal=journal)
-    if not aio.run(_answer_write(key, journal, _answer_fields(result, started_at))):
+    if not aio.run(_answer_write(key, journal, _answer_values(result, started_at))):
         return  # another run of this task answered first
     try:
-        _deliver_now(key, journal["conversation"])
+        _deliver_now(key, journal.conversation)
     finally:
         # After the send, not before: stage B stores the answer either way, and the patient
         # does not wait for the flush's publish.
@@ -280,20 +282,20 @@ def _deliver_now(key: str, conversation: str) -> None:
         outbox_deliver.delay(key)
 
 
-def _outbox_stalled(journal: dict[str, str]) -> bool:
+def _outbox_stalled(journal: Journal) -> bool:
     # A staff message sent from the admin waits in the same outbox as the bot's replies.
-    if journal.get("kind") not in ("patient", "staff_send"):
+    if journal.kind not in (Kind.PATIENT, Kind.STAFF_SEND):
         return False
-    if journal.get("reply_state") not in outbox.SENDABLE:
+    if journal.reply_state not in SENDABLE:
         return False
-    due = float(journal.get("outbox_due_at") or journal.get("received_at") or time.time())
+    due = journal.outbox_due_at or journal.received_at or time.time()
     return time.time() - due > OUTBOX_STALL_GRACE_S
 
 
-def _undecided_for_too_long(journal: dict[str, str]) -> bool:
-    if journal.get("kind") != "patient" or journal.get("reply_state", "") != "":
+def _undecided_for_too_long(journal: Journal) -> bool:
+    if not journal.is_patient or journal.reply_state != ReplyState.UNDECIDED:
         return False
-    since = float(journal.get("late_asked_at") or journal.get("received_at") or time.time())
+    since = journal.late_asked_at or journal.received_at or time.time()
     return time.time() - since > UNDECIDED_AFTER_S
 
 
@@ -306,38 +308,25 @@ def late_answer(key: str) -> None:
 async def _late_answer(key: str) -> None:
     store = hot_store()
     journal = await store.journal(key)
-    channel = journal.get("channel") or DEFAULT_KIND
-    clinic = await clinics.get(channel, journal.get("instance", "")) if journal else None
+    clinic = await clinics.get(journal.channel, journal.instance) if journal else None
     if clinic is None:
         return
-    session = await session_state_load(clinic, journal["phone"])
+    session = await session_state_load(clinic, journal.phone)
     prices, _ = await price_lists.get(clinic.id)
     decision = reply_decide(
-        text=journal.get("text", ""),
-        has_media=bool(journal.get("has_media")),
+        text=journal.text,
+        has_media=journal.has_media,
         clinic=clinic,
         session=session,
         prices=prices,
     )
-    state = {Lane.NONE: "none", Lane.LLM: "pending"}.get(decision.lane, "ready")
-    if not await store.claim_reply(key, to=state, lease_s=outbox.SEND_LEASE_S, from_states=("",)):
+    waited_ms = (time.time() - (journal.received_at or time.time())) * 1000
+    values = decision.journal_values() | {"total_ms": waited_ms}
+    if not await store.transition(key, {ReplyState.UNDECIDED}, **values):
         return  # decided meanwhile: answered once already
-    received = float(journal.get("received_at") or time.time())
-    await store.journal_update(
-        key,
-        {
-            "intent": decision.intent,
-            "lane": decision.lane,
-            "language": decision.language,
-            "service": decision.service or "",
-            "reply_text": decision.text or "",
-            "total_ms": (time.time() - received) * 1000,
-            **{f"session_{name}": value for name, value in decision.session_changes.items()},
-        },
-    )
     if decision.text:
-        await store.session_save(journal["conversation"], {echo_field(decision.text): "1"})
+        await store.session_save(journal.conversation, {echo_field(decision.text): "1"})
     if decision.lane != Lane.NONE:
-        await store.outbox_push(journal["conversation"], key)
+        await store.outbox_push(journal.conversation, key)
         await (outbox.enqueue_llm(key) if decision.lane == Lane.LLM else outbox.enqueue_drain(key))
     await outbox.schedule_flush(store)

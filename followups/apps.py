@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class FollowupsConfig(AppConfig):
     name = "followups"
     verbose_name = "follow-ups"
+
+    def ready(self):
+        from conversations.signals import patient_messages_stored
+        from followups.services import followups_after_stored_messages
+
+        # Stage B stores patients' messages; follow-ups react in the same transaction.
+        patient_messages_stored.connect(followups_after_stored_messages, dispatch_uid="followups")

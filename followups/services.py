@@ -1,6 +1,5 @@
 """Scheduling follow-ups and reacting to the patient: writes that touch several models."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connections, router, transaction
@@ -9,6 +8,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from conversations.models import ConversationSession
+from conversations.signals import PatientMessage
 from followups.kinds import Kind, policy
 from followups.models import FollowUp
 
@@ -88,22 +88,9 @@ def followup_retry(*, followup: FollowUp) -> bool:
     return bool(changed)
 
 
-@dataclass(frozen=True)
-class PatientMessage:
-    """A patient's stored message, as far as follow-ups care."""
-
-    conversation: ConversationSession
-    intent: str
-    at: datetime
-    message_id: str
-
-
-def followups_after_patient_message(
-    *, conversation: ConversationSession, intent: str, at: datetime, message_id: str
-) -> None:
-    followups_after_patient_messages(
-        messages=[PatientMessage(conversation, intent, at, message_id)]
-    )
+def followups_after_stored_messages(sender, *, messages: list[PatientMessage], **kwargs) -> None:
+    """The receiver of conversations.signals.patient_messages_stored (stage B)."""
+    followups_after_patient_messages(messages=messages)
 
 
 def followups_after_patient_messages(*, messages: list[PatientMessage]) -> None:

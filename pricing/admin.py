@@ -20,7 +20,7 @@ from django.utils.timezone import localtime
 
 from conversations.clinic_file import KNOWN_CURRENCIES, ClinicFileError, parse_clinic_file
 from conversations.models import Clinic
-from conversations.services import clinic_import
+from conversations.services.clinics import clinic_import
 from conversations.staff_scope import ClinicScopedAdmin, scoped
 from pricing.models import PriceChange, Service
 from pricing.services import PriceImportError, price_changes_record, services_import_csv

@@ -109,7 +109,7 @@ def test_the_embedded_default_boots_with_no_database_or_redis(project_copy):
     imported = manage("import_clinic", demo, environment=environment, cwd=project_copy)
     assert "Created clinic smile-dental" in imported.stdout, imported.stderr
     assert (project_copy / "db.sqlite3").exists()
-    greeting = project_copy / "conversations/tests/fixtures/evolution/v2_text_greeting_ru.json"
+    greeting = project_copy / "channels/evolution/tests/fixtures/v2_text_greeting_ru.json"
     with running_server(environment, cwd=project_copy) as base_url:
         assert httpx.get(f"{base_url}/health", timeout=2).json() == {"status": "ok"}
         ready = httpx.get(f"{base_url}/ready", timeout=3)

@@ -106,6 +106,7 @@ async def test_a_send_waiting_for_a_slot_past_the_pool_timeout_is_not_sent(gatew
         for n in range(sending.SENDS_IN_FLIGHT + 1)
     ]
     results = await asyncio.gather(*sends)
+    await backend.aclose()
 
     outcomes = sorted(result.outcome for result in results)
     assert outcomes.count(Outcome.SENT) == sending.SENDS_IN_FLIGHT

@@ -4,6 +4,6 @@
 - capabilities: the LLMModel rows, the model factory, warm_llm();
 - context: the prompt, the conversation's recent messages, without the patient's phone or name;
 - tools: lookup_price, clinic_info, hand_to_staff;
-- answer: llm_reply(key), one answer within settings.LLM_DEADLINE_S;
+- answer: llm_reply(key, journal=...), one answer within settings.LLM_DEADLINE_S;
 - journal: the exactly-once write of the answer (conversations.tasks.llm_answer sends it).
 """

@@ -1,4 +1,4 @@
-"""One LLM-lane answer, bounded by a deadline: `llm_reply(key) -> LLMResult`.
+"""One LLM-lane answer, bounded by a deadline: `llm_reply(key, journal=...) -> LLMResult`.
 
 1. Read what the answer needs before the first call: the clinic's facts and price list (process
    caches), the conversation's recent messages (one or two queries), and pick the model.
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from conversations.journal import Journal
 from conversations.llm.adapters import Completion, Deadline, describe
 from conversations.llm.capabilities import Purpose, adapter_for, model_for
 from conversations.llm.context import AnswerContext, answer_context
@@ -61,13 +62,11 @@ class _Tally:
         self.rounds += 1
 
 
-def llm_reply(key: str, *, journal: dict[str, str] | None = None) -> LLMResult:
+def llm_reply(key: str, *, journal: Journal) -> LLMResult:
     """The answer to the journaled message `key` (instance:message id)."""
     started = time.perf_counter()
-    if journal is None:
-        journal = _read_journal(key)
     deadline = Deadline(settings.LLM_DEADLINE_S - _waited(journal))
-    language = journal.get("language") or "en"
+    language = journal.language or "en"
     tally = _Tally()
     toolbox: Toolbox | None = None
     text, error = "", ""
@@ -78,7 +77,7 @@ def llm_reply(key: str, *, journal: dict[str, str] | None = None) -> LLMResult:
             deadline.check()  # a message that waited out its deadline is handed off at once
             context = answer_context(journal)
             deadline.check()
-            choice = model_for(Purpose.TOOLS, int(journal["clinic_id"]))
+            choice = model_for(Purpose.TOOLS, journal.clinic_id)
             tally.model = choice.name
             toolbox = Toolbox(context.clinic, context.prices, context.language)
             text = _converse(adapter_for(choice), context, toolbox, deadline, tally)
@@ -102,23 +101,12 @@ def llm_reply(key: str, *, journal: dict[str, str] | None = None) -> LLMResult:
     )
 
 
-def _waited(journal: dict[str, str]) -> float:
+def _waited(journal: Journal) -> float:
     """How long ago the patient's message arrived: the deadline counts from then, so time spent
     waiting for the conversation's turn or in the task queue is not given to the model again."""
-    try:
-        return max(0.0, time.time() - float(journal["received_at"]))
-    except (KeyError, ValueError):
+    if not journal.received_at:
         return 0.0
-
-
-def _read_journal(key: str) -> dict[str, str]:
-    from clinicbot import aio
-    from conversations.hotstore import hot_store
-
-    async def read():
-        return await hot_store().journal(key)
-
-    return aio.run(read())
+    return max(0.0, time.time() - journal.received_at)
 
 
 def _converse(adapter, context: AnswerContext, toolbox: Toolbox, deadline, tally) -> str:

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cachalot.api import cachalot_disabled
 
-from channels.registry import DEFAULT_KIND
 from clinicbot import aio
+from conversations.journal import Journal
 from conversations.nlu import ClinicInfo
 from pricing.catalog import PriceIndex, format_price
 
@@ -144,7 +144,7 @@ def system_prompt(info: ClinicInfo, prices: PriceIndex | None, language: str) ->
     )
 
 
-def recent_messages(journal: dict[str, str], limit: int = HISTORY_LIMIT) -> list[dict]:
+def recent_messages(journal: Journal, limit: int = HISTORY_LIMIT) -> list[dict]:
     """The conversation's last messages before this one, oldest first, as chat turns: texts
     only. Empty when the conversation is not stored yet (its first message)."""
     from conversations.models import Message, phone_index_candidates
@@ -152,17 +152,17 @@ def recent_messages(journal: dict[str, str], limit: int = HISTORY_LIMIT) -> list
     # One query (the session by its phone's blind index, joined): the database may be a remote
     # Supabase, where each round trip costs tens of milliseconds of the answer's deadline.
     rows = Message.objects.filter(
-        session__clinic_id=int(journal["clinic_id"]),
+        session__clinic_id=journal.clinic_id,
         session__channel="whatsapp",
-        session__patient_phone_index__in=phone_index_candidates(journal["phone"]),
-    ).exclude(wa_message_id=journal["message_id"])
-    if journal.get("received_at"):
-        received = datetime.fromtimestamp(float(journal["received_at"]), tz=UTC)
+        session__patient_phone_index__in=phone_index_candidates(journal.phone),
+    ).exclude(wa_message_id=journal.message_id)
+    if journal.received_at:
+        received = datetime.fromtimestamp(journal.received_at, tz=UTC)
         rows = rows.filter(received_at__lte=received)
     rows = rows.order_by("-received_at", "-id").values_list("direction", "text")[:limit]
     with cachalot_disabled():  # messages are never cached; spare parsing the query for tables
         rows = list(rows)
-    name = journal.get("name", "")
+    name = journal.name
     turns = []
     for direction, text in reversed(rows):
         if not text:
@@ -172,14 +172,14 @@ def recent_messages(journal: dict[str, str], limit: int = HISTORY_LIMIT) -> list
     return turns
 
 
-def _clinic_and_prices(journal: dict[str, str]) -> tuple[ClinicInfo, PriceIndex | None]:
+def _clinic_and_prices(journal: Journal) -> tuple[ClinicInfo, PriceIndex | None]:
     """From the process's caches (pricing.cache, conversations.directory): warm, no query."""
     from conversations.directory import ClinicUnavailable, clinics
     from pricing.cache import price_lists, read_version
 
-    clinic = aio.run(clinics.get(journal.get("channel") or DEFAULT_KIND, journal["instance"]))
+    clinic = aio.run(clinics.get(journal.channel, journal.instance))
     if clinic is None:
-        raise ClinicUnavailable(journal["instance"])
+        raise ClinicUnavailable(journal.instance)
     try:
         version = read_version(clinic.id)
     except Exception:  # noqa: BLE001  (Redis hiccup: the TTL still bounds staleness)
@@ -188,11 +188,11 @@ def _clinic_and_prices(journal: dict[str, str]) -> tuple[ClinicInfo, PriceIndex 
     return clinic.info, prices
 
 
-def answer_context(journal: dict[str, str]) -> AnswerContext:
+def answer_context(journal: Journal) -> AnswerContext:
     """Everything one answer needs, read before the first LLM call."""
-    language = journal.get("language") or "en"
+    language = journal.language or "en"
     info, prices = _clinic_and_prices(journal)
-    text = redact(journal.get("text", "")[: MESSAGE_CHARS * 2], name=journal.get("name", ""))
+    text = redact(journal.text[: MESSAGE_CHARS * 2], name=journal.name)
     messages = [
         {"role": "system", "content": system_prompt(info, prices, language)},
         *recent_messages(journal),

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from conversations.hotstore import conversation_key
 from conversations.models import ConversationSession, Message, MessageMetric
 from conversations.phones import mask_phone
-from conversations.services import staff_message_token
+from conversations.services.staff_messages import staff_message_token
 from security.models import AuditEvent
 
 INBOX = "/admin/conversations/conversationsession/"
@@ -212,7 +212,7 @@ def test_a_staff_message_waits_behind_a_reply_still_queued(
 
 async def _queue_pending_reply(hot_store, conversation_id, journal):
     store = hot_store()
-    await store.journal_update("smile-main:pending-1", journal)
+    await store.journal_update("smile-main:pending-1", **journal)
     await store.outbox_push(conversation_id, "smile-main:pending-1")
 
 

@@ -8,7 +8,7 @@ import time_machine
 from asgiref.sync import sync_to_async
 
 from conversations.models import ConversationSession
-from conversations.services import conversation_set_control
+from conversations.services.control import conversation_set_control
 from conversations.tests.conftest import fixture_body, post_webhook, text_message
 from security.blind_index import blind_index
 

@@ -71,7 +71,7 @@ async def test_a_message_left_undecided_is_asked_for_once_per_grace_period(
     await sync_to_async(journal_flush.apply)()
     assert asked == [key]
 
-    await hot_store().journal_update(key, {"late_asked_at": time.time() - 60})
+    await hot_store().journal_update(key, late_asked_at=time.time() - 60)
     await sync_to_async(journal_flush.apply)()
     assert asked == [key, key]
 

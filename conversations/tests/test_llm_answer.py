@@ -39,7 +39,7 @@ def llm(settings):
     capabilities.forget()
 
 
-async def journal_of(message_id: str) -> dict:
+async def journal_of(message_id: str):
     return await hot_store().journal(message_key("smile-main", message_id))
 
 
@@ -74,8 +74,8 @@ async def test_a_question_the_fast_lane_cannot_answer_gets_the_models_answer_onc
     assert request["body"]["max_completion_tokens"] > 0
     assert "max_tokens" not in request["body"]
     journal = await journal_of("LLM-1")
-    assert journal["lane"] == "llm" and journal["reply_state"] == "sent"
-    assert journal["llm_model"] == "gpt-4o-mini" and journal["llm_handoff"] == "0"
+    assert journal.lane == "llm" and journal.reply_state == "sent"
+    assert journal.llm_model == "gpt-4o-mini" and not journal.llm_handoff
     inbound = await Message.objects.aget(wa_message_id="LLM-1")
     reply = await Message.objects.aget(reply_to=inbound)
     assert reply.text == ANSWER and reply.delivery_status == Message.Delivery.SENT
@@ -130,7 +130,7 @@ async def test_a_price_question_is_answered_through_a_tool_call_with_the_right_p
     }
     assert second["body"]["messages"][-2]["tool_calls"][0]["function"]["name"] == "lookup_price"
     journal = await journal_of("LLM-TOOL")
-    assert journal["llm_rounds"] == "2" and journal["llm_tools"] == "lookup_price"
+    assert journal.llm_rounds == 2 and journal.llm_tools == "lookup_price"
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -149,8 +149,8 @@ async def test_a_slow_model_hits_the_deadline_and_the_handoff_reply_goes_out_onc
     await asyncio.sleep(2.5)  # the model's late answer arrives now, and must change nothing
     assert len(outbox) == 1
     journal = await journal_of("LLM-SLOW")
-    assert journal["llm_error"] == "DeadlineExceeded" and journal["llm_handoff"] == "1"
-    assert float(journal["llm_ms"]) < 1500
+    assert journal.llm_error == "DeadlineExceeded" and journal.llm_handoff
+    assert journal.llm_ms < 1500
     session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
     assert session.control == ConversationSession.Control.STAFF
 
@@ -175,8 +175,8 @@ async def test_a_failing_model_gets_the_patient_the_handoff_reply_and_flags_staf
     await ask(async_client, "Pregunta: ¿duele un empaste?", "LLM-500")
 
     journal = await journal_of("LLM-500")
-    assert [sent["text"] for sent in outbox] == [handoff_reply(journal["language"])]
-    assert journal["llm_error"] == "InternalServerError:500"
+    assert [sent["text"] for sent in outbox] == [handoff_reply(journal.language)]
+    assert journal.llm_error == "InternalServerError:500"
     session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
     assert session.control == ConversationSession.Control.STAFF
 
@@ -216,9 +216,9 @@ async def test_two_copies_of_the_task_racing_write_one_answer_and_send_it_once(
 
     assert len(outbox) == 1
     journal = await journal_of("LLM-RACE")
-    assert journal["reply_state"] == "sent"
-    assert outbox[0]["text"] == journal["reply_text"]
-    assert journal["reply_text"] in {"first copy's answer", "second copy's answer"}
+    assert journal.reply_state == "sent"
+    assert outbox[0]["text"] == journal.reply_text
+    assert journal.reply_text in {"first copy's answer", "second copy's answer"}
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -256,7 +256,7 @@ async def test_when_the_model_hands_to_staff_the_bot_stays_silent_after_its_repl
     ]
     session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
     assert session.control == ConversationSession.Control.STAFF
-    assert (await journal_of("LLM-URG-2"))["lane"] == "none"
+    assert (await journal_of("LLM-URG-2")).lane == "none"
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -282,7 +282,7 @@ async def test_without_an_api_key_the_patient_gets_the_handoff_reply(
 
     assert [sent["text"] for sent in outbox] == [handoff_reply("en")]
     journal = await journal_of("LLM-NOKEY")
-    assert journal["llm_error"] == "no_api_key" and journal["llm_handoff"] == "1"
+    assert journal.llm_error == "no_api_key" and journal.llm_handoff
 
 
 @pytest.mark.usefixtures("celery_worker_thread")
@@ -302,9 +302,9 @@ async def test_the_answer_is_stored_with_its_llm_metrics(async_client, clinic, o
     reply = await Message.objects.aget(pk=metric.message_id)
     assert reply.text == ANSWER and reply.direction == Message.Direction.OUTBOUND
     journal = await journal_of("LLM-METRIC")
-    assert float(journal["received_at"]) <= float(journal["llm_started_at"])
-    assert float(journal["llm_started_at"]) <= float(journal["llm_ready_at"])
-    assert float(journal["llm_ready_at"]) <= float(journal["reply_sent_at"])
+    assert journal.received_at <= journal.llm_started_at
+    assert journal.llm_started_at <= journal.llm_ready_at
+    assert journal.llm_ready_at <= journal.reply_sent_at
     assert [sent["text"] for sent in outbox] == [ANSWER]
 
 
@@ -314,7 +314,7 @@ async def test_a_message_that_waited_past_the_deadline_is_handed_off_without_ask
     # Tasks go to the broker and wait there, as behind a busy worker.
     await ask(async_client, QUESTION, "LLM-LATE")
     key = message_key("smile-main", "LLM-LATE")
-    await hot_store().journal_update(key, {"received_at": time.time() - settings.LLM_DEADLINE_S})
+    await hot_store().journal_update(key, received_at=time.time() - settings.LLM_DEADLINE_S)
 
     await asyncio.to_thread(run_task, llm_answer, key)
     await asyncio.to_thread(run_task, outbox_deliver, key)
@@ -322,4 +322,4 @@ async def test_a_message_that_waited_past_the_deadline_is_handed_off_without_ask
     assert [sent["text"] for sent in outbox] == [handoff_reply("en")]
     assert llm.requests() == []
     journal = await journal_of("LLM-LATE")
-    assert journal["llm_error"] == "DeadlineExceeded" and journal["llm_handoff_reason"] == "error"
+    assert journal.llm_error == "DeadlineExceeded" and journal.llm_handoff_reason == "error"

@@ -1,14 +1,12 @@
-"""The tools' executors, the redaction of personal data, and the exactly-once journal write."""
+"""The tools' executors and the redaction of personal data."""
 
 import json
 
 import pytest
 
 from conftest import load_demo_clinic_data
-from conversations.hotstore import MemoryHotStore, hot_store
 from conversations.llm.adapters import ToolCallRequest
 from conversations.llm.context import redact, system_prompt
-from conversations.llm.journal import write_if_pending
 from conversations.llm.tools import TOOL_SCHEMAS, Toolbox
 from conversations.nlu import ClinicInfo
 from pricing.catalog import PriceIndex
@@ -112,30 +110,3 @@ def test_the_system_prompt_names_the_reply_language_and_the_rules():
     assert "reply in Hebrew" in prompt
     assert "Give no diagnosis" in prompt and "Urgent symptoms" in prompt
     assert "+74950000000" in prompt  # the clinic's phone, for emergencies
-
-
-async def test_the_embedded_store_writes_an_answer_only_while_it_is_pending():
-    store = MemoryHotStore()
-    await store.accept(
-        message="i:m1", conversation="i:c", journal={"reply_state": "pending"}, prices_key="p"
-    )
-
-    assert await write_if_pending(store, "i:m1", {"reply_text": "one", "reply_state": "ready"})
-    assert not await write_if_pending(store, "i:m1", {"reply_text": "two", "reply_state": "ready"})
-    assert (await store.journal("i:m1"))["reply_text"] == "one"
-    assert not await write_if_pending(store, "i:unknown", {"reply_state": "ready"})
-
-
-@pytest.mark.django_db
-async def test_the_redis_store_writes_an_answer_only_while_it_is_pending():
-    store = hot_store()
-    await store.journal_update("i:m2", {"reply_state": "pending", "text": "kept"})
-
-    assert await write_if_pending(store, "i:m2", {"reply_text": "one", "reply_state": "ready"})
-    assert not await write_if_pending(store, "i:m2", {"reply_text": "two", "reply_state": "ready"})
-    journal = await store.journal("i:m2")
-    assert (journal["reply_text"], journal["reply_state"], journal["text"]) == (
-        "one",
-        "ready",
-        "kept",
-    )

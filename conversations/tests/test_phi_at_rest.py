@@ -127,19 +127,20 @@ def test_a_patient_keeps_one_conversation_through_a_master_key_rotation(clinic, 
 
     from django.core.management import call_command
 
-    from conversations.services import journals_store
+    from conversations.journal import Journal, Kind
+    from conversations.services.storage import journals_store
     from security.tests.helpers import new_master_key
 
     def store(message_id: str) -> None:
-        journal = {
-            "kind": "patient",
-            "clinic_id": str(clinic.id),
-            "phone": PATIENT,
-            "name": NAME,
-            "message_id": message_id,
-            "text": TEXT,
-            "received_at": str(time.time()),
-        }
+        journal = Journal(
+            kind=Kind.PATIENT,
+            clinic_id=clinic.id,
+            phone=PATIENT,
+            name=NAME,
+            message_id=message_id,
+            text=TEXT,
+            received_at=time.time(),
+        )
         journals_store(journals=[journal])
 
     store("ROT1")

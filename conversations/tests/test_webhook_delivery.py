@@ -43,7 +43,7 @@ async def test_a_burst_of_five_messages_is_answered_in_arrival_order(async_clien
     tickets = {}
     for body in bodies:
         journal = await hot_store().journal(message_key("smile-main", body["data"]["key"]["id"]))
-        tickets[journal["ticket"]] = journal["reply_text"]
+        tickets[journal.ticket] = journal.reply_text
     arrival_order = [tickets[t] for t in sorted(tickets, key=int)]
     assert [s["text"] for s in sent] == arrival_order
     # Each reply left only after the previous one had reached the gateway.
@@ -129,12 +129,12 @@ async def test_stage_b_is_retried_after_a_database_error_and_stores_each_row_onc
 
 @pytest.mark.usefixtures("eager_tasks")
 async def test_running_stage_b_again_changes_nothing(async_client, clinic, outbox):
-    from conversations.services import journal_store
+    from conversations.services.storage import journals_store
 
     await post_webhook(async_client, text_message("Сколько стоит пломба?", message_id="TWICE"))
     before = [m async for m in Message.objects.order_by("id").values()]
     journal = await hot_store().journal(message_key("smile-main", "TWICE"))
-    await asyncio.to_thread(journal_store, journal=journal)
+    await asyncio.to_thread(journals_store, journals=[journal])
     after = [m async for m in Message.objects.order_by("id").values()]
     assert after == before
     assert await MessageMetric.objects.acount() == 1

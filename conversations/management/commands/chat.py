@@ -19,6 +19,7 @@ from clinicbot import aio
 from clinicbot.celery import app as celery_app
 from conversations.hotstore import hot_store, message_key
 from conversations.inbound import inbound_handle
+from conversations.journal import Journal
 from conversations.models import Clinic
 
 DEFAULT_PHONE = "70000000000"
@@ -85,15 +86,15 @@ class Command(BaseCommand):
         journal = aio.run(_journal(message_key(message.instance, message.message_id)))
         return {
             "text": text,
-            "reply": journal.get("reply_text") or None,
-            "intent": journal.get("intent") or None,
-            "lane": journal.get("lane") or None,
-            "service": journal.get("service") or None,
+            "reply": journal.reply_text or None,
+            "intent": journal.intent or None,
+            "lane": journal.lane or None,
+            "service": journal.service or None,
             "ms": round(handled.total_ms, 3),
         }
 
 
-async def _journal(key: str) -> dict[str, str]:
+async def _journal(key: str) -> Journal:
     return await hot_store().journal(key)
 
 

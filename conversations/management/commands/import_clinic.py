@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
 from conversations.clinic_file import ClinicFileError, parse_clinic_file
-from conversations.services import clinic_import
+from conversations.services.clinics import clinic_import
 
 
 class Command(BaseCommand):

@@ -1,0 +1,55 @@
+"""The journal's schema: its fields come back with their types, an unknown field is refused, and
+a reply moves from one state to another exactly once, in Redis and in the embedded store."""
+
+import pytest
+
+from conversations.hotstore import MemoryHotStore, hot_store
+from conversations.journal import Journal, Kind, ReplyState, changes, decode, values_of
+
+
+def test_a_journal_comes_back_with_its_types():
+    journal = Journal(
+        clinic_id=7,
+        kind=Kind.STAFF,
+        has_media=True,
+        received_at=1765000000.25,
+        reply_state=ReplyState.GAVE_UP,
+        reply_attempts=8,
+        total_ms=None,
+        llm_handoff=True,
+        session_changes={"control": "staff", "control_at": "1765000001.5"},
+    )
+    raw = changes(**values_of(journal))
+    assert all(isinstance(value, str) for value in raw.values())
+    assert decode(raw) == journal
+
+
+def test_an_unknown_field_is_refused_before_anything_is_written():
+    with pytest.raises(TypeError, match="no field 'reply_stat'"):
+        changes(reply_stat="sent")
+    with pytest.raises(TypeError, match="cannot change the session's"):
+        changes(session_changes={"phone": "1"})
+
+
+def test_a_hash_that_is_gone_reads_as_no_journal():
+    assert decode({}) is None
+
+
+@pytest.mark.parametrize("embedded", [True, False], ids=["embedded", "redis"])
+@pytest.mark.django_db
+async def test_an_answer_is_written_only_while_its_reply_is_pending(embedded):
+    store = MemoryHotStore() if embedded else hot_store()
+    await store.accept(
+        message="i:m1",
+        conversation="i:c",
+        journal={"reply_state": ReplyState.PENDING, "text": "kept"},
+        prices_key="p",
+    )
+    ready = {"reply_state": ReplyState.READY}
+    assert await store.transition("i:m1", {ReplyState.PENDING}, reply_text="one", **ready)
+    assert not await store.transition("i:m1", {ReplyState.PENDING}, reply_text="two", **ready)
+    journal = await store.journal("i:m1")
+    assert (journal.reply_text, journal.reply_state, journal.text) == ("one", "ready", "kept")
+    # A journal that is gone (expired) is never brought back by a transition.
+    assert not await store.transition("i:gone", {ReplyState.UNDECIDED}, **ready)
+    assert await store.journal("i:gone") is None
