@@ -34,7 +34,7 @@ QUESTIONS = {
 def llm_texts(clinic_file: Path = wb.DEMO_CLINIC) -> tuple[dict, list[str]]:
     """{language: [(question, the fake model's reply)]} for the questions the language layer
     sends to the LLM lane (whatever the conversation's language so far), and those dropped."""
-    from conversations.nlu import compose_reply, understand
+    from nlu import compose_reply, understand
 
     catalog, info = wb.demo_clinic(clinic_file)
     kept: dict[str, list[tuple[str, str]]] = {}

@@ -17,11 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conversations.nlu import understand  # noqa: E402
-from conversations.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC  # noqa: E402
-from pricing.catalog import PriceIndex  # noqa: E402
+from nlu import understand  # noqa: E402
+from nlu.catalog import PriceIndex  # noqa: E402
+from nlu.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC  # noqa: E402
 
-LABELLED = ROOT / "conversations" / "tests" / "data" / "labelled_messages.jsonl"
+LABELLED = ROOT / "nlu" / "tests" / "data" / "labelled_messages.jsonl"
 BUDGET_MS = 0.2
 
 

@@ -1,4 +1,4 @@
-"""Score understand() on the blind holdout sets (conversations/tests/data/holdout_blind*.jsonl).
+"""Score understand() on the blind holdout sets (nlu/tests/data/holdout_blind*.jsonl).
 
     .venv/bin/python -m bench.nlu_holdout [FILE ...]     (default: every holdout)
 
@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from conversations.nlu import understand  # noqa: E402
-from conversations.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC  # noqa: E402
-from pricing.catalog import PriceIndex  # noqa: E402
+from nlu import understand  # noqa: E402
+from nlu.catalog import PriceIndex  # noqa: E402
+from nlu.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC  # noqa: E402
 
-HOLDOUT = ROOT / "conversations" / "tests" / "data" / "holdout_blind.jsonl"
+HOLDOUT = ROOT / "nlu" / "tests" / "data" / "holdout_blind.jsonl"
 HOLDOUTS = tuple(
     HOLDOUT.with_name(name)
     for name in (

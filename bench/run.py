@@ -689,7 +689,7 @@ def method_notes(args, dropped: list[str]) -> str:
   the production settings trust, so neither is redirected).
 - **Stage B**: after the open-loop run, the database is polled until it holds one inbound
   `conversations_message` row per accepted message.
-- **Texts**: each text is checked before the run with `conversations.nlu.understand` and
+- **Texts**: each text is checked before the run with `nlu.understand` and
   `compose_reply` against the demo clinic's price list, for a new conversation and for one
   already in its language; any that would go to the LLM lane is dropped.{dropped_note}
 - Raw per-request results: `.benchmarks/webhook-*.json`; process logs: `.benchmarks/logs/`.

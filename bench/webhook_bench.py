@@ -53,8 +53,8 @@ REDELIVERY_DELAY_S = (0.05, 1.0)
 
 def demo_clinic(clinic_file: Path = DEMO_CLINIC):
     """(the price list, the clinic's details) of a clinic file, as the language layer sees them."""
-    from conversations.nlu import ClinicInfo
-    from pricing.catalog import PriceIndex
+    from nlu import ClinicInfo
+    from nlu.catalog import PriceIndex
 
     data = json.loads(clinic_file.read_text(encoding="utf-8"))
     info = ClinicInfo(
@@ -74,7 +74,7 @@ def fast_lane_texts(clinic_file: Path = DEMO_CLINIC) -> tuple[dict, list[str]]:
 
     Uses the language layer directly (pure Python, no Django), with the demo clinic's price list
     and details, which `import_clinic` also loads into the benchmark database."""
-    from conversations.nlu import compose_reply, understand
+    from nlu import compose_reply, understand
 
     catalog, info = demo_clinic(clinic_file)
     kept: dict[str, list[tuple[str, str]]] = {}

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from conversations.directory import ClinicSnapshot
 from conversations.journal import ReplyState
 from conversations.models import Lane
-from conversations.nlu import compose_reply, text_required_reply, understand
-from pricing.catalog import PriceIndex
+from nlu import compose_reply, text_required_reply, understand
+from nlu.catalog import PriceIndex
 
 STAFF = "staff"
 # A fast-lane reply waits in the outbox unless stage A sends it at once (it then claims it).

@@ -22,7 +22,7 @@ from django.db import DatabaseError, connection
 from clinicbot import async_db
 from clinicbot.breaker import database_breaker
 from clinicbot.singleflight import SingleFlight
-from conversations.nlu import ClinicInfo
+from nlu import ClinicInfo
 
 logger = logging.getLogger(__name__)
 

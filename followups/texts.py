@@ -8,7 +8,7 @@ from babel.dates import format_datetime
 from django.utils.dateparse import parse_datetime
 
 from followups.kinds import Kind
-from pricing.catalog import BABEL_LOCALES
+from nlu.catalog import BABEL_LOCALES
 
 REMINDER = {
     "ru": "Здравствуйте! Напоминаем о приёме в {clinic}: {when}. Ответьте «да», чтобы "

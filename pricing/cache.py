@@ -1,5 +1,5 @@
 """Each clinic's price list, held in process memory as a PriceIndex (O(1) lookups by every
-normalized name and alias, see pricing.catalog).
+normalized name and alias, see nlu.catalog).
 
 - Entries live 20 min; a stale or missing entry is refreshed by one query however many requests
   find it stale at once, capped at 600 ms.
@@ -21,7 +21,7 @@ from django.db import DatabaseError, connection
 
 from clinicbot.breaker import database_breaker
 from clinicbot.singleflight import SingleFlight
-from pricing.catalog import PriceIndex, ServiceEntry
+from nlu.catalog import PriceIndex, ServiceEntry
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from conversations.llm.adapters import Completion, Deadline, describe
 from conversations.llm.capabilities import Purpose, adapter_for, model_for
 from conversations.llm.context import AnswerContext, answer_context
 from conversations.llm.tools import TOOL_SCHEMAS, Toolbox
-from conversations.nlu import handoff_reply
+from nlu import handoff_reply
 
 logger = logging.getLogger(__name__)
 

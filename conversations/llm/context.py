@@ -18,8 +18,8 @@ from cachalot.api import cachalot_disabled
 
 from clinicbot import aio
 from conversations.journal import Journal
-from conversations.nlu import ClinicInfo
-from pricing.catalog import PriceIndex, format_price
+from nlu import ClinicInfo
+from nlu.catalog import PriceIndex, format_price
 
 HISTORY_LIMIT = 10
 MESSAGE_CHARS = 1000  # one message of the history, at most

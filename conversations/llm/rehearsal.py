@@ -16,7 +16,7 @@ from clinicbot import aio
 from conversations.llm.adapters import Deadline, OpenAIAdapter
 from conversations.llm.context import system_prompt
 from conversations.llm.tools import TOOL_SCHEMAS
-from conversations.nlu.lexicon import LANGUAGES
+from nlu.lexicon import LANGUAGES
 
 CANNED_COMPLETION = {
     "id": "chatcmpl-rehearsal",

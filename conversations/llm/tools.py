@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass, field
 
 from conversations.llm.adapters import ToolCallRequest
-from conversations.nlu import ClinicInfo
-from pricing.catalog import PriceIndex, ServiceEntry, format_price
+from nlu import ClinicInfo
+from nlu.catalog import PriceIndex, ServiceEntry, format_price
 
 CLOSEST_LIMIT = 3
 

@@ -15,9 +15,9 @@ from conversations.hotstore import hot_store, message_key
 from conversations.llm.adapters import forget_clients
 from conversations.llm.capabilities import capabilities
 from conversations.models import ConversationSession, Message, MessageMetric
-from conversations.nlu import handoff_reply
 from conversations.tasks import llm_answer, outbox_deliver
 from conversations.tests.conftest import PATIENT, post_webhook, text_message, wait_until
+from nlu import handoff_reply
 from security.blind_index import blind_index
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,8 +8,8 @@ from conftest import load_demo_clinic_data
 from conversations.llm.adapters import ToolCallRequest
 from conversations.llm.context import redact, system_prompt
 from conversations.llm.tools import TOOL_SCHEMAS, Toolbox
-from conversations.nlu import ClinicInfo
-from pricing.catalog import PriceIndex
+from nlu import ClinicInfo
+from nlu.catalog import PriceIndex
 
 DEMO = load_demo_clinic_data()
 CLINIC = ClinicInfo(

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conversations.nlu import INTENTS, LANGUAGES, understand
-from pricing.catalog import PriceIndex
+from nlu import INTENTS, LANGUAGES, understand
+from nlu.catalog import PriceIndex
 
 LABELLED_MESSAGES = Path(__file__).parent / "data" / "labelled_messages.jsonl"
 MIN_ACCURACY = 0.97

@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import import_module
 
-from conversations.nlu.text import normalize, stem, tokenize
+from nlu.text import normalize, stem, tokenize
 
 LANGUAGES = ("ru", "en", "es", "pt", "uk", "he")
 SCRIPTS = {
@@ -216,7 +216,7 @@ def _phrase_sources(module) -> list[tuple[str, str, bool]]:
 
 
 def _compile(language: str) -> Lexicon:
-    module = import_module(f"conversations.nlu.lexicon.{language}")
+    module = import_module(f"nlu.lexicon.{language}")
     lexicon = Lexicon(language)
     words: set[str] = set()
     single_words: dict[str, dict[str, Phrase]] = {}

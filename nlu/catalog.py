@@ -16,12 +16,12 @@ from babel import Locale
 from babel.numbers import format_currency, get_currency_symbol
 from rapidfuzz import fuzz, process
 
-from conversations.nlu.lexicon.services import (
+from nlu.lexicon.services import (
     GENERIC_SERVICE_WORDS,
     SERVICE_STOPWORDS,
     SERVICE_SYNONYMS,
 )
-from conversations.nlu.text import fold_ukrainian, normalize, script_of, stem, tokenize
+from nlu.text import fold_ukrainian, normalize, script_of, stem, tokenize
 
 BABEL_LOCALES = {
     "ru": "ru_RU",

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from conversations.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
-from pricing.catalog import PriceIndex, ServiceEntry, format_price
+from nlu.catalog import PriceIndex, ServiceEntry, format_price
+from nlu.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
 
 INDEX = PriceIndex.from_clinic_file(SMILE_DENTAL_CLINIC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from conversations.nlu.lexicon import Lexicon
+from nlu.lexicon import Lexicon
 
 _CLOCK_RE = re.compile(r"(?<![\d.,:])([01]?\d|2[0-3])[:.]([0-5]\d)(?![\d.,:]?\d)")
 _HOUR_H_RE = re.compile(r"(?<![\d.,:])([01]?\d|2[0-3])\s?h(?:([0-5]\d))?\b")

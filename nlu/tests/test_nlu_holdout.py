@@ -33,8 +33,8 @@ from bench.nlu_holdout import (
     score,
     score_file,
 )
-from conversations.nlu import INTENTS
-from conversations.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
+from nlu import INTENTS
+from nlu.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
 
 SERVICE_CODES = {s["code"] for s in SMILE_DENTAL_CLINIC["services"]}
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from conversations.nlu import (
+from nlu import (
     INTENTS,
     LANGUAGES,
     ClinicInfo,
@@ -14,8 +14,8 @@ from conversations.nlu import (
     text_required_reply,
     understand,
 )
-from conversations.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
-from pricing.catalog import PriceIndex, ServiceEntry
+from nlu.catalog import PriceIndex, ServiceEntry
+from nlu.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
 
 CATALOG = PriceIndex.from_clinic_file(SMILE_DENTAL_CLINIC)
 CLINIC = ClinicInfo(

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 from babel.dates import get_day_names, get_timezone_location
 
-from conversations.nlu.lexicon import LEXICONS
-from conversations.nlu.router import Understanding
-from pricing import catalog as price_catalog
+from nlu.catalog import BABEL_LOCALES, format_price
+from nlu.lexicon import LEXICONS
+from nlu.router import Understanding
 
 if TYPE_CHECKING:
-    from pricing.catalog import PriceIndex, ServiceEntry
+    from nlu.catalog import PriceIndex, ServiceEntry
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A price list longer than this is cut in a "what do you charge?" answer: a chat, not a brochure.
@@ -95,7 +95,7 @@ def _price_lines(services: list[ServiceEntry], language: str) -> list[str]:
     return [
         line.format(
             name=service.name_in(language),
-            price=price_catalog.format_price(service.price, service.currency, language),
+            price=format_price(service.price, service.currency, language),
         )
         for service in services
     ]
@@ -135,7 +135,7 @@ def _hours_lines(hours: dict, language: str) -> list[str]:
 
 @lru_cache(maxsize=16)
 def _day_names(language: str) -> tuple[str, ...]:
-    locale = price_catalog.BABEL_LOCALES.get(language, "en_US")
+    locale = BABEL_LOCALES.get(language, "en_US")
     names = get_day_names("abbreviated", locale=locale)
     return tuple(_capitalized(names[i]) for i in range(7))  # Babel: 0 is Monday
 
@@ -146,7 +146,7 @@ def _capitalized(text: str) -> str:
 
 @lru_cache(maxsize=64)
 def _city(timezone: str, language: str) -> str:
-    locale = price_catalog.BABEL_LOCALES.get(language, "en_US")
+    locale = BABEL_LOCALES.get(language, "en_US")
     try:
         return get_timezone_location(timezone, locale=locale, return_city=True)
     except LookupError:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conversations.nlu import detect_language, understand
-from conversations.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
-from pricing.catalog import PriceIndex
+from nlu import detect_language, understand
+from nlu.catalog import PriceIndex
+from nlu.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
 
 CATALOG = PriceIndex.from_clinic_file(SMILE_DENTAL_CLINIC)
 
@@ -235,7 +235,7 @@ def test_a_message_with_no_words_is_other():
 
 def test_the_language_layer_imports_no_django():
     code = (
-        "import sys, conversations.nlu, pricing.catalog; "
+        "import sys, nlu, nlu.catalog; "
         "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
@@ -648,7 +648,9 @@ def test_two_words_with_one_stem_are_told_apart_by_the_word_itself(text, intent)
 
 # Round 5 (general causes of the holdouts' misses) ------------------------------------------
 
-DEMO_CLINIC_FILE = Path(__file__).resolve().parents[1] / "demo" / "smile-dental.json"
+DEMO_CLINIC_FILE = (
+    Path(__file__).resolve().parents[2] / "conversations" / "demo" / "smile-dental.json"
+)
 DEMO_CATALOG = PriceIndex.from_clinic_file(json.loads(DEMO_CLINIC_FILE.read_text("utf-8")))
 
 

@@ -9,8 +9,8 @@ letters only one language uses. A message that shows no sign of any language ("o
 
 from __future__ import annotations
 
-from conversations.nlu.lexicon import LANGUAGES, LEXICONS, SCRIPTS, UNIVERSAL_WORDS
-from conversations.nlu.text import normalize, script_of, tokenize
+from nlu.lexicon import LANGUAGES, LEXICONS, SCRIPTS, UNIVERSAL_WORDS
+from nlu.text import normalize, script_of, tokenize
 
 _LANGUAGES_BY_SCRIPT = {
     script: tuple(lang for lang in LANGUAGES if SCRIPTS[lang] == script)

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
-from conversations.nlu.clock import find_time
-from conversations.nlu.language import candidate_languages
-from conversations.nlu.lexicon import (
+from nlu.clock import find_time
+from nlu.language import candidate_languages
+from nlu.lexicon import (
     BLOCK,
     BOOKING,
     LANGUAGES,
@@ -31,16 +31,16 @@ from conversations.nlu.lexicon import (
     UNIVERSAL_WORDS,
     Lexicon,
 )
-from conversations.nlu.lexicon.services import (
+from nlu.lexicon.services import (
     GENERIC_SERVICE_WORDS,
     OTHER_DENTAL_SERVICES,
     SERVICE_STOPWORDS,
     SERVICE_SYNONYMS,
 )
-from conversations.nlu.text import clause_numbers, normalize, script_of, stem, tokenize
+from nlu.text import clause_numbers, normalize, script_of, stem, tokenize
 
 if TYPE_CHECKING:
-    from pricing.catalog import PriceIndex
+    from nlu.catalog import PriceIndex
 
 INTENTS = (
     "greeting",
