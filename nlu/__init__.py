@@ -2,12 +2,14 @@
 project (a test says so), so that it can be read, tested and measured on its own.
 
 understand() reads a patient message (intent, language, services, time); compose_reply() writes
-the receptionist's answer in the patient's language, or returns None for the LLM lane.
+the receptionist's answer in the patient's language, or returns None for the LLM lane. What
+differs from one intent to another is one row of the intent table (nlu.intents).
 PriceIndex is a clinic's price list as the language layer reads it (service names in every
 language).
 """
 
 from nlu.catalog import BABEL_LOCALES, PriceIndex, ServiceEntry, format_price
+from nlu.intents import Intent, IntentRow, Reply
 from nlu.language import detect_language
 from nlu.lexicon import LANGUAGES
 from nlu.replies import (
@@ -23,7 +25,10 @@ __all__ = [
     "INTENTS",
     "LANGUAGES",
     "ClinicInfo",
+    "Intent",
+    "IntentRow",
     "PriceIndex",
+    "Reply",
     "ServiceEntry",
     "Understanding",
     "compose_reply",

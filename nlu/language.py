@@ -47,7 +47,8 @@ def _word_weights() -> dict[str, dict[str, float]]:
     return weights
 
 
-_WORD_WEIGHTS = _word_weights()
+# word -> {language: weight}, from the lexicons: see derive_tables().
+_WORD_WEIGHTS: dict[str, dict[str, float]]
 _NO_WEIGHTS: dict[str, float] = {}
 
 
@@ -100,3 +101,13 @@ def detect_language_of_tokens(text: str, tokens: list[str], fallback: str) -> st
 def detect_language(text: str, *, fallback: str) -> str:
     """The language of the text, or the fallback when the text does not tell."""
     return detect_language_of_tokens(text, tokenize(normalize(text)), fallback)
+
+
+def derive_tables() -> None:
+    """The word weights, from the lexicons: at import, and again whenever nlu.extension
+    changes them."""
+    global _WORD_WEIGHTS
+    _WORD_WEIGHTS = _word_weights()
+
+
+derive_tables()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from babel.dates import get_day_names, get_timezone_location
 
 from nlu.catalog import BABEL_LOCALES, format_price
+from nlu.intents import Reply, row_of
 from nlu.lexicon import LEXICONS
 from nlu.router import Understanding
 
@@ -23,7 +24,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A price list longer than this is cut in a "what do you charge?" answer: a chat, not a brochure.
 SHORT_LIST_LENGTH = 8
 CLOSEST_LIMIT = 3
-_SIMPLE_INTENTS = ("greeting", "thanks", "decline", "cancel", "opt_out", "opt_in", "human")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +52,17 @@ def text_required_reply(language: str) -> str:
 def compose_reply(
     u: Understanding, *, catalog: PriceIndex | None, clinic: ClinicInfo
 ) -> str | None:
-    """The reply in u.language, or None when the LLM lane should answer."""
-    texts = _texts(u.language)
-    if u.intent in _SIMPLE_INTENTS:
-        return texts[u.intent]
-    if u.intent in ("confirm", "reschedule"):
-        key = f"{u.intent}_time" if u.time else u.intent
-        return texts[key].format(time=u.time)
-    if u.intent == "clinic_info":
+    """The reply in u.language, as the intent's row says, or None when the LLM lane should
+    answer."""
+    row = row_of(u.intent)
+    if row.reply is Reply.TEMPLATE:
+        return _texts(u.language)[row.template_key]
+    if row.reply is Reply.TIMED_TEMPLATE:
+        key = f"{row.template_key}_time" if u.time else row.template_key
+        return _texts(u.language)[key].format(time=u.time)
+    if row.reply is Reply.CLINIC_CARD:
         return clinic_info_reply(clinic, u.language)
-    if u.intent == "price_query" and catalog is not None and len(catalog):
+    if row.reply is Reply.PRICE_LIST and catalog is not None and len(catalog):
         return price_reply(u, catalog, u.language)
     return None
 

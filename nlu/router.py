@@ -16,17 +16,13 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 
 from nlu.clock import find_time
+from nlu.intents import TABLE, CueKind, Intent, Reply, intents_where, priority_order
 from nlu.language import candidate_languages
 from nlu.lexicon import (
-    BLOCK,
-    BOOKING,
     LANGUAGES,
     LEXICONS,
     MAX_GAP,
-    NEUTRAL,
-    RESCHEDULE_TO,
     SCRIPTS,
-    SOFT_BLOCK,
     UNIVERSAL_EMOJI,
     UNIVERSAL_WORDS,
     Lexicon,
@@ -42,47 +38,26 @@ from nlu.text import clause_numbers, normalize, script_of, stem, tokenize
 if TYPE_CHECKING:
     from nlu.catalog import PriceIndex
 
-INTENTS = (
-    "greeting",
-    "price_query",
-    "confirm",
-    "decline",
-    "cancel",
-    "reschedule",
-    "opt_out",
-    "opt_in",
-    "human",
-    "clinic_info",
-    "thanks",
-    "other",
-)
+INTENTS = tuple(Intent)
 
-# The intent that matters wins: a price question with a greeting is a price question; a cancel
-# that says thanks is a cancel. BOOKING resolves to `other` (the LLM lane books).
-PRIORITY = (
-    "opt_out",
-    "opt_in",
-    "human",
-    "cancel",
-    "reschedule",
-    BOOKING,
-    "price_query",
-    "clinic_info",
-    "decline",
-    "confirm",
-    "thanks",
-    "greeting",
-)
-SOCIAL = frozenset({"greeting", "thanks"})
-PSEUDO_INTENTS = frozenset({BLOCK, SOFT_BLOCK, NEUTRAL})
-SHORT_ANSWERS = frozenset({"greeting", "thanks", "confirm", "decline"})
-# Requests about the appointment or the conversation itself: naming the doctor or the child
-# ("отменить приём у доктора Иванова") does not make them a medical question.
-ADMINISTRATIVE = frozenset({"cancel", "reschedule", "opt_out", "opt_in", "human"})
+# Read from the intent table and the lexicons by derive_tables(), at import and again whenever
+# nlu.extension changes either:
+# - PRIORITY: intents and cue kinds in the order they win a message. The intent that matters
+#   wins: a price question with a greeting is a price question; a cancel that says thanks is a
+#   cancel. BOOKING resolves to `other` (the LLM lane books).
+# - SOCIAL, SHORT_ANSWERS, ADMINISTRATIVE, NEGATABLE_REQUESTS: the table's columns of those
+#   names (see nlu.intents.IntentRow).
+# - TIMED: intents whose reply echoes the time the patient named ("yes, at 9").
+PRIORITY: tuple[str, ...]
+SOCIAL: frozenset[str]
+SHORT_ANSWERS: frozenset[str]
+ADMINISTRATIVE: frozenset[str]
+NEGATABLE_REQUESTS: frozenset[str]
+TIMED: frozenset[str]
+# Phrases of these kinds have had their say once the LLM lane is ruled out.
+PSEUDO_INTENTS = frozenset({CueKind.BLOCK, CueKind.SOFT_BLOCK, CueKind.NEUTRAL})
 # A negation this many words before an opt-in cue reverses it ("не хочу снова получать").
 NEGATION_REACH = 2
-# Requests a negation just before them turns into something else ("I'm not cancelling").
-NEGATABLE_REQUESTS = frozenset({"cancel", "reschedule", "human"})
 # Beyond this many words a message is a story, not a quick question: the LLM lane reads it.
 LONG_MESSAGE_TOKENS = 20
 # A greeting or a "yes" with more than this many unexplained words is saying something else.
@@ -96,16 +71,22 @@ _FUZZY_MIN_LENGTH = 4
 # (a different word) does not.
 _FUZZY_MIN_SIMILARITY = 85
 
-_KNOWN_WORDS_BY_SCRIPT = {
-    script: frozenset().union(
-        *(LEXICONS[lang].words for lang in LANGUAGES if SCRIPTS[lang] == script)
-    )
-    for script in set(SCRIPTS.values())
-}
 _LANGUAGES_BY_SCRIPT = {
     script: tuple(lang for lang in LANGUAGES if SCRIPTS[lang] == script)
     for script in set(SCRIPTS.values())
 }
+# Every word the lexicons know, by script; the same words by the typos they can absorb
+# (_fuzzy_choices_by_shape); derived endings by script (_derived_endings_by_script).
+_KNOWN_WORDS_BY_SCRIPT: dict[str, frozenset[str]]
+_FUZZY_CHOICES: dict[str, dict[tuple[str, int], tuple[str, ...]]]
+_DERIVED_ENDINGS_BY_SCRIPT: dict[str, tuple[tuple[str, tuple[str, ...]], ...]]
+
+
+def _known_words_by_script() -> dict[str, frozenset[str]]:
+    return {
+        script: frozenset().union(*(LEXICONS[lang].words for lang in langs))
+        for script, langs in _LANGUAGES_BY_SCRIPT.items()
+    }
 
 
 def _fuzzy_choices_by_shape(words: Iterable[str]) -> dict[tuple[str, int], tuple[str, ...]]:
@@ -123,21 +104,19 @@ def _fuzzy_choices_by_shape(words: Iterable[str]) -> dict[tuple[str, int], tuple
     return {shape: tuple(sorted(ws)) for shape, ws in by_shape.items()}
 
 
-_FUZZY_CHOICES = {
-    script: _fuzzy_choices_by_shape(words) for script, words in _KNOWN_WORDS_BY_SCRIPT.items()
-}
-# Diminutive endings of every language of a script, longest first: "limpiecita" may be typed
-# by a Portuguese speaker too, and the plain word must be known anyway.
-_DERIVED_ENDINGS_BY_SCRIPT = {
-    script: tuple(
-        sorted(
-            {d for lang in langs for d in LEXICONS[lang].derived_endings},
-            key=lambda item: len(item[0]),
-            reverse=True,
+def _derived_endings_by_script() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Diminutive endings of every language of a script, longest first: "limpiecita" may be
+    typed by a Portuguese speaker too, and the plain word must be known anyway."""
+    return {
+        script: tuple(
+            sorted(
+                {d for lang in langs for d in LEXICONS[lang].derived_endings},
+                key=lambda item: len(item[0]),
+                reverse=True,
+            )
         )
-    )
-    for script, langs in _LANGUAGES_BY_SCRIPT.items()
-}
+        for script, langs in _LANGUAGES_BY_SCRIPT.items()
+    }
 
 
 def _dental_service_stems() -> dict[str, frozenset[str]]:
@@ -232,7 +211,7 @@ def _read_story(text: str, tokens: list[str], fallback: str) -> Reading:
     language = candidate_languages(text, tokens, fallback)[0]
     lexicon = LEXICONS[language]
     stems = [lexicon.stem(t) for t in tokens]
-    opt_outs = [c for c in find_cues(tokens, stems, lexicon, set()) if c.intent == "opt_out"]
+    opt_outs = [c for c in find_cues(tokens, stems, lexicon, set()) if c.intent == Intent.OPT_OUT]
     return Reading(tokens, language, lexicon, opt_outs, (), [], stems=stems)
 
 
@@ -302,7 +281,7 @@ def _without_durations(cues: list[Cue], tokens: Sequence[str], lexicon: Lexicon)
         c
         for c in cues
         if not (
-            c.intent == "clinic_info"
+            c.intent == Intent.CLINIC_INFO
             and c.positions
             and c.positions[0] > 0
             and _is_quantity(tokens[c.positions[0] - 1], lexicon)
@@ -472,20 +451,20 @@ def prefix_cues(tokens: Sequence[str], lexicon: Lexicon, taken: set[int]) -> lis
     cues = []
     for i, token in enumerate(tokens):
         if token.startswith(lexicon.block_prefixes):
-            cues.append(Cue(BLOCK, True, (i,)))
+            cues.append(Cue(CueKind.BLOCK, True, (i,)))
         elif i not in taken and token.startswith(lexicon.soft_block_prefixes):
-            cues.append(Cue(SOFT_BLOCK, True, (i,)))
+            cues.append(Cue(CueKind.SOFT_BLOCK, True, (i,)))
     return cues
 
 
 def _negated_opt_ins_as_opt_outs(cues: list[Cue], tokens: Sequence[str], lexicon: Lexicon):
     """ "не хочу снова получать напоминания", "no quiero volver a recibir mensajes": an opt-in
     phrase with a negation just before it says the opposite."""
-    if all(c.intent != "opt_in" for c in cues):
+    if all(c.intent != Intent.OPT_IN for c in cues):
         return cues
     return [
-        Cue("opt_out", c.strong, c.positions)
-        if c.intent == "opt_in" and c.positions and _negated(c.positions[0], tokens, lexicon)
+        Cue(Intent.OPT_OUT, c.strong, c.positions)
+        if c.intent == Intent.OPT_IN and c.positions and _negated(c.positions[0], tokens, lexicon)
         else c
         for c in cues
     ]
@@ -500,7 +479,7 @@ def _negated_requests_to_llm(
     if NEGATABLE_REQUESTS.isdisjoint(c.intent for c in cues):
         return cues
     return [
-        Cue(BLOCK, True, c.positions)
+        Cue(CueKind.BLOCK, True, c.positions)
         if c.intent in NEGATABLE_REQUESTS
         and c.positions
         and _negated(c.positions[0], tokens, lexicon)
@@ -540,45 +519,45 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
     language = reading.language
     strong = {c.intent for c in reading.cues if c.strong}
     weak = {c.intent for c in reading.cues if not c.strong}
-    if "clinic_info" in strong or "clinic_info" in weak:
+    if Intent.CLINIC_INFO in strong or Intent.CLINIC_INFO in weak:
         cues = _without_durations(reading.cues, reading.tokens, reading.lexicon)
         strong = {c.intent for c in cues if c.strong}
         weak = {c.intent for c in cues if not c.strong}
-    if RESCHEDULE_TO in weak:
+    if CueKind.RESCHEDULE_TO in weak:
         # "pásenla para el lunes" moves the visit; "puedo pasar para una limpieza" books one.
-        weak.discard(RESCHEDULE_TO)
+        weak.discard(CueKind.RESCHEDULE_TO)
         moves = not reading.service_codes and _names_a_day_or_time(reading, text)
-        weak.add("reschedule" if moves else BOOKING)
+        weak.add(Intent.RESCHEDULE if moves else CueKind.BOOKING)
     if _goes_to_llm_lane(reading, strong, catalog):
-        return Understanding("other", language)
+        return Understanding(Intent.OTHER, language)
     strong -= PSEUDO_INTENTS
     candidates = _candidates(strong, weak)
     if reading.service_codes and not candidates - SOCIAL and not (reading.leftover or reading.idle):
-        candidates.add("price_query")  # just naming a service ("Пломба?") asks its price
+        candidates.add(Intent.PRICE_QUERY)  # just naming a service ("Пломба?") asks its price
     if _contradicts_itself(candidates, strong):
-        return Understanding("other", language, confident=False)
+        return Understanding(Intent.OTHER, language, confident=False)
     intent = next((i for i in PRIORITY if i in candidates), None)
-    if intent is None or intent == BOOKING:
-        return Understanding("other", language, confident=intent == BOOKING)
+    if intent is None or intent == CueKind.BOOKING:
+        return Understanding(Intent.OTHER, language, confident=intent == CueKind.BOOKING)
     if intent not in ADMINISTRATIVE and (reading.named or intent in SHORT_ANSWERS):
         asked = _asks_whether(reading, text)
         if asked is not None and not _asked_by_a_cue(intent, strong, weak):
-            return Understanding("other", language, confident=False)
-        if asked is not None and asked.conditioned and intent == "price_query":
+            return Understanding(Intent.OTHER, language, confident=False)
+        if asked is not None and asked.conditioned and intent == Intent.PRICE_QUERY:
             # "how much is whitening if I have crowns?": the price of the whitening only
             reading = _without_services_in(reading, asked.conditioned)
             if not reading.service_codes:
-                return Understanding("other", language, confident=False)
+                return Understanding(Intent.OTHER, language, confident=False)
     if _asks_about_an_amenity(intent, reading):
-        return Understanding("other", language, confident=False)
+        return Understanding(Intent.OTHER, language, confident=False)
     if not _says_only_that(intent, strong, reading, catalog):
-        return Understanding("other", language, confident=False)
-    if intent == "price_query":
+        return Understanding(Intent.OTHER, language, confident=False)
+    if intent == Intent.PRICE_QUERY:
         if catalog is not None and _names_a_child(reading.tokens, reading.lexicon):
             reading = replace(reading, service_codes=_for_children(reading.service_codes, catalog))
         return _price_understanding(reading, catalog)
     time = None
-    if intent in ("confirm", "reschedule"):
+    if intent in TIMED:
         time = find_time(normalize(text), reading.tokens, reading.lexicon)
     return Understanding(intent, language, time=time)
 
@@ -594,7 +573,7 @@ class Asked:
 def _asked_by_a_cue(intent: str, strong: set[str], weak: set[str]) -> bool:
     """A price question asked in words ("can I get a price for whitening?") stays one; a price
     question read from a bare service name ("whitening with crowns?") does not."""
-    return intent == "price_query" and intent in (strong | weak)
+    return intent == Intent.PRICE_QUERY and intent in (strong | weak)
 
 
 def _asks_whether(reading: Reading, text: str) -> Asked | None:
@@ -708,13 +687,13 @@ def _goes_to_llm_lane(reading: Reading, strong: set[str], catalog: PriceIndex | 
     (doctor, children, "do you treat") unless the message plainly asks the price of a dental
     service, listed ("сколько стоит лечение у врача, пломба?") or not ("сколько стоит лечение
     каналов?", answered at once with "we don't do that")."""
-    if BLOCK in strong:
+    if CueKind.BLOCK in strong:
         return True
-    if len(reading.tokens) > LONG_MESSAGE_TOKENS and "opt_out" not in strong:
+    if len(reading.tokens) > LONG_MESSAGE_TOKENS and Intent.OPT_OUT not in strong:
         return True
-    if SOFT_BLOCK not in strong or strong & ADMINISTRATIVE:
+    if CueKind.SOFT_BLOCK not in strong or strong & ADMINISTRATIVE:
         return False
-    if "price_query" not in strong:
+    if Intent.PRICE_QUERY not in strong:
         return True
     if reading.service_codes:
         return False
@@ -725,9 +704,9 @@ def _goes_to_llm_lane(reading: Reading, strong: set[str], catalog: PriceIndex | 
 def _asks_about_an_amenity(intent: str, reading: Reading) -> bool:
     """ "how much is the parking?", "is there parking?": neither the price list nor the clinic
     card (address, hours, phone) answers about something at the clinic that is no service."""
-    if intent == "price_query":
+    if intent == Intent.PRICE_QUERY:
         return not reading.service_codes and _names_an_amenity(reading)
-    return intent == "clinic_info" and _names_an_amenity(reading)
+    return intent == Intent.CLINIC_INFO and _names_an_amenity(reading)
 
 
 def _names_an_amenity(reading: Reading) -> bool:
@@ -756,17 +735,17 @@ def _says_only_that(
     leftover = reading.leftover
     if intent in SHORT_ANSWERS:
         return len(leftover) <= SHORT_ANSWER_MAX_EXTRA_WORDS
-    if intent == "clinic_info" and intent not in strong and reading.service_codes:
+    if intent == Intent.CLINIC_INFO and intent not in strong and reading.service_codes:
         return False  # "вы работаете с имплантами?", "ви працюєте з дитячими зубами?"
     if intent in strong or not leftover:
         return True
-    if intent in ("clinic_info", "reschedule"):
+    if intent in (Intent.CLINIC_INFO, Intent.RESCHEDULE):
         # "вы работаете в субботу?", "pásenla para la semana que viene", "move me to 5pm"
         time_stems = reading.lexicon.time_stems
         return all(
             reading.lexicon.stem(t) in time_stems or _CLOCK_WORD.fullmatch(t) for t in leftover
         )
-    if intent == "price_query":
+    if intent == Intent.PRICE_QUERY:
         return all(_names_a_dental_service(reading, t, catalog) for t in leftover)
     return False
 
@@ -775,15 +754,15 @@ def _candidates(strong: set[str], weak: set[str]) -> set[str]:
     if strong - SOCIAL:
         return set(strong)
     candidates = strong | weak
-    if "thanks" in candidates:
-        candidates.discard("confirm")  # "ок, спасибо" is a thank-you, not a confirmation
+    if Intent.THANKS in candidates:
+        candidates.discard(Intent.CONFIRM)  # "ок, спасибо" is a thank-you, not a confirmation
     return candidates
 
 
 def _contradicts_itself(candidates: set[str], strong: set[str]) -> bool:
     # An opt-in next to an opt-out is not a contradiction: the opt-out wins (PRIORITY), since
     # writing to someone who said stop is worse than missing a "write to me again".
-    return {"confirm", "decline"} <= strong
+    return {Intent.CONFIRM, Intent.DECLINE} <= strong
 
 
 # "6yo's" -> "yo", "children's" -> "children": the child word inside an age or a possessive.
@@ -835,22 +814,24 @@ def _adult_kinds(entry, catalog: PriceIndex) -> set[str]:
 
 def _price_understanding(reading: Reading, catalog: PriceIndex | None) -> Understanding:
     if reading.service_codes:
-        return Understanding("price_query", reading.language, service_codes=reading.service_codes)
+        return Understanding(
+            Intent.PRICE_QUERY, reading.language, service_codes=reading.service_codes
+        )
     if not reading.leftover:
-        return Understanding("price_query", reading.language)
+        return Understanding(Intent.PRICE_QUERY, reading.language)
     if any(_resembles_a_listed_service(reading, t, catalog) for t in reading.leftover):
         # "limpiecita", "obturation": most likely a service we list, in a form we could not
         # read; "we don't have that" would be a wrong answer, so the LLM lane reads it.
-        return Understanding("other", reading.language, confident=False)
+        return Understanding(Intent.OTHER, reading.language, confident=False)
     if any(_names_a_dental_service(reading, t, catalog) for t in reading.leftover):
         return Understanding(
-            "price_query",
+            Intent.PRICE_QUERY,
             reading.language,
             unknown_service=True,
             unknown_term=" ".join(reading.leftover),
         )
     # "сколько стоит страховое покрытие": not a service we lack, something else to explain.
-    return Understanding("other", reading.language, confident=False)
+    return Understanding(Intent.OTHER, reading.language, confident=False)
 
 
 def _resembles_a_listed_service(reading: Reading, word: str, catalog: PriceIndex | None) -> bool:
@@ -866,3 +847,25 @@ def _names_a_dental_service(reading: Reading, word: str, catalog: PriceIndex | N
     if reading.lexicon.stem(word) in _DENTAL_SERVICE_STEMS[reading.language]:
         return True
     return catalog is not None and catalog.resembles(word)
+
+
+def derive_tables() -> None:
+    """What the router reads per message from the intent table and the lexicons, computed once
+    rather than per message: at import, and again whenever nlu.extension changes either."""
+    global PRIORITY, SOCIAL, SHORT_ANSWERS, ADMINISTRATIVE, NEGATABLE_REQUESTS, TIMED
+    global _KNOWN_WORDS_BY_SCRIPT, _FUZZY_CHOICES, _DERIVED_ENDINGS_BY_SCRIPT
+    PRIORITY = priority_order()
+    SOCIAL = intents_where("social")
+    SHORT_ANSWERS = intents_where("short_answer")
+    ADMINISTRATIVE = intents_where("administrative")
+    NEGATABLE_REQUESTS = intents_where("negatable")
+    TIMED = frozenset(r.intent for r in TABLE.values() if r.reply is Reply.TIMED_TEMPLATE)
+    _KNOWN_WORDS_BY_SCRIPT = _known_words_by_script()
+    _FUZZY_CHOICES = {
+        script: _fuzzy_choices_by_shape(words) for script, words in _KNOWN_WORDS_BY_SCRIPT.items()
+    }
+    _DERIVED_ENDINGS_BY_SCRIPT = _derived_endings_by_script()
+    _CHILDREN_VARIANTS.clear()  # read with the lexicons' child words
+
+
+derive_tables()

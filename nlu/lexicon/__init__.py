@@ -1,10 +1,12 @@
 """Per-language word data, compiled once at import into stem-keyed lookup tables.
 
 Each language module (ru, uk, en, es, pt, he) holds only data: STRONG and WEAK cue phrases by
-intent, BLOCK phrases (hard LLM-lane topics: pain, insurance, pregnancy, after-care, "how long"),
-SOFT_BLOCK phrases (LLM-lane words that a plain price question may carry: doctor, children, "do
-you treat"), BOOKING phrases, STOPWORDS, MARKERS, the words around an hour (HOUR_SUFFIXES,
-HOUR_PREPOSITIONS), and optionally:
+intent, REPLIES (the fast lane's templates), BLOCK phrases (hard LLM-lane topics: pain,
+insurance, pregnancy, after-care, "how long"), SOFT_BLOCK phrases (LLM-lane words that a plain
+price question may carry: doctor, children, "do you treat"), BOOKING phrases, STOPWORDS, MARKERS,
+the words around an hour (HOUR_SUFFIXES, HOUR_PREPOSITIONS), and optionally the lists below.
+Compiling checks the data against the intent table (nlu.intents): every intent named by a cue
+has a row that can be chosen, and REPLIES has every template a row answers with.
 
 BLOCK_PREFIXES / SOFT_BLOCK_PREFIXES: word beginnings that block like BLOCK / SOFT_BLOCK, for
     languages whose stemmer leaves inflections apart ("страхов" finds "страховыми", "страхова").
@@ -61,10 +63,13 @@ MAX_GAP other words sit there ("cambiar ... cita" finds "cambiar la hora de mi c
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import import_module
+from types import SimpleNamespace
 
+from nlu.intents import TABLE, CueKind, Intent, IntentTableError
 from nlu.text import normalize, stem, tokenize
 
 LANGUAGES = ("ru", "en", "es", "pt", "uk", "he")
@@ -78,20 +83,6 @@ SCRIPTS = {
 }
 MAX_GAP = 3
 GAP = "..."
-
-# Pseudo-intents: BLOCK sends the message to the LLM lane; BOOKING does too unless a cancel or
-# reschedule cue is also present (a new appointment needs the calendar, which the LLM lane has).
-BLOCK = "block"
-SOFT_BLOCK = "soft_block"
-BOOKING = "booking"
-# A "move it to" phrase: a reschedule only when the rest of the message names a day or a time.
-RESCHEDULE_TO = "reschedule_to"
-# Phrases that explain their words but ask nothing ("ese horario": the visit's time, not the
-# opening hours that "horario" alone asks for).
-NEUTRAL = "neutral"
-# Kinds of the phrases matched apart from the cues (see ASKS_WHETHER and CONDITIONS above).
-ASKS_WHETHER = "asks_whether"
-CONDITION = "condition"
 
 # Language-independent cues, matched on the normalized token or the emoji itself.
 UNIVERSAL_WORDS = {
@@ -202,21 +193,21 @@ def _phrase_sources(module) -> list[tuple[str, str, bool]]:
     sources = [(t, intent, True) for intent, texts in module.STRONG.items() for t in texts]
     nouns = getattr(module, "MESSAGE_NOUNS", ())
     for intent, templates in (
-        ("opt_in", getattr(module, "OPT_IN_TEMPLATES", ())),
-        ("opt_out", getattr(module, "OPT_OUT_TEMPLATES", ())),
+        (Intent.OPT_IN, getattr(module, "OPT_IN_TEMPLATES", ())),
+        (Intent.OPT_OUT, getattr(module, "OPT_OUT_TEMPLATES", ())),
     ):
         sources += [(t.format(noun=n), intent, True) for t in templates for n in nouns]
     sources += [(t, intent, False) for intent, texts in module.WEAK.items() for t in texts]
-    sources += [(t, BLOCK, True) for t in module.BLOCK]
-    sources += [(t, SOFT_BLOCK, True) for t in getattr(module, "SOFT_BLOCK", ())]
-    sources += [(t, BOOKING, True) for t in module.BOOKING]
-    sources += [(t, RESCHEDULE_TO, False) for t in getattr(module, "RESCHEDULE_TO", ())]
-    sources += [(t, NEUTRAL, True) for t in getattr(module, "NEUTRAL", ())]
+    sources += [(t, CueKind.BLOCK, True) for t in module.BLOCK]
+    sources += [(t, CueKind.SOFT_BLOCK, True) for t in getattr(module, "SOFT_BLOCK", ())]
+    sources += [(t, CueKind.BOOKING, True) for t in module.BOOKING]
+    sources += [(t, CueKind.RESCHEDULE_TO, False) for t in getattr(module, "RESCHEDULE_TO", ())]
+    sources += [(t, CueKind.NEUTRAL, True) for t in getattr(module, "NEUTRAL", ())]
     return sources
 
 
-def _compile(language: str) -> Lexicon:
-    module = import_module(f"nlu.lexicon.{language}")
+def _compile(language: str, module) -> Lexicon:
+    _check_against_the_table(language, module)
     lexicon = Lexicon(language)
     words: set[str] = set()
     single_words: dict[str, dict[str, Phrase]] = {}
@@ -277,8 +268,10 @@ def _compile_optional(lexicon: Lexicon, module, abbreviations: dict[str, str]) -
     lexicon.amenity_stems = frozenset(
         stem(t, language) for w in _optional(module, "AMENITIES") for t in tokenize(normalize(w))
     )
-    lexicon.asks_whether = _phrase_table(_optional(module, "ASKS_WHETHER"), ASKS_WHETHER, language)
-    lexicon.conditions = _phrase_table(_optional(module, "CONDITIONS"), CONDITION, language)
+    lexicon.asks_whether = _phrase_table(
+        _optional(module, "ASKS_WHETHER"), CueKind.ASKS_WHETHER, language
+    )
+    lexicon.conditions = _phrase_table(_optional(module, "CONDITIONS"), CueKind.CONDITION, language)
     lexicon.condition_words = frozenset(
         normalize(text).split()[0] for text in _optional(module, "CONDITIONS")
     )
@@ -304,8 +297,89 @@ def _compile_shared_stems(lexicon: Lexicon, single_words: dict[str, dict[str, Ph
         lexicon.shared_stems[stem_] = by_word
         phrases = list(by_word.values())
         lexicon.shared_stem_fallback[stem_] = next(
-            (p for p in phrases if p.intent == BLOCK), phrases[0]
+            (p for p in phrases if p.intent == CueKind.BLOCK), phrases[0]
         )
 
 
-LEXICONS: dict[str, Lexicon] = {language: _compile(language) for language in LANGUAGES}
+@dataclass(frozen=True, slots=True)
+class Entries:
+    """Entries added at run time to a language's module data (nlu.extension), shaped like it."""
+
+    strong: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    weak: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    standalone: Mapping[str, str] = field(default_factory=dict)
+    replies: Mapping[str, str] = field(default_factory=dict)
+
+    def plus(self, more: Entries) -> Entries:
+        return Entries(
+            _phrases_plus(self.strong, more.strong),
+            _phrases_plus(self.weak, more.weak),
+            {**self.standalone, **more.standalone},
+            {**self.replies, **more.replies},
+        )
+
+
+def _phrases_plus(phrases: Mapping[str, tuple[str, ...]], more: Mapping[str, Iterable[str]]):
+    merged = dict(phrases)
+    for intent, texts in more.items():
+        merged[intent] = (*merged.get(intent, ()), *texts)
+    return merged
+
+
+def _language_data(language: str, added: Entries | None):
+    """The language module, or its data with the added entries in."""
+    module = import_module(f"nlu.lexicon.{language}")
+    if added is None:
+        return module
+    data = SimpleNamespace(**{name: v for name, v in vars(module).items() if name.isupper()})
+    data.STRONG = _phrases_plus(module.STRONG, added.strong)
+    data.WEAK = _phrases_plus(module.WEAK, added.weak)
+    data.STANDALONE = {**getattr(module, "STANDALONE", {}), **added.standalone}
+    data.REPLIES = {**module.REPLIES, **added.replies}
+    return data
+
+
+def _check_against_the_table(language: str, module) -> None:
+    """Every intent the data has cues for can be chosen, and every reply the table answers with
+    is written in this language."""
+    _check_cues(language, "STRONG", module.STRONG)
+    _check_cues(language, "WEAK", module.WEAK)
+    _check_cues(language, "STANDALONE", dict(_optional(module, "STANDALONE")).values())
+    for row in TABLE.values():
+        for key in row.template_keys:
+            if key not in module.REPLIES:
+                raise IntentTableError(
+                    f"{language}: REPLIES has no {key!r} template, which the intent "
+                    f"{row.intent!r} answers with"
+                )
+
+
+def _check_cues(where: str, source: str, intents: Iterable[str]) -> None:
+    for intent in intents:
+        row = TABLE.get(intent)
+        if row is None or row.priority is None:
+            missing = "row" if row is None else "priority"
+            raise IntentTableError(
+                f"{where}: {source} has cues for the intent {intent!r}, which has no {missing} "
+                "in the intent table (nlu.intents): it could never be chosen"
+            )
+
+
+def compile_lexicons(added: Mapping[str, Entries] | None = None) -> dict[str, Lexicon]:
+    """Every language's lexicon from its module data (plus added entries), checked against the
+    intent table; raises IntentTableError naming the language and the intent where they
+    disagree."""
+    _check_cues("every language", "UNIVERSAL_WORDS", (i for i, _ in UNIVERSAL_WORDS.values()))
+    _check_cues("every language", "UNIVERSAL_EMOJI", UNIVERSAL_EMOJI.values())
+    added = added or {}
+    return {lang: _compile(lang, _language_data(lang, added.get(lang))) for lang in LANGUAGES}
+
+
+def install(lexicons: dict[str, Lexicon]) -> None:
+    """Put freshly compiled lexicons in place of the current ones (nlu.extension). The same six
+    keys are replaced one by one, so a reader never finds a language missing."""
+    LEXICONS.update(lexicons)
+    _stem_without_enclitics.cache_clear()
+
+
+LEXICONS: dict[str, Lexicon] = compile_lexicons()
