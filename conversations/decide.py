@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from conversations.directory import ClinicSnapshot
 from conversations.journal import ReplyState
 from conversations.models import Lane
-from nlu import compose_reply, text_required_reply, understand
-from nlu.catalog import PriceIndex
+from nlu import Intent, PriceIndex, compose_reply, text_required_reply, understand
+from nlu.intents import row_of
 
 STAFF = "staff"
 # A fast-lane reply waits in the outbox unless stage A sends it at once (it then claims it).
@@ -51,7 +51,7 @@ def reply_decide(
     known_language = session.get("language") or None
     if has_media and not text:
         language = known_language or clinic.default_language
-        return Decision("other", Lane.FAST, language, text_required_reply(language))
+        return Decision(Intent.OTHER, Lane.FAST, language, text_required_reply(language))
     understood = understand(
         text,
         catalog=prices,
@@ -77,11 +77,9 @@ def _staff_time_is_up(session: dict, clinic: ClinicSnapshot) -> bool:
 
 
 def _session_changes(intent: str, language: str) -> dict:
-    changes = {"language": language}
-    if intent == "opt_out":
-        changes["status"] = "opted_out"
-    elif intent == "opt_in":
-        changes["status"] = "active"
-    elif intent == "human":
-        changes.update(control=STAFF, control_at=time.time())
+    """The language, and what the intent's row sets in the session; a hand-off to staff also
+    notes when, so that the bot can take the conversation back after a while."""
+    changes = {"language": language, **row_of(intent).session}
+    if changes.get("control") == STAFF:
+        changes["control_at"] = time.time()
     return changes

@@ -11,6 +11,7 @@ from conversations.models import ConversationSession
 from conversations.signals import PatientMessage
 from followups.kinds import Kind, policy
 from followups.models import FollowUp
+from nlu import Intent
 
 Status = FollowUp.Status
 # A confirm/decline answers the reminder sent within this long before it.
@@ -108,13 +109,13 @@ def followups_after_patient_messages(*, messages: list[PatientMessage]) -> None:
     opted_out: dict[int, datetime] = {}
     for message in messages:
         latest[message.conversation.pk] = message
-        if message.intent == "opt_out":
+        if message.intent == Intent.OPT_OUT:
             opted_out[message.conversation.pk] = message.at
     _pending_cancel(opted_out, kinds=None, reason="the patient opted out")
     nudges = [k for k in Kind if policy(k).cancelled_by_reply]
     wrote = {pk: message.at for pk, message in latest.items()}
     _pending_cancel(wrote, kinds=nudges, reason="the patient wrote again")
-    _record_reminder_answers([m for m in messages if m.intent in ("confirm", "decline")])
+    _record_reminder_answers([m for m in messages if m.intent in (Intent.CONFIRM, Intent.DECLINE)])
     # Only a conversation's last message can leave the patient waiting for a nudge: one that
     # came after it would have cancelled it.
     FollowUp.objects.bulk_create(
@@ -152,7 +153,7 @@ def _created_before(cutoffs: dict[int, datetime]) -> RawSQL:
 
 def _wants_price_nudge(message: PatientMessage) -> bool:
     return (
-        message.intent == "price_query"
+        message.intent == Intent.PRICE_QUERY
         and message.conversation.status != ConversationSession.Status.OPTED_OUT
     )
 
@@ -189,7 +190,7 @@ def _record_reminder_answers(answers: list[PatientMessage]) -> None:
         if reminder is not None:
             reminder.response = (
                 FollowUp.Response.CONFIRMED
-                if message.intent == "confirm"
+                if message.intent == Intent.CONFIRM
                 else FollowUp.Response.DECLINED
             )
             reminder.responded_at = message.at

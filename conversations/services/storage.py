@@ -20,9 +20,7 @@ from conversations.models import (
     phone_index_candidates,
 )
 from conversations.signals import PatientMessage, patient_messages_stored
-
-# Intents that change follow-ups even in a conversation with none pending.
-FOLLOWUP_INTENTS = {"price_query", "opt_out", "confirm", "decline"}
+from nlu.intents import row_of
 
 REPLY_DELIVERY = {
     ReplyState.READY: Message.Delivery.PENDING,
@@ -73,7 +71,9 @@ def _followup_relevant(journals, sessions, inbound) -> list[PatientMessage]:
     for journal in journals:
         session = sessions[_session_key(journal)]
         message = inbound[_message_key(journal)]
-        if message.intent in FOLLOWUP_INTENTS or session.scheduled_followup_at is not None:
+        # Some intents change follow-ups even in a conversation with none pending.
+        reacts = row_of(message.intent).followups_react
+        if reacts or session.scheduled_followup_at is not None:
             relevant.append(
                 PatientMessage(session, message.intent, message.received_at, journal.message_id)
             )
