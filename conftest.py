@@ -49,7 +49,9 @@ def import_clinic_data(data: dict):
     return clinic_import(spec=parse_clinic_file(data)).clinic
 
 
-def chat_json(text: str, monkeypatch, *, clinic_slug: str | None = None) -> dict:
+def chat_json(
+    text: str, monkeypatch, *, clinic_slug: str | None = None, phone: str | None = None
+) -> dict:
     """One message through `manage.py chat --json`: its JSON answer."""
     import io
 
@@ -58,6 +60,7 @@ def chat_json(text: str, monkeypatch, *, clinic_slug: str | None = None) -> dict
     out = io.StringIO()
     monkeypatch.setattr("sys.stdin", io.StringIO(text + "\n"))
     args = ["--json", *(["--clinic", clinic_slug] if clinic_slug else [])]
+    args += ["--phone", phone] if phone else []
     call_command("chat", *args, stdout=out)
     return json.loads(out.getvalue().strip().splitlines()[-1])
 

@@ -204,10 +204,10 @@ def check_row(row: IntentRow) -> None:
     """A new row must not take an intent's name or another's priority (the order among cues
     would then depend on which came first)."""
     if row.intent in TABLE:
-        raise IntentTableError(f"the intent {row.intent!r} already has a row")
+        raise IntentTableError(f"the intent '{row.intent}' already has a row")
     taken = {r.priority: r.intent for r in TABLE.values() if r.priority is not None}
     taken |= {priority: kind for kind, priority in CUE_PRIORITIES.items()}
     if row.priority is not None and row.priority in taken:
         raise IntentTableError(
-            f"the intent {row.intent!r} has the priority {row.priority} of {taken[row.priority]!r}"
+            f"the intent '{row.intent}' has the priority {row.priority} of '{taken[row.priority]}'"
         )

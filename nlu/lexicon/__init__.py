@@ -349,8 +349,8 @@ def _check_against_the_table(language: str, module) -> None:
         for key in row.template_keys:
             if key not in module.REPLIES:
                 raise IntentTableError(
-                    f"{language}: REPLIES has no {key!r} template, which the intent "
-                    f"{row.intent!r} answers with"
+                    f"{language}: REPLIES has no '{key}' template, which the intent "
+                    f"'{row.intent}' answers with"
                 )
 
 
@@ -360,7 +360,7 @@ def _check_cues(where: str, source: str, intents: Iterable[str]) -> None:
         if row is None or row.priority is None:
             missing = "row" if row is None else "priority"
             raise IntentTableError(
-                f"{where}: {source} has cues for the intent {intent!r}, which has no {missing} "
+                f"{where}: {source} has cues for the intent '{intent}', which has no {missing} "
                 "in the intent table (nlu.intents): it could never be chosen"
             )
 
