@@ -9,7 +9,7 @@ instead of an intent that is silently never chosen or never answered.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
@@ -174,26 +174,6 @@ def priority_order() -> tuple[str, ...]:
     ranked = [(row.priority, row.intent) for row in TABLE.values() if row.priority is not None]
     ranked += [(priority, kind) for kind, priority in CUE_PRIORITIES.items()]
     return tuple(name for _, name in sorted(ranked))
-
-
-class LiveIntentSet:
-    """A column of the table as a set that reads the table when asked, for code outside the
-    language layer that keeps it in a constant (an intent registered later is in it too)."""
-
-    def __init__(self, column: str):
-        if column not in IntentRow.__dataclass_fields__:
-            raise AttributeError(f"the intent table has no column {column!r}")
-        self.column = column
-
-    def __contains__(self, intent: object) -> bool:
-        row = TABLE.get(intent) if isinstance(intent, str) else None
-        return row is not None and bool(getattr(row, self.column))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(intents_where(self.column))
-
-    def __repr__(self) -> str:
-        return f"LiveIntentSet({self.column!r})"
 
 
 class IntentTableError(ValueError):
