@@ -202,7 +202,6 @@ class ConversationSessionAdmin(AuditedViewAdmin):
         "created_at",
         "updated_at",
         "last_inbound_at",
-        "last_outbound_at",
     ]
 
     actions = ["take_over", "release_to_bot"]

@@ -118,7 +118,6 @@ class ConversationSession(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "active"
         OPTED_OUT = "opted_out", "opted out"
-        CLOSED = "closed", "closed"
 
     class Control(models.TextChoices):
         BOT = "bot", "bot"
@@ -136,7 +135,6 @@ class ConversationSession(models.Model):
     control = models.CharField(max_length=8, choices=Control.choices, default=Control.BOT)
     control_changed_at = models.DateTimeField(null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
-    last_outbound_at = models.DateTimeField(null=True, blank=True)
     scheduled_followup_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

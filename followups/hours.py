@@ -35,7 +35,3 @@ def next_opening(business_hours: dict, timezone: str, at: datetime) -> datetime 
         if local < end:
             return max(local, start).astimezone(UTC)
     return None
-
-
-def is_open(business_hours: dict, timezone: str, at: datetime) -> bool:
-    return next_opening(business_hours, timezone, at) == at

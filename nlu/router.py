@@ -303,11 +303,6 @@ def _standalone_cues(tokens: Sequence[str], lexicon: Lexicon) -> list[Cue]:
     return [Cue(lexicon.standalone[tokens[content[0]]], True, (content[0],))]
 
 
-def _is_content(token: str, lexicon: Lexicon) -> bool:
-    """A word that could name something: not a function word, number or known cue word."""
-    return _is_word(token, lexicon) and lexicon.stem(token) not in lexicon.stems
-
-
 def _is_word(token: str, lexicon: Lexicon) -> bool:
     """A word that says something: not a function word, number, time or service filler."""
     if token.isdigit() or len(token) < (2 if lexicon.language == "he" else 3):

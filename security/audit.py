@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC
 from hashlib import sha256
 
-from asgiref.sync import sync_to_async
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -147,10 +146,6 @@ def audit_record(
             if attempt == APPEND_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
-
-
-async def aaudit_record(**kwargs) -> AuditEvent:
-    return await sync_to_async(audit_record)(**kwargs)
 
 
 def _locked_head() -> AuditHead:
