@@ -10,7 +10,12 @@ import logging
 import threading
 import time
 
+from celery import current_app
 from django.db import connection
+
+from conversations.directory import clinics
+from conversations.llm.capabilities import warm_llm
+from pricing.cache import price_lists
 
 logger = logging.getLogger(__name__)
 
@@ -18,9 +23,6 @@ WARMUP_BUDGET_S = 5.0
 
 
 def warm_caches(*, llm: bool = False) -> None:
-    from conversations.directory import clinics
-    from pricing.cache import price_lists
-
     started = time.monotonic()
     try:
         _import_task_modules()
@@ -32,8 +34,6 @@ def warm_caches(*, llm: bool = False) -> None:
                 return
             price_lists.warm([clinic_id])
         if llm:
-            from conversations.llm.capabilities import warm_llm
-
             # Only workers call the model; the LLM lane gets at most 3 s of the 5 s budget.
             elapsed = time.monotonic() - started
             warm_llm(budget_s=max(0.0, min(3.0, WARMUP_BUDGET_S - elapsed)))
@@ -50,10 +50,10 @@ def warm_caches(*, llm: bool = False) -> None:
 
 
 def _import_task_modules() -> None:
-    """The web process enqueues Celery tasks by importing conversations.tasks on first use, and
-    with it the OpenAI client: over a second of CPU (measured, more where no bytecode is cached)
+    """The web process enqueues Celery tasks by name; the first enqueue would load every app's
+    task modules (Celery's autodiscovery), and with them the OpenAI client: over a second of CPU
     that would stall the event loop in the middle of the first patients' requests."""
-    import conversations.tasks  # noqa: F401
+    current_app.loader.import_default_modules()
 
 
 def gc_freeze_startup_objects() -> None:

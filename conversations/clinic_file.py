@@ -3,53 +3,19 @@ are errors, and every error names the field it is about (`services.2.price: ...`
 
 import re
 import zoneinfo
-from decimal import Decimal
-from typing import Annotated
 
-from babel.numbers import list_currencies
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from channels.registry import DEFAULT_KIND, kinds
+from nlu import LANGUAGES
+from pricing.spec import NonEmpty, ServiceSpec, Slug
 
-LANGUAGE_CODES = ("ru", "en", "es", "pt", "uk", "he")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
-KNOWN_CURRENCIES = frozenset(list_currencies())
-
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
-NonEmpty = Annotated[str, Field(min_length=1, max_length=300)]
 
 
 class ClinicFileError(ValueError):
     """A clinic file that cannot be imported; the message names the offending field."""
-
-
-class ServiceSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: Slug
-    name: dict[str, NonEmpty]
-    aliases: list[NonEmpty] = []
-    price: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
-    currency: str
-    duration_minutes: int | None = Field(default=None, gt=0, le=24 * 60)
-
-    @field_validator("name")
-    @classmethod
-    def names_in_known_languages(cls, names: dict[str, str]) -> dict[str, str]:
-        if not names:
-            raise ValueError("at least one name is required")
-        unknown = sorted(set(names) - set(LANGUAGE_CODES))
-        if unknown:
-            raise ValueError(f"unknown language {', '.join(unknown)}; use {LANGUAGE_CODES}")
-        return names
-
-    @field_validator("currency")
-    @classmethod
-    def known_currency(cls, code: str) -> str:
-        if code not in KNOWN_CURRENCIES:
-            raise ValueError(f"{code!r} is not an ISO 4217 currency code")
-        return code
 
 
 class ChannelSpec(BaseModel):
@@ -92,8 +58,8 @@ class ClinicSpec(BaseModel):
     @field_validator("default_language")
     @classmethod
     def known_language(cls, code: str) -> str:
-        if code not in LANGUAGE_CODES:
-            raise ValueError(f"{code!r} is not one of {LANGUAGE_CODES}")
+        if code not in LANGUAGES:
+            raise ValueError(f"{code!r} is not one of {LANGUAGES}")
         return code
 
     @field_validator("business_hours")

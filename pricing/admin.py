@@ -18,12 +18,13 @@ from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from conversations.clinic_file import KNOWN_CURRENCIES, ClinicFileError, parse_clinic_file
+from conversations.clinic_file import ClinicFileError, parse_clinic_file
 from conversations.models import Clinic
 from conversations.services.clinics import clinic_import
 from conversations.staff_scope import ClinicScopedAdmin, scoped
 from pricing.models import PriceChange, Service
 from pricing.services import PriceImportError, price_changes_record, services_import_csv
+from pricing.spec import KNOWN_CURRENCIES
 from security.admin import ReadOnlyAdmin
 from security.audit import audit_record
 from security.signals import source_ip

@@ -13,12 +13,13 @@ from decimal import Decimal
 from django.db import transaction
 from pydantic import ValidationError
 
-from conversations.clinic_file import LANGUAGE_CODES, ServiceSpec
+from nlu import LANGUAGES
 from pricing.cache import bump_version
 from pricing.models import PriceChange, Service
+from pricing.spec import ServiceSpec
 
 CSV_REQUIRED = ("code", "price", "currency")
-CSV_OPTIONAL = ("duration_minutes", "aliases", *(f"name_{code}" for code in LANGUAGE_CODES))
+CSV_OPTIONAL = ("duration_minutes", "aliases", *(f"name_{code}" for code in LANGUAGES))
 MAX_CSV_ROWS = 2000
 MAX_ERRORS_SHOWN = 20
 
@@ -136,7 +137,7 @@ def _csv_specs(text: str, existing: dict[str, Service]) -> list[ServiceSpec]:
 
 def _row_spec(row: dict[str, str], service: Service | None) -> dict:
     """A clinic-file service from a CSV row; an existing service keeps what the row leaves out."""
-    names = {code: row[f"name_{code}"] for code in LANGUAGE_CODES if row.get(f"name_{code}")}
+    names = {code: row[f"name_{code}"] for code in LANGUAGES if row.get(f"name_{code}")}
     spec = {
         "code": row["code"],
         "price": row["price"] or None,

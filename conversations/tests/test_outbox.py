@@ -58,3 +58,11 @@ async def test_a_journal_that_expired_before_it_was_stored_is_not_brought_back(c
 
     assert await store.redis.zscore(UNSTORED, key) is None
     assert not await store.redis.exists(f"cb:j:{key}")
+
+
+def test_the_tasks_the_outbox_enqueues_by_name_are_registered():
+    from celery import current_app
+
+    current_app.loader.import_default_modules()
+    for name in (outbox.JOURNAL_FLUSH, outbox.OUTBOX_DELIVER, outbox.LLM_ANSWER):
+        assert name in current_app.tasks, name

@@ -11,12 +11,12 @@ import sys
 import time
 import uuid
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from channels.base import InboundMessage
 from clinicbot import aio
-from clinicbot.celery import app as celery_app
 from conversations.hotstore import hot_store, message_key
 from conversations.inbound import inbound_handle
 from conversations.journal import Journal
