@@ -22,6 +22,7 @@ from django.db import DatabaseError, connection
 from clinicbot import async_db
 from clinicbot.breaker import database_breaker
 from clinicbot.singleflight import SingleFlight
+from conversations.models import Clinic, ConversationSession, phone_index_candidates
 from nlu import ClinicInfo
 
 logger = logging.getLogger(__name__)
@@ -68,8 +69,6 @@ class ClinicSnapshot:
 
 
 def _load_clinic(channel: str, instance: str) -> ClinicSnapshot | None:
-    from conversations.models import Clinic
-
     try:
         with cachalot_disabled():  # this directory is the cache
             clinic = Clinic.objects.filter(channel_kind=channel, whatsapp_instance=instance).first()
@@ -82,8 +81,6 @@ _load_clinic_async = sync_to_async(_load_clinic, thread_sensitive=False)
 
 
 def _load_all_clinics() -> list[ClinicSnapshot]:
-    from conversations.models import Clinic
-
     return [ClinicSnapshot.of(clinic) for clinic in Clinic.objects.all()]
 
 
@@ -150,8 +147,6 @@ _session_flight = SingleFlight()
 
 def _load_session_state(clinic_id: int, phone: str) -> dict[str, str]:
     """The blocking lookup, for a database other than PostgreSQL (the embedded SQLite)."""
-    from conversations.models import ConversationSession, phone_index_candidates
-
     try:
         with cachalot_disabled():  # Redis holds the warm state; this is the cold path
             row = (
@@ -174,8 +169,6 @@ _load_session_state_in_thread = sync_to_async(_load_session_state, thread_sensit
 
 async def _load_session_state_async(clinic_id: int, phone: str) -> dict[str, str]:
     """The same lookup on the event loop, without a thread (clinicbot.async_db)."""
-    from conversations.models import ConversationSession, phone_index_candidates
-
     if not async_db.available():
         return await _load_session_state_in_thread(clinic_id, phone)
     # Names from the model; the values are parameters.

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from redis.exceptions import LockError
 
+from clinicbot.redis_client import async_redis
 from conversations import journal as journals
 from conversations.journal import Journal, ReplyState
 
@@ -400,7 +401,6 @@ def hot_store():
     """The store for the running event loop (Redis clients belong to one loop)."""
     if not settings.REDIS_URL:
         return _memory_store
-    from clinicbot.redis_client import async_redis
 
     client = async_redis()
     store = _redis_stores.get(client)

@@ -20,8 +20,10 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from clinicbot.breaker import database_breaker
+from clinicbot.redis_client import sync_redis
 from clinicbot.singleflight import SingleFlight
 from nlu.catalog import PriceIndex, ServiceEntry
+from pricing.models import Service
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +43,6 @@ class Entry:
 
 
 def load_price_index(clinic_id: int) -> PriceIndex:
-    from pricing.models import Service
-
     try:
         with cachalot_disabled():  # this module is the cache
             rows = list(Service.objects.filter(clinic_id=clinic_id, active=True))
@@ -135,7 +135,6 @@ class PriceListCache:
 def read_version(clinic_id: int) -> str:
     if not settings.REDIS_URL:
         return "0"
-    from clinicbot.redis_client import sync_redis
 
     return (sync_redis().get(version_key(clinic_id)) or b"0").decode()
 
@@ -144,8 +143,6 @@ def bump_version(clinic_id: int) -> None:
     """Tell every worker that this clinic's prices changed (call after commit)."""
     price_lists.forget(clinic_id)
     if settings.REDIS_URL:
-        from clinicbot.redis_client import sync_redis
-
         sync_redis().incr(version_key(clinic_id))
 
 

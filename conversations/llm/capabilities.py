@@ -27,6 +27,7 @@ from django.db import DatabaseError, connection
 
 from conversations.llm.adapters import ADAPTERS, OpenAIAdapter, call_timeout, openai_client
 from conversations.llm.rehearsal import rehearse_answer
+from conversations.models import Clinic, LLMModel
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,6 @@ class CapabilityCache:
             entry = self._clinics.get(clinic_id)
             if entry and time.monotonic() - entry[1] < CACHE_TTL_S:
                 return entry[0]
-        from conversations.models import Clinic
 
         try:
             model_id = (
@@ -156,8 +156,6 @@ class CapabilityCache:
         return model_id
 
     def warm_clinics(self) -> None:
-        from conversations.models import Clinic
-
         now = time.monotonic()
         settings_by_clinic = dict(Clinic.objects.values_list("id", "llm_model_id"))
         with self._lock:
@@ -166,8 +164,6 @@ class CapabilityCache:
 
 
 def _load_rows() -> dict[int, ModelChoice]:
-    from conversations.models import LLMModel
-
     rows: dict[int, ModelChoice] = {}
     for row in LLMModel.objects.filter(active=True):
         try:

@@ -17,9 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cachalot.api import cachalot_disabled
 
 from clinicbot import aio
+from conversations.directory import ClinicUnavailable, clinics
 from conversations.journal import Journal
+from conversations.models import Message, phone_index_candidates
 from nlu import ClinicInfo
 from nlu.catalog import PriceIndex, format_price
+from pricing.cache import price_lists, read_version
 
 HISTORY_LIMIT = 10
 MESSAGE_CHARS = 1000  # one message of the history, at most
@@ -147,7 +150,6 @@ def system_prompt(info: ClinicInfo, prices: PriceIndex | None, language: str) ->
 def recent_messages(journal: Journal, limit: int = HISTORY_LIMIT) -> list[dict]:
     """The conversation's last messages before this one, oldest first, as chat turns: texts
     only. Empty when the conversation is not stored yet (its first message)."""
-    from conversations.models import Message, phone_index_candidates
 
     # One query (the session by its phone's blind index, joined): the database may be a remote
     # Supabase, where each round trip costs tens of milliseconds of the answer's deadline.
@@ -174,9 +176,6 @@ def recent_messages(journal: Journal, limit: int = HISTORY_LIMIT) -> list[dict]:
 
 def _clinic_and_prices(journal: Journal) -> tuple[ClinicInfo, PriceIndex | None]:
     """From the process's caches (pricing.cache, conversations.directory): warm, no query."""
-    from conversations.directory import ClinicUnavailable, clinics
-    from pricing.cache import price_lists, read_version
-
     clinic = aio.run(clinics.get(journal.channel, journal.instance))
     if clinic is None:
         raise ClinicUnavailable(journal.instance)

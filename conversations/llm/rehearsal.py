@@ -13,10 +13,12 @@ import openai
 
 from channels.registry import kinds, sender_for
 from clinicbot import aio
+from conversations.directory import clinics
 from conversations.llm.adapters import Deadline, OpenAIAdapter
 from conversations.llm.context import system_prompt
 from conversations.llm.tools import TOOL_SCHEMAS
 from nlu.lexicon import LANGUAGES
+from pricing.cache import price_lists
 
 CANNED_COMPLETION = {
     "id": "chatcmpl-rehearsal",
@@ -37,8 +39,6 @@ CANNED_COMPLETION = {
 def rehearse_answer() -> None:
     """Build a prompt in every language for every clinic in the cache, ask a canned model once,
     and build the gateway transport on the process's event loop."""
-    from conversations.directory import clinics
-    from pricing.cache import price_lists
 
     prompt = ""
     for clinic in clinics.all():
