@@ -15,9 +15,16 @@ app.autodiscover_tasks()
 @worker_init.connect
 @beat_init.connect
 def refuse_to_start_with_bad_settings(**kwargs):
+    from django.core.management.base import SystemCheckError
+
     from clinicbot.checks import refuse_start_on_errors
 
-    refuse_start_on_errors()
+    try:
+        refuse_start_on_errors()
+    except SystemCheckError as error:
+        # Celery logs an Exception raised by a signal receiver and starts anyway; SystemExit is
+        # not an Exception, so it ends the process, printing the message and exiting with 1.
+        raise SystemExit(str(error)) from None
 
 
 @worker_process_init.connect

@@ -1,14 +1,18 @@
-"""How clinicbot starts: refused without production secrets, clean under `check --deploy`,
-embedded on SQLite with no database or Redis configured, and /ready naming what is down."""
+"""How clinicbot starts: refused without production secrets or keys (web, worker and beat),
+clean under `check --deploy`, embedded on SQLite with no database or Redis configured, and /ready
+naming what is down."""
 
+import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 
 import httpx
 import pytest
 
+from clinicbot.testing.pytest_env import TEST_KEYS
 from clinicbot.tests.servers import PROJECT_ROOT, clean_environment, free_port, running_server
 
 PRODUCTION_LIKE = {
@@ -89,6 +93,51 @@ def test_the_web_server_refuses_to_start_without_production_secrets():
     assert result.returncode != 0
     assert "clinicbot refuses to start" in result.stderr
     assert "SECRET_KEY" in result.stderr
+
+
+def celery(*args: str, environment: dict[str, str], timeout: float) -> tuple[int | None, str]:
+    """Runs `celery -A clinicbot ARGS`: its exit status (None if it was still running after
+    `timeout` seconds, then killed with everything it started) and its whole output."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "clinicbot", *args],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+        return process.returncode, output
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        return None, output
+
+
+@pytest.mark.parametrize("program", ["worker", "beat"])
+@pytest.mark.parametrize(
+    ("master_key", "problem"), [(None, "not set"), ("bm90LWEta2V5", "32")], ids=["unset", "short"]
+)
+def test_it_refuses_to_start_the_worker_or_beat_without_a_good_master_key(
+    program, master_key, problem, settings, tmp_path
+):
+    environment = clean_environment(
+        DEBUG="true", DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL
+    )
+    del environment["PHI_MASTER_KEY"]
+    if master_key is not None:
+        environment["PHI_MASTER_KEY"] = master_key
+    # The pool runs in the worker's own process and beat's schedule file in a scratch folder:
+    # nothing is left behind if it wrongly starts.
+    options = ["--pool", "solo"] if program == "worker" else ["--schedule", str(tmp_path / "s")]
+    status, output = celery(program, *options, environment=environment, timeout=20)
+    assert status is not None, f"celery {program} still running after 20 s:\n{output}"
+    assert status != 0, output
+    assert "security.E001" in output and "PHI_MASTER_KEY" in output and problem in output
+    for material in [master_key, TEST_KEYS["PHI_RSA_PRIVATE_KEY"], TEST_KEYS["HIPAA_AUDIT_KEY"]]:
+        assert material is None or material not in output
 
 
 @pytest.fixture
