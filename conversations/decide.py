@@ -49,9 +49,18 @@ def reply_decide(
     *, text: str, has_media: bool, clinic: ClinicSnapshot, session: dict, prices: PriceIndex | None
 ) -> Decision:
     known_language = session.get("language") or None
+    changes = {}
+    if session.get("control") == STAFF and _staff_time_is_up(session, clinic):
+        # Staff took over long enough ago: the bot answers again (and says so in the journal).
+        session = session | {"control": "bot"}
+        changes = {"control": "bot", "control_at": time.time()}
     if has_media and not text:
         language = known_language or clinic.default_language
-        return Decision(Intent.OTHER, Lane.FAST, language, text_required_reply(language))
+        # Control before anything else: where staff are writing, the bot answers nothing.
+        if session.get("control") == STAFF:
+            return Decision(Intent.OTHER, Lane.NONE, language, None, None, changes)
+        reply = text_required_reply(language)
+        return Decision(Intent.OTHER, Lane.FAST, language, reply, None, changes)
     understood = understand(
         text,
         catalog=prices,
@@ -59,11 +68,7 @@ def reply_decide(
         default_language=clinic.default_language,
     )
     service = understood.service_codes[0] if understood.service_codes else None
-    changes = _session_changes(understood.intent, understood.language)
-    if session.get("control") == STAFF and _staff_time_is_up(session, clinic):
-        # Staff took over long enough ago: the bot answers again (and says so in the journal).
-        session = session | {"control": "bot"}
-        changes = {"control": "bot", "control_at": time.time()} | changes
+    changes |= _session_changes(understood.intent, understood.language)
     if session.get("control") == STAFF:
         return Decision(understood.intent, Lane.NONE, understood.language, None, service, changes)
     reply = compose_reply(understood, catalog=prices, clinic=clinic.info)

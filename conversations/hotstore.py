@@ -182,8 +182,9 @@ class RedisHotStore:
     async def decision_save(self, conversation: str, message: str, session: dict, **values) -> None:
         """The session's new state and the journal's decision, in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hset(f"cb:s:{conversation}", mapping=_strings(session))
-        pipe.expire(f"cb:s:{conversation}", SESSION_TTL_S)
+        if session:  # HSET refuses an empty mapping (a silent decision may change nothing)
+            pipe.hset(f"cb:s:{conversation}", mapping=_strings(session))
+            pipe.expire(f"cb:s:{conversation}", SESSION_TTL_S)
         pipe.hset(f"cb:j:{message}", mapping=journals.changes(**values))
         await pipe.execute()
 

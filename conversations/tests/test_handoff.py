@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from asgiref.sync import sync_to_async
 
-from conversations.models import ConversationSession
+from conversations.models import ConversationSession, Message
 from conversations.services.control import conversation_set_control
 from conversations.tests.conftest import fixture_body, post_webhook, text_message
 from security.blind_index import blind_index
@@ -80,3 +80,35 @@ async def test_staff_taking_over_in_the_admin_silences_the_bot_at_once(
     )
     await post_webhook(async_client, text_message("Сколько стоит пломба?"))
     assert len(outbox) == 1
+
+
+def media_without_text(fixture: str) -> dict:
+    """A gateway body whose message is only media, from the staff echo's patient."""
+    body = fixture_body(fixture)
+    body["data"]["key"]["remoteJid"] = "79001234567@s.whatsapp.net"
+    for media in body["data"]["message"].values():
+        media.pop("caption", None)
+    return body
+
+
+@pytest.mark.parametrize("fixture", ["v2_audio_voice_note", "v2_image_with_caption"])
+async def test_it_stays_silent_on_media_in_a_conversation_staff_have_taken_over(
+    async_client, clinic, outbox, fixture
+):
+    await post_webhook(async_client, fixture_body("v2_from_me_staff_echo"))
+    body = media_without_text(fixture)
+    response = await post_webhook(async_client, body)
+    assert response.json() == {"status": "accepted"}
+    assert outbox == []
+    stored = await Message.objects.aget(wa_message_id=body["data"]["key"]["id"])
+    assert stored.lane == "none"
+    assert not await Message.objects.filter(reply_to=stored).aexists()
+
+
+async def test_it_asks_for_text_again_once_staff_time_is_up(async_client, clinic, outbox):
+    with time_machine.travel(MONDAY, tick=True):
+        await post_webhook(async_client, fixture_body("v2_from_me_staff_echo"))
+    with time_machine.travel(MONDAY + timedelta(hours=25), tick=True):
+        await post_webhook(async_client, fixture_body("v2_audio_voice_note"))
+        assert len(outbox) == 1
+        assert (await stored_session()).control == ConversationSession.Control.BOT
