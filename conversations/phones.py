@@ -1,14 +1,19 @@
-"""Patient phone numbers: the digits we key on, and the masked form staff lists show."""
+"""Patient phone numbers as staff lists show them.
+
+The digits a number is keyed on come from `security.blind_index.normalize_phone` and nowhere
+else: the blind index a patient is found by and what staff see must read a number the same way.
+"""
+
+from security.blind_index import normalize_phone
 
 
-def phone_digits(value: str) -> str:
-    """'+7 (900) 123-45-67' or '79001234567@s.whatsapp.net' -> '79001234567'."""
-    return "".join(ch for ch in value.split("@", 1)[0] if ch.isdigit())
-
-
-def mask_phone(digits: str) -> str:
-    """'79001234567' -> '+7 *** *** 45 67': enough to tell patients apart, not to call them."""
-    digits = phone_digits(digits)
+def mask_phone(phone: str) -> str:
+    """'79001234567' (or any spelling of it) -> '+7 *** *** 45 67': enough to tell patients
+    apart, not to call them."""
+    try:
+        digits = normalize_phone(phone)
+    except ValueError:  # no digits at all
+        return "***"
     if len(digits) < 6:
         return "***"
     country = digits[: len(digits) - 10] if len(digits) > 10 else digits[:1]

@@ -21,6 +21,7 @@ from conversations.hotstore import hot_store, message_key
 from conversations.inbound import inbound_handle
 from conversations.journal import Journal
 from conversations.models import Clinic
+from security.blind_index import normalize_phone
 
 DEFAULT_PHONE = "70000000000"
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, clinic=None, phone=DEFAULT_PHONE, json=False, **options):
         clinic = self._clinic(clinic)
-        phone = "".join(ch for ch in phone if ch.isdigit()) or DEFAULT_PHONE
+        phone = _digits(phone)
         interactive = sys.stdin.isatty() and not json
         if interactive:
             self.stdout.write(f"Chatting with {clinic.name} as +{phone}. Ctrl-D to leave.")
@@ -92,6 +93,14 @@ class Command(BaseCommand):
             "service": journal.service or None,
             "ms": round(handled.total_ms, 3),
         }
+
+
+def _digits(phone: str) -> str:
+    """The number as the gateway would give it (`+7 900 ...`, `0079...` and `7900...` alike)."""
+    try:
+        return normalize_phone(phone)
+    except ValueError:  # no digits at all
+        return DEFAULT_PHONE
 
 
 async def _journal(key: str) -> Journal:
