@@ -1,12 +1,34 @@
+from django import forms
 from django.contrib import admin, messages
 
 from conversations.staff_scope import ClinicScopedAdmin
 from followups.models import FollowUp
-from followups.services import followup_cancel, followup_retry, refresh_next_due
+from followups.services import (
+    FollowUpRefused,
+    followup_cancel,
+    followup_check,
+    followup_retry,
+    followup_schedule,
+    refresh_next_due,
+)
+
+
+class FollowUpForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        conversation, kind = cleaned.get("conversation"), cleaned.get("kind")
+        scheduling = self.instance._state.adding or {"conversation", "kind"} & {*self.changed_data}
+        if conversation is not None and kind and scheduling:
+            try:
+                followup_check(conversation=conversation, kind=kind)
+            except FollowUpRefused as refused:
+                raise forms.ValidationError(f"Not scheduled: {refused}.") from None
+        return cleaned
 
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ClinicScopedAdmin):
+    form = FollowUpForm
     list_display = [
         "id",
         "kind",
@@ -49,10 +71,18 @@ class FollowUpAdmin(ClinicScopedAdmin):
         return followup.conversation.clinic
 
     def save_model(self, request, obj, form, change):
-        if not obj.idempotency_key:
-            obj.idempotency_key = f"{obj.conversation_id}:{obj.kind}:{obj.due_at.isoformat()}"
-        super().save_model(request, obj, form, change)
-        refresh_next_due(conversation=obj.conversation)
+        if change:
+            super().save_model(request, obj, form, change)
+            refresh_next_due(conversation=obj.conversation)
+            return
+        # Added by staff is scheduled like any other follow-up: the service's key, so the same
+        # one added twice is one row, and its rules (checked on the form above as well).
+        scheduled = followup_schedule(
+            conversation=obj.conversation, kind=obj.kind, due_at=obj.due_at, context=obj.context
+        )
+        for model_field in obj._meta.concrete_fields:
+            setattr(obj, model_field.attname, getattr(scheduled, model_field.attname))
+        obj._state.adding = False
 
     @admin.action(description="Cancel the selected pending follow-ups")
     def cancel_selected(self, request, queryset):

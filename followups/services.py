@@ -43,6 +43,15 @@ def refresh_next_due_many(*, conversation_ids: set[int]) -> None:
         )
 
 
+def followup_check(*, conversation: ConversationSession, kind: str) -> None:
+    """Raise FollowUpRefused when a follow-up of `kind` may not be scheduled in `conversation`."""
+    if (
+        conversation.status == ConversationSession.Status.OPTED_OUT
+        and not policy(kind).transactional
+    ):
+        raise FollowUpRefused("the patient opted out of messages that are not transactional")
+
+
 @transaction.atomic
 def followup_schedule(
     *,
@@ -53,11 +62,7 @@ def followup_schedule(
     idempotency_key: str = "",
 ) -> FollowUp:
     """Schedule a follow-up; scheduling the same one again (same key) returns the first."""
-    if (
-        conversation.status == ConversationSession.Status.OPTED_OUT
-        and not policy(kind).transactional
-    ):
-        raise FollowUpRefused("the patient opted out of messages that are not transactional")
+    followup_check(conversation=conversation, kind=kind)
     key = idempotency_key or f"{conversation.pk}:{kind}:{due_at.isoformat()}"
     followup, _ = FollowUp.objects.get_or_create(
         idempotency_key=key,
