@@ -374,6 +374,8 @@ class MessageAdmin(AuditedViewAdmin):
     raw_id_fields = ["clinic", "session", "reply_to"]
     readonly_fields = ["created_at"]
     date_hierarchy = "received_at"
+    # A row per message: a filtered page must not count the whole table as well.
+    show_full_result_count = False
 
 
 @admin.register(MessageMetric)
@@ -386,6 +388,8 @@ class MessageMetricAdmin(ClinicScopedAdmin):
     list_select_related = ["clinic"]
     raw_id_fields = ["message", "clinic"]
     date_hierarchy = "created_at"
+    # A row per reply: a filtered page must not count the whole table as well.
+    show_full_result_count = False
 
     def get_urls(self):
         dashboard = self.admin_site.admin_view(self.dashboard_view)
