@@ -11,7 +11,6 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.db.models import BooleanField, Case, F, OuterRef, Subquery, When
 from django.http import Http404
 from django.shortcuts import redirect
@@ -416,10 +415,8 @@ class MessageMetricAdmin(ClinicScopedAdmin):
             "title": "Dashboard",
             "clinics": list(clinics),
             "chosen": chosen,
-            "postgres": connection.vendor == "postgresql",
+            **self._figures(metrics, followups),
         }
-        if context["postgres"]:  # percentile_cont and FILTER are PostgreSQL's
-            context |= self._figures(metrics, followups)
         return TemplateResponse(request, "admin/conversations/dashboard.html", context)
 
     def _figures(self, metrics, followups) -> dict:

@@ -1,14 +1,20 @@
 """The staff dashboard's figures: response-time percentiles per lane by hour, the fast lane's
 share, the cache hit rate, slow replies, follow-ups and the circuit breaker.
 
-Every figure is aggregated in PostgreSQL (percentile_cont, date_trunc, FILTER), so the page makes
-the same few queries whether the metrics table holds a hundred rows or ten million; the scans are
-bounded to the last 7 days by the metric indexes (conversations.models.MessageMetric).
+On PostgreSQL every figure is aggregated in the database (percentile_cont, date_trunc, FILTER),
+so the page makes the same few queries whether the metrics table holds a hundred rows or ten
+million; the scans are bounded to the last 7 days by the metric indexes
+(conversations.models.MessageMetric). Other databases (the embedded default's SQLite) have no
+percentile_cont: there one query reads the week's timings and Python computes the same figures,
+which suits the small tables of a trial run.
 """
 
+import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import connections
 from django.db.models import Aggregate, Count, FloatField, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -105,6 +111,57 @@ def _finish(window: Window) -> None:
         window.cache_hit_rate = hits / (handled * LOOKUPS_PER_MESSAGE)
 
 
+def percentile_cont(ordered: list[float], fraction: float) -> float | None:
+    """PostgreSQL's percentile_cont over already sorted values: the value at `fraction` of the
+    way from the first to the last, interpolated between the two nearest."""
+    if not ordered:
+        return None
+    position = fraction * (len(ordered) - 1)
+    lower, upper = math.floor(position), math.ceil(position)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def percentiles_in_python(metrics, now: datetime) -> tuple[list[dict], list[Window]]:
+    """`hourly_percentiles` and `windows_summary` for a database without percentile_cont: the
+    same rows and figures, from one query reading the last 7 days' timings."""
+    windows = [Window("24 h", now - timedelta(hours=24)), Window("7 days", now - timedelta(days=7))]
+    hours: dict[tuple[datetime, str], list[float]] = defaultdict(list)
+    totals = [defaultdict(list) for _ in windows]
+    hits = [defaultdict(int) for _ in windows]
+    rows = metrics.filter(created_at__gte=windows[-1].since).values_list(
+        "created_at", "lane", "total_ms", "cache_hits"
+    )
+    for created_at, lane, total_ms, cache_hits in rows.iterator():
+        if lane in CHART_LANES:
+            # TruncHour's hour: in the current time zone.
+            hour = timezone.localtime(created_at).replace(minute=0, second=0, microsecond=0)
+            hours[hour, lane].append(total_ms)
+        for i, window in enumerate(windows):
+            if created_at >= window.since:
+                totals[i][lane].append(total_ms)
+                hits[i][lane] += cache_hits
+    hourly = []
+    for (hour, lane), values in sorted(hours.items()):
+        values.sort()
+        hourly.append(
+            {"hour": hour, "lane": lane, "n": len(values)}
+            | {name: percentile_cont(values, f) for name, f in PERCENTILES.items()}
+        )
+    for lane in sorted(totals[-1]):  # every lane of the week, in both windows, as in PostgreSQL
+        for i, window in enumerate(windows):
+            values = sorted(totals[i][lane])
+            row = {
+                f"n{i}": len(values),
+                f"hits{i}": hits[i][lane],
+                f"slow{i}": sum(1 for v in values if v > SLOW_MS),
+                **{f"{name}_{i}": percentile_cont(values, f) for name, f in PERCENTILES.items()},
+            }
+            _add_lane(window, {"lane": lane, **row}, i)
+    for window in windows:
+        _finish(window)
+    return hourly, windows
+
+
 def slow_replies(metrics, since: datetime) -> list[dict]:
     """The latest replies over 5 s (the partial index metric_slow holds only those)."""
     return list(
@@ -135,13 +192,18 @@ def breaker_state() -> dict:
 
 
 def dashboard_figures(metrics, followups) -> dict:
-    """Everything the dashboard shows, from already clinic-scoped querysets: five queries."""
+    """Everything the dashboard shows, from already clinic-scoped querysets, in a number of
+    queries that does not depend on the rows."""
     now = timezone.now()
     week = now - timedelta(days=7)
+    if connections[metrics.db].vendor == "postgresql":
+        hourly, windows = hourly_percentiles(metrics, week), windows_summary(metrics, now)
+    else:
+        hourly, windows = percentiles_in_python(metrics, now)
     return {
         "now": now,
-        "hourly": hourly_percentiles(metrics, week),
-        "windows": windows_summary(metrics, now),
+        "hourly": hourly,
+        "windows": windows,
         "alerts": slow_replies(metrics, week),
         "followups": followup_counts(followups, now),
         "breaker": breaker_state(),
