@@ -226,7 +226,7 @@ def no_cachalot(settings):
 @pytest.fixture
 def gateway(settings):
     """Replies go to a fake Evolution gateway: a real HTTP server on loopback."""
-    from clinicbot.testing.fake_evolution import FakeEvolution
+    from testing.fake_evolution import FakeEvolution
 
     with FakeEvolution(api_key="gateway-key") as fake:
         settings.CHANNEL_SENDER_OVERRIDE = ""

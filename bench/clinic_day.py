@@ -2,7 +2,7 @@
 the database hanging for 30 s in the middle of traffic (fault scenario 1).
 
 The web server and the Celery worker are restarted with DATABASE_URL pointing at a fault proxy
-(clinicbot.testing.fault_proxy, in a process of its own) in front of PostgreSQL, adding 50 ms to
+(testing.fault_proxy, in a process of its own) in front of PostgreSQL, adding 50 ms to
 every round trip, as a Supabase database in another region would. The mix: the fast-lane texts
 of the webhook run (price questions twice as often as greetings, thanks, confirmations and
 clinic information), about one message in seven an LLM-lane question answered by the fake
@@ -24,7 +24,7 @@ from bench import llm_lane
 from bench import processes as procs
 from bench import webhook_bench as wb
 from bench.loadgen import Pool
-from clinicbot.testing.health_probe import HealthProbe
+from testing.health_probe import HealthProbe
 
 DATABASE_LATENCY_S = 0.050
 RATE = 20.0  # messages per second: a busy clinic's whole day compressed into minutes
@@ -47,7 +47,7 @@ class ProxyProcess:
     generator's interpreter), driven by one command per line."""
 
     def __init__(self, target: str):
-        argv = [sys.executable, "-m", "clinicbot.testing.fault_proxy", "--target", target]
+        argv = [sys.executable, "-m", "testing.fault_proxy", "--target", target]
         self.popen = subprocess.Popen(  # stopped in close(), and with its parent
             argv, cwd=procs.ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )

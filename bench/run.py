@@ -174,7 +174,7 @@ class Servers:
 
 
 def start_fake(running: procs.Processes, api_key: str) -> str:
-    argv = [sys.executable, "-m", "clinicbot.testing.fake_evolution", "--port", "0"]
+    argv = [sys.executable, "-m", "testing.fake_evolution", "--port", "0"]
     argv += [f"--api-key={api_key}", "--instance", wb.INSTANCE]  # a key may start with "-"
     fake = running.start("fake-evolution", argv, dict(os.environ), pipe_stdout=True)
     return procs.read_json_line(fake, timeout_s=15)["url"]
@@ -638,7 +638,7 @@ def method_notes(args, dropped: list[str]) -> str:
 
 - **Processes**, all on 127.0.0.1 and all started by the benchmark: PostgreSQL and Redis
   (`scripts/with-test-services`; database `{BENCH_DB}`, Redis db {BENCH_REDIS_DB}), the fake
-  Evolution gateway (`clinicbot.testing.fake_evolution`), the production web command
+  Evolution gateway (`testing.fake_evolution`), the production web command
   `gunicorn clinicbot.asgi:application -k uvicorn.workers.UvicornWorker -w {args.web_workers}
   --backlog 2048`, the same command for the bare endpoint (`bench.bare_app`), and
   `celery -A clinicbot worker --concurrency {args.celery_concurrency}`. Production settings:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from clinicbot.testing.pytest_env import TEST_KEYS
+from testing.pytest_env import TEST_KEYS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

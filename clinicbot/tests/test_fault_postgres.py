@@ -10,11 +10,11 @@ import time
 import httpx
 import pytest
 
-from clinicbot.testing.health_probe import NOT_OK_MS, HealthProbe
-from clinicbot.testing.stack import log_tail, running_stack
 from clinicbot.tests.servers import clean_environment
 from conversations.models import Message
 from conversations.tests.conftest import SECRET, text_message
+from testing.health_probe import NOT_OK_MS, HealthProbe
+from testing.stack import log_tail, running_stack
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 PATIENTS = [f"7966000{n:04d}" for n in range(20)]

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from clinicbot.testing.stack import running_stack
 from clinicbot.tests.servers import clean_environment
 from conversations.models import Message
 from conversations.tests.conftest import SECRET, text_message
+from testing.stack import running_stack
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MESSAGES = 10

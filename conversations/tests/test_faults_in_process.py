@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from clinicbot.testing.fault_proxy import FaultProxy
 from conversations.tests.conftest import post_webhook, text_message
+from testing.fault_proxy import FaultProxy
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,6 @@ import time
 import openai
 import pytest
 
-from clinicbot.testing.fake_openai import FakeOpenAI, ToolCall
 from conversations.llm.adapters import (
     MAX_ATTEMPTS,
     Deadline,
@@ -17,6 +16,7 @@ from conversations.llm.adapters import (
     openai_client,
 )
 from conversations.llm.tools import TOOL_SCHEMAS
+from testing.fake_openai import FakeOpenAI, ToolCall
 
 QUESTION = [{"role": "user", "content": "Does a filling hurt?"}]
 

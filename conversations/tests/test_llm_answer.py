@@ -10,7 +10,6 @@ import time
 import pytest
 from django.db import connections
 
-from clinicbot.testing.fake_openai import FakeOpenAI, ToolCall
 from conversations.hotstore import hot_store, message_key
 from conversations.llm.adapters import forget_clients
 from conversations.llm.capabilities import capabilities
@@ -19,6 +18,7 @@ from conversations.tasks import llm_answer, outbox_deliver
 from conversations.tests.conftest import PATIENT, post_webhook, text_message, wait_until
 from nlu import handoff_reply
 from security.blind_index import blind_index
+from testing.fake_openai import FakeOpenAI, ToolCall
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -191,9 +191,9 @@ def test_the_rehearsal_runs_an_answers_code_path_without_asking_the_model_or_sen
 ):
     """At worker start, an answer's code path runs once offline (conversations.llm.rehearsal):
     neither the model nor the gateway hears of it."""
-    from clinicbot.testing.fake_openai import FakeOpenAI
     from conversations.directory import clinics
     from conversations.llm.rehearsal import rehearse_answer
+    from testing.fake_openai import FakeOpenAI
 
     clinics.warm()
     with FakeOpenAI(api_key="rehearsal-key") as model:

@@ -206,8 +206,8 @@ def test_a_process_that_sent_from_its_background_loop_exits_without_aiohttp_warn
     import subprocess
     import sys
 
-    from clinicbot.testing.fake_evolution import FakeEvolution
     from clinicbot.tests.servers import PROJECT_ROOT, clean_environment
+    from testing.fake_evolution import FakeEvolution
 
     with FakeEvolution(api_key="k") as gateway:
         environment = clean_environment(

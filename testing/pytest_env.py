@@ -1,4 +1,4 @@
-"""Loaded by pytest.ini (`-p clinicbot.testing.pytest_env`) before Django reads its settings.
+"""Loaded by pytest.ini (`-p testing.pytest_env`) before Django reads its settings.
 
 Tests run against real PostgreSQL and Redis. `make test` exports DATABASE_URL and REDIS_URL for
 the servers it found or started; run by hand, pytest falls back to the local defaults below.

@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from clinicbot.testing.fake_evolution import FakeEvolution
+from testing.fake_evolution import FakeEvolution
 
 SEND = "/message/sendText/smile-main"
 BODY = {"number": "5511987654321", "text": "Olá Maria!"}
@@ -264,7 +264,7 @@ def test_it_serves_hundreds_of_sends_per_second_over_keep_alive(fake, client):
 
 def test_it_runs_as_a_subprocess_driven_over_http(run_module):
     process, url = run_module(
-        "clinicbot.testing.fake_evolution", "--port", "0", "--api-key", "k", "--instance", "a"
+        "testing.fake_evolution", "--port", "0", "--api-key", "k", "--instance", "a"
     )
     with httpx.Client(base_url=url, timeout=5) as client:
         sent = client.post("/message/sendText/a", json=BODY, headers={"apikey": "k"})

@@ -21,7 +21,7 @@ answer carries `retry-after-ms`), fake.hang(), fake.drop(), fake.reset_faults().
 
 From another process:
 
-    python -m clinicbot.testing.fake_openai --port 0 --latency 0.8 --reply "OK"
+    python -m testing.fake_openai --port 0 --latency 0.8 --reply "OK"
     # prints {"url": "http://127.0.0.1:PORT", "port": PORT} once listening, then:
     GET  /_fake/requests?since=N   recorded requests from index N (JSON list)
     POST /_fake/clear
@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from clinicbot.testing import (
+from testing import (
     BackgroundHTTPServer,
     ConnectionDropped,
     JsonRequestHandler,

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from clinicbot.testing.fake_evolution import FakeEvolution
-from clinicbot.testing.fault_proxy import FaultProxy
+from testing.fake_evolution import FakeEvolution
+from testing.fault_proxy import FaultProxy
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 WEB_ARGV = [sys.executable, "-m", "uvicorn", "clinicbot.asgi:application", "--host", "127.0.0.1"]
 WORKER_ARGV = [
     *(sys.executable, "-m", "celery", "-A", "clinicbot", "worker"),

@@ -11,8 +11,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from clinicbot.testing.fake_evolution import FakeEvolution
-from clinicbot.testing.fault_proxy import FaultProxy
+from testing.fake_evolution import FakeEvolution
+from testing.fault_proxy import FaultProxy
 
 
 def server_address(variable, scheme, default_port):
@@ -264,7 +264,7 @@ def test_from_another_process_it_takes_commands_on_stdin():
 
     target = f"{REDIS[0]}:{REDIS[1]}"
     proxy = subprocess.Popen(
-        [sys.executable, "-m", "clinicbot.testing.fault_proxy", "--target", target],
+        [sys.executable, "-m", "testing.fault_proxy", "--target", target],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -1,8 +1,8 @@
 """Test doubles of clinicbot's outside services, plus the plumbing they share.
 
-- `clinicbot.testing.fake_evolution.FakeEvolution`: the Evolution API v2 gateway (sendText).
-- `clinicbot.testing.fake_openai.FakeOpenAI`: an OpenAI-compatible chat completions server.
-- `clinicbot.testing.fault_proxy.FaultProxy`: a TCP proxy that adds latency, hangs and resets.
+- `testing.fake_evolution.FakeEvolution`: the Evolution API v2 gateway (sendText).
+- `testing.fake_openai.FakeOpenAI`: an OpenAI-compatible chat completions server.
+- `testing.fault_proxy.FaultProxy`: a TCP proxy that adds latency, hangs and resets.
 
 This module holds what both HTTP fakes share and needs nothing beyond the standard library,
 so it imports without Django: a threaded HTTP/1.1 server that runs in a background thread

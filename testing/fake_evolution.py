@@ -16,7 +16,7 @@ In a test:
 
 From another process (a benchmark):
 
-    python -m clinicbot.testing.fake_evolution --port 0 --api-key k --instance smile-main
+    python -m testing.fake_evolution --port 0 --api-key k --instance smile-main
     # prints {"url": "http://127.0.0.1:PORT", "port": PORT} once listening, then:
     GET  /_fake/sent?since=N     accepted sends from index N (JSON list)
     GET  /_fake/attempts?since=N every sendText request, with the status it was answered
@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
-from clinicbot.testing import (
+from testing import (
     BackgroundHTTPServer,
     ConnectionDropped,
     JsonRequestHandler,

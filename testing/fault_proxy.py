@@ -315,7 +315,7 @@ class FaultProxy:
 
 
 # -- from another process ------------------------------------------------------------------------
-# python -m clinicbot.testing.fault_proxy --target 127.0.0.1:5432
+# python -m testing.fault_proxy --target 127.0.0.1:5432
 # prints {"port": N} once listening, then reads one command per line on stdin and answers each
 # with one JSON line: `latency SECONDS`, `hang`, `resume`, `reset`, `refuse on|off`, `heal`,
 # `stats`. It stops at the end of its input.

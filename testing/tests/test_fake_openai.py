@@ -5,7 +5,7 @@ import httpx
 import openai
 import pytest
 
-from clinicbot.testing.fake_openai import FakeOpenAI, Reply, ToolCall
+from testing.fake_openai import FakeOpenAI, Reply, ToolCall
 
 MODEL = "gpt-test"
 HELLO = [{"role": "user", "content": "Hello"}]
@@ -217,7 +217,7 @@ def test_the_control_surface_scripts_and_reads_the_fake(fake, client):
 
 def test_it_runs_as_a_subprocess_with_latency(run_module):
     process, url = run_module(
-        "clinicbot.testing.fake_openai", "--port", "0", "--latency", "0.3", "--reply", "Hi"
+        "testing.fake_openai", "--port", "0", "--latency", "0.3", "--reply", "Hi"
     )
     with openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0, timeout=5) as client:
         started = time.monotonic()
