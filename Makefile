@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed-from-lock
 
 .PHONY: install run test lint format bench lock clean browser
 
-## install: create or refresh .venv from requirements-lock.txt (nothing is resolved)
+## install: create or refresh .venv from requirements-dev-lock.txt, the runtime lock plus the
+## test and development tools (nothing is resolved)
 install: $(STAMP)
 
-$(STAMP): requirements-lock.txt
+$(STAMP): requirements-lock.txt requirements-dev-lock.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: clinicbot needs Python 3.11"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-lock.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-dev-lock.txt
 	@touch $(STAMP)
 
 ## run: a development server on http://127.0.0.1:8000 with the demo clinic
@@ -43,10 +44,14 @@ format: install
 bench: install
 	@scripts/with-test-services $(BIN)/python -m bench.run
 
-## lock: regenerate requirements-lock.txt from requirements.in
+## lock: regenerate both locks: requirements-lock.txt (runtime, what the image installs) from
+## requirements.in, then requirements-dev-lock.txt from requirements-dev.in constrained to the
+## runtime lock, so a package in both has one version. uv keeps the versions already pinned in
+## each output file; only new or changed requirements are resolved afresh.
 lock:
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile requirements.in --python-version 3.11 --generate-hashes -o requirements-lock.txt
+	$(BIN)/uv pip compile requirements-dev.in -c requirements-lock.txt --python-version 3.11 --generate-hashes -o requirements-dev-lock.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
