@@ -5,5 +5,8 @@ WORKDIR /app
 COPY requirements-lock.txt .
 RUN python -m venv .venv && .venv/bin/pip install --no-cache-dir --no-deps --require-hashes -r requirements-lock.txt
 COPY . .
-RUN DEBUG=true .venv/bin/python manage.py collectstatic --noinput
+# DEBUG false, as the image runs: the production storage writes the hashed, compressed copies
+# and the manifest (staticfiles.json) that production pages link through. collectstatic runs
+# only the static-files checks, so no secret or key is needed here, and none belongs in an image.
+RUN DEBUG=false .venv/bin/python manage.py collectstatic --noinput
 EXPOSE 8000

@@ -165,6 +165,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The admin's static files, wherever clinicbot runs (Fly's proxy only answers them sooner).
+    # Only the full stack has middleware: the webhook and /health never reach it (routing.py).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -226,6 +229,21 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# In production WhiteNoise serves the files collectstatic gathered, under hashed names (cached
+# for good by browsers) and precompressed. In development they come straight from the apps'
+# folders, found anew on every request, with no collectstatic and no manifest to keep current.
+# Both choices hang on DEBUG as read here, not on settings.DEBUG later: pytest-django turns DEBUG
+# off for the tests after this, and the suite still has no collected files or manifest.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Webhook bodies over 5 MiB are refused with 413 by the webhook itself; Django's own cap must not
 # answer first with a 400.

@@ -1,5 +1,6 @@
 """The staff console in a real browser: Playwright for Python driving Debian's Chromium
-(/usr/bin/chromium, which `make test` installs when it can) against Django's live server.
+(/usr/bin/chromium, which `make test` installs when it can) against Django's live server, its
+static files served by the app itself as in production (not by the live server's own handler).
 
 Screenshots of every page the tests reach are kept in test-artifacts/screenshots/ (git-ignored).
 """
@@ -44,9 +45,23 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium, live_server):
+def console_server(transactional_db):
+    """pytest-django's live server without the static-files handler it puts in front of the app:
+    that handler answers /static/ itself, so the console looked styled in these tests while the
+    app served no stylesheet at all. Here the app's own middleware must serve it."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost", start=False)
+    server.thread.static_handler = lambda handler: handler
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(chromium, console_server):
     context = chromium.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}
+        base_url=console_server.url, viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(15_000)
     yield context.new_page()
@@ -60,8 +75,32 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def is_admin_stylesheet(request) -> bool:
+    # base.css, or base.<hash>.css when the files were collected under hashed names.
+    path = request.url.split("?")[0]
+    return "/static/admin/css/base." in path and path.endswith(".css")
+
+
+def assert_styled(page, stylesheet) -> None:
+    """The admin's stylesheet loaded, and it took effect: unstyled, the header is a plain block
+    on a transparent background."""
+    # Chromium aborts a stylesheet answered with an HTML error page (nosniff): then there is no
+    # response to read, only the failure.
+    response = stylesheet.response()
+    outcome = response.status if response else stylesheet.failure
+    assert outcome == 200, f"{stylesheet.url}: {outcome}"
+    header = page.eval_on_selector(
+        "#header",
+        "h => { const s = getComputedStyle(h); return [s.display, s.backgroundColor]; }",
+    )
+    assert header[0] == "flex"
+    assert header[1] not in ("rgba(0, 0, 0, 0)", "transparent")
+
+
 def sign_in(page, user) -> None:
-    page.goto("/admin/login/?next=/admin/")
+    with page.expect_request(is_admin_stylesheet) as stylesheet:
+        page.goto("/admin/login/?next=/admin/")
+    assert_styled(page, stylesheet.value)
     page.fill("#id_username", user.get_username())
     page.fill("#id_password", STAFF_PASSWORD)
     page.click("input[type=submit]")
