@@ -1,4 +1,5 @@
-# The image Fly.io builds from fly.toml. Installs exactly the lock, nothing resolved at build time.
+# The image Fly.io builds from fly.toml. Installs the runtime lock only (requirements-lock.txt, no
+# test tool), nothing resolved at build time; .dockerignore keeps tests and test tooling out.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH="/app/.venv/bin:$PATH"
 WORKDIR /app
