@@ -33,7 +33,7 @@ async def event_loop_connections_closed():
     them to the garbage collector (a pooled connection left open to the test database, and
     aiohttp's warnings at exit)."""
     yield
-    from clinicbot.aio import close_loop_connections
+    from clinicbot.runtime.aio import close_loop_connections
 
     await close_loop_connections()
 
@@ -142,12 +142,12 @@ def clean_state():
     if not settings.configured:
         yield
         return
-    from clinicbot.breaker import database_breaker
+    from clinicbot.runtime.breaker import database_breaker
     from conversations.directory import clinics
     from pricing.cache import price_lists
 
     if settings.REDIS_URL:
-        from clinicbot.redis_client import sync_redis
+        from clinicbot.runtime.redis_client import sync_redis
 
         sync_redis().flushdb()
     clinics.forget()

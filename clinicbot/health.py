@@ -8,7 +8,7 @@ from django.db import connection
 from django.http import JsonResponse
 from ninja import Router
 
-from clinicbot.redis_client import async_redis
+from clinicbot.runtime.redis_client import async_redis
 
 READY_TIMEOUT_S = 1.0
 

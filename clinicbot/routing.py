@@ -12,11 +12,12 @@ Measured under load, those threads cost more CPU than the webhook itself and, wo
 while the event loop waits for it. These routes go to a lean handler instead: same URLconf, same
 django-ninja views, same error handling, no middleware, no signals, no threads. Our async views
 never block the event loop on the database: a new conversation's session is looked up through
-psycopg's async connections (clinicbot.async_db), and the rare clinic and price-list lookups run
-in a worker thread that hands its connection back itself (conversations.directory, pricing.cache).
+psycopg's async connections (clinicbot.runtime.async_db), and the rare clinic and price-list
+lookups run in a worker thread that hands its connection back itself (conversations.directory,
+pricing.cache).
 Everything else (the admin) keeps the full stack.
 
-Webhooks take turns: one at work at a time per process (clinicbot.admission).
+Webhooks take turns: one at work at a time per process (clinicbot.runtime.admission).
 """
 
 import django
@@ -24,8 +25,8 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
 
-from clinicbot import aio
-from clinicbot.admission import admitted
+from clinicbot.runtime import aio
+from clinicbot.runtime.admission import admitted
 
 WEBHOOK_PREFIX = "/webhooks/"  # lean, and admitted in turns
 LEAN_PATHS = ("/health",)  # lean (the exact /health is answered before this)

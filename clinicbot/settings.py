@@ -10,7 +10,7 @@ from pathlib import Path
 
 import environ
 
-from clinicbot.dbconfig import database_config
+from clinicbot.runtime.dbconfig import database_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -63,7 +63,7 @@ else:
 # django-cachalot caches ORM reads in the cache above and invalidates them on every write.
 CACHALOT_ENABLED = True
 CACHALOT_TIMEOUT = 600
-# Our only raw writes (clinicbot.bulk.rows_update) refuse cached tables: don't parse every
+# Our only raw writes (clinicbot.runtime.bulk.rows_update) refuse cached tables: don't parse every
 # statement looking for writes.
 CACHALOT_INVALIDATE_RAW = False
 # Conversations, messages, metrics and follow-ups are written with every message: caching them

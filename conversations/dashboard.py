@@ -19,7 +19,7 @@ from django.db.models import Aggregate, Count, FloatField, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from clinicbot.breaker import database_breaker
+from clinicbot.runtime.breaker import database_breaker
 from conversations.models import Lane
 from followups.models import FollowUp
 

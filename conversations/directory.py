@@ -19,9 +19,9 @@ from asgiref.sync import sync_to_async
 from cachalot.api import cachalot_disabled
 from django.db import DatabaseError, connection
 
-from clinicbot import async_db
-from clinicbot.breaker import database_breaker
-from clinicbot.singleflight import SingleFlight
+from clinicbot.runtime import async_db
+from clinicbot.runtime.breaker import database_breaker
+from clinicbot.runtime.singleflight import SingleFlight
 from conversations.models import Clinic, ConversationSession, phone_index_candidates
 from nlu import ClinicInfo
 
@@ -168,7 +168,7 @@ _load_session_state_in_thread = sync_to_async(_load_session_state, thread_sensit
 
 
 async def _load_session_state_async(clinic_id: int, phone: str) -> dict[str, str]:
-    """The same lookup on the event loop, without a thread (clinicbot.async_db)."""
+    """The same lookup on the event loop, without a thread (clinicbot.runtime.async_db)."""
     if not async_db.available():
         return await _load_session_state_in_thread(clinic_id, phone)
     # Names from the model; the values are parameters.

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from redis.exceptions import LockError
 
-from clinicbot.redis_client import async_redis
+from clinicbot.runtime.redis_client import async_redis
 from conversations import journal as journals
 from conversations.journal import Journal, ReplyState
 

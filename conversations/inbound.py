@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 from channels.base import InboundMessage, Outcome
 from channels.echo import echo_field, is_own_echo
 from channels.registry import sender_for
-from clinicbot.admission import stepped_aside
+from clinicbot.runtime.admission import stepped_aside
 from conversations import outbox
 from conversations.decide import Decision, reply_decide
 from conversations.directory import ClinicSnapshot, clinics, session_state_load

@@ -11,8 +11,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
 from channels.echo import echo_field
-from clinicbot import aio
-from clinicbot.breaker import CircuitOpen, database_breaker
+from clinicbot.runtime import aio
+from clinicbot.runtime.breaker import CircuitOpen, database_breaker
 from conversations import outbox
 from conversations.decide import reply_decide
 from conversations.directory import clinics, session_state_load

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from channels.base import Outcome, SendResult
 from channels.registry import sender_for
-from clinicbot import aio
+from clinicbot.runtime import aio
 from conversations.models import ConversationSession, Message
 from followups.hours import next_opening
 from followups.kinds import policy

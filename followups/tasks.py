@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from clinicbot.breaker import CircuitOpen, database_breaker
+from clinicbot.runtime.breaker import CircuitOpen, database_breaker
 from followups.dispatch import followups_dispatch
 
 

@@ -19,9 +19,9 @@ from cachalot.api import cachalot_disabled
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from clinicbot.breaker import database_breaker
-from clinicbot.redis_client import sync_redis
-from clinicbot.singleflight import SingleFlight
+from clinicbot.runtime.breaker import database_breaker
+from clinicbot.runtime.redis_client import sync_redis
+from clinicbot.runtime.singleflight import SingleFlight
 from nlu.catalog import PriceIndex, ServiceEntry
 from pricing.models import Service
 

@@ -17,7 +17,7 @@ import aiohttp
 import httpx
 
 from channels.base import Outcome, SendResult
-from clinicbot import aio
+from clinicbot.runtime import aio
 
 logger = logging.getLogger(__name__)
 

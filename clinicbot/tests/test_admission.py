@@ -1,5 +1,5 @@
-"""Webhooks take turns at the event loop (clinicbot.admission): a few at work at once, in arrival
-order, and one waiting on something slow gives its turn to the next."""
+"""Webhooks take turns at the event loop (clinicbot.runtime.admission): a few at work at once, in
+arrival order, and one waiting on something slow gives its turn to the next."""
 
 import asyncio
 import json
@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from clinicbot import admission
-from clinicbot.admission import admitted, stepped_aside
+from clinicbot.runtime import admission
+from clinicbot.runtime.admission import admitted, stepped_aside
 from conversations.tests.conftest import SECRET, text_message
 
 

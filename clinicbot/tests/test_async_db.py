@@ -1,11 +1,12 @@
-"""Queries on the event loop (clinicbot.async_db) against the test database: rows as dicts, one
-pool per event loop, and psycopg's failures raised as Django's, so the breaker counts them."""
+"""Queries on the event loop (clinicbot.runtime.async_db) against the test database: rows as
+dicts, one pool per event loop, and psycopg's failures raised as Django's, so the breaker counts
+them."""
 
 import pytest
 from django.db import DatabaseError, OperationalError, connections
 
-from clinicbot import async_db
-from clinicbot.breaker import CircuitBreaker
+from clinicbot.runtime import async_db
+from clinicbot.runtime.breaker import CircuitBreaker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import IntegrityError, OperationalError
 
-from clinicbot.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker, CircuitOpen
+from clinicbot.runtime.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker, CircuitOpen
 
 
 class FakeClock:

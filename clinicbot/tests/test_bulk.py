@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
-from clinicbot import bulk
+from clinicbot.runtime import bulk
 from conversations.models import ConversationSession
 from pricing.models import Service
 

@@ -1,4 +1,4 @@
-from clinicbot.dbconfig import database_config, is_transaction_pooler
+from clinicbot.runtime.dbconfig import database_config, is_transaction_pooler
 
 SUPABASE_POOLER = "postgres://postgres.abcd:pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
 

@@ -47,7 +47,8 @@ async def test_webhooks_are_admitted_a_few_at_a_time_in_arrival_order(monkeypatc
     /health does not wait behind them."""
     import asyncio
 
-    from clinicbot import admission, routing
+    from clinicbot import routing
+    from clinicbot.runtime import admission
 
     monkeypatch.setattr(admission, "WEBHOOKS_AT_ONCE", 3)
     working, most, entered = set(), [0], []

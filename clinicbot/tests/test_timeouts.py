@@ -11,17 +11,17 @@ from django.conf import settings
 
 from channels.base import Outcome
 from channels.evolution import sender as sending
-from clinicbot.dbconfig import database_config
+from clinicbot.runtime.dbconfig import database_config
 from clinicbot.tests.servers import PROJECT_ROOT
 
 # file -> why its client cannot hang (each line that builds a client must mention "timeout"
 # within its call, or use the options named here).
 OUTSIDE_CALLS = {
     "channels/evolution/sender.py": "the gateway: connect 1.5 s, read/write 2.5 s, pool 5 s",
-    "clinicbot/redis_client.py": "Redis: REDIS_SOCKET_TIMEOUT / REDIS_CONNECT_TIMEOUT via options",
+    "clinicbot/runtime/redis_client.py": "Redis: REDIS_SOCKET_TIMEOUT / REDIS_CONNECT_TIMEOUT",
     "conversations/llm/adapters.py": "the LLM: httpx client timeout plus a per-call deadline",
     "conversations/llm/rehearsal.py": "none outside: a canned in-process transport (1 s anyway)",
-    "clinicbot/async_db.py": "the database: pool 5 s, Django's connect and statement timeouts",
+    "clinicbot/runtime/async_db.py": "the database: pool 5 s, Django's connect/statement timeouts",
 }
 CLIENT_CONSTRUCTORS = re.compile(
     r"httpx\.(Async)?Client\(|aiohttp\.ClientSession\(|Redis\.from_url\(|redis\.Redis\(|psycopg\.connect\(|"

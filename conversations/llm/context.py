@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cachalot.api import cachalot_disabled
 
-from clinicbot import aio
+from clinicbot.runtime import aio
 from conversations.directory import ClinicUnavailable, clinics
 from conversations.journal import Journal
 from conversations.models import Message, phone_index_candidates

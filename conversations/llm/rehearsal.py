@@ -12,7 +12,7 @@ import httpx
 import openai
 
 from channels.registry import kinds, sender_for
-from clinicbot import aio
+from clinicbot.runtime import aio
 from conversations.directory import clinics
 from conversations.llm.adapters import Deadline, OpenAIAdapter
 from conversations.llm.context import system_prompt

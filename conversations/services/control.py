@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from clinicbot import aio
+from clinicbot.runtime import aio
 from conversations.hotstore import conversation_key, hot_store
 from conversations.models import ConversationSession
 

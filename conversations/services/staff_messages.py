@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from django.db import DatabaseError
 
 from channels.echo import echo_field
-from clinicbot import aio
+from clinicbot.runtime import aio
 from conversations import outbox
 from conversations.hotstore import conversation_key, hot_store, message_key
 from conversations.journal import Journal, Kind, ReplyState, values_of

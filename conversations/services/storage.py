@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
-from clinicbot.bulk import rows_update
+from clinicbot.runtime.bulk import rows_update
 from conversations.journal import Journal, Kind, ReplyState
 from conversations.models import (
     ConversationSession,

@@ -146,7 +146,7 @@ def test_the_conversation_page_shows_the_thread_in_order_with_timings_and_is_aud
 
 
 def session_state(session) -> dict:
-    from clinicbot.redis_client import sync_redis
+    from clinicbot.runtime.redis_client import sync_redis
 
     key = conversation_key(session.clinic.whatsapp_instance, session.patient_phone)
     return {k.decode(): v.decode() for k, v in sync_redis().hgetall(f"cb:s:{key}").items()}
@@ -196,7 +196,7 @@ def test_staff_send_goes_out_once_through_the_outbox(staff_client, clinic, gatew
 def test_a_staff_message_waits_behind_a_reply_still_queued(
     staff_client, clinic, gateway, eager_tasks
 ):
-    from clinicbot import aio
+    from clinicbot.runtime import aio
     from conversations.hotstore import hot_store
 
     session = conversation(clinic, "79001112233", texts=["hi"])

@@ -69,7 +69,7 @@ async def test_the_same_patient_keeps_one_conversation_and_the_cold_path_finds_i
     await session.asave(update_fields=["control"])  # a partial save keeps the index
     await session.arefresh_from_db()
     assert session.patient_phone_index == blind_index(PATIENT)
-    from clinicbot import async_db
+    from clinicbot.runtime import async_db
 
     try:
         state = await _load_session_state_async(clinic.id, PATIENT)  # on the loop, no thread
@@ -80,7 +80,7 @@ async def test_the_same_patient_keeps_one_conversation_and_the_cold_path_finds_i
 
 
 async def _looked_up_on_the_loop(clinic_id):
-    from clinicbot import async_db
+    from clinicbot.runtime import async_db
 
     try:
         return await _load_session_state_async(clinic_id, PATIENT)

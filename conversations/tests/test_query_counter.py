@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 
-from clinicbot.redis_client import async_redis
+from clinicbot.runtime.redis_client import async_redis
 from conversations.models import Clinic
 from conversations.tests.conftest import queries_in_any_thread, redis_commands
 

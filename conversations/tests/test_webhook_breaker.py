@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from clinicbot.breaker import OPEN, database_breaker
+from clinicbot.runtime.breaker import OPEN, database_breaker
 from conversations.tests.conftest import post_webhook, queries_in_any_thread, text_message
 
 pytestmark = pytest.mark.django_db(transaction=True)

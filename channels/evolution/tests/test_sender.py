@@ -192,7 +192,7 @@ async def test_https_sends_verify_the_gateway_certificate(backend_for, tmp_path,
 SEND_AND_EXIT = """
 import django
 django.setup()
-from clinicbot import aio
+from clinicbot.runtime import aio
 from channels.registry import sender_for
 sending = sender_for("evolution").asend(instance="smile-main", number="5511987654321", text="hi")
 result = aio.run(sending)
@@ -201,7 +201,7 @@ print(result.outcome)
 
 
 def test_a_process_that_sent_from_its_background_loop_exits_without_aiohttp_warnings():
-    """Celery tasks send through clinicbot.aio's background loop, which never ends: the
+    """Celery tasks send through clinicbot.runtime.aio's background loop, which never ends: the
     connections are closed at exit instead of leaving aiohttp's 'Unclosed client session'."""
     import subprocess
     import sys

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from channels.base import InboundMessage
-from clinicbot import aio
+from clinicbot.runtime import aio
 from conversations.hotstore import hot_store, message_key
 from conversations.inbound import inbound_handle
 from conversations.journal import Journal

@@ -20,8 +20,8 @@ from django.db import DatabaseError, OperationalError, connections
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from clinicbot import aio
-from clinicbot.dbconfig import POOL
+from clinicbot.runtime import aio
+from clinicbot.runtime.dbconfig import POOL
 
 _pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
