@@ -6,12 +6,13 @@ sees only their clinics (conversations.staff_scope).
 """
 
 import re
+from datetime import timedelta
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import BooleanField, Case, F, OuterRef, Subquery, When
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -20,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from channels.registry import kinds
+from conversations import selectors
 from conversations.dashboard import SLOW_MS, dashboard_figures
 from conversations.models import (
     Clinic,
@@ -35,6 +37,7 @@ from conversations.services.staff_messages import staff_message_send, staff_mess
 from conversations.staff_scope import ClinicScopedAdmin, scoped, sees_every_clinic
 from conversations.svg_chart import latency_chart
 from followups.models import FollowUp
+from followups.selectors import followup_counts
 from security.audit import audit_record
 from security.signals import source_ip
 
@@ -135,28 +138,6 @@ class WaitingFilter(admin.SimpleListFilter):
         return queryset
 
 
-def inbox_annotations(queryset):
-    """The inbox's columns, computed in the list's one query: the last message (its text,
-    direction and time, through the message_thread index) and whether the patient waits for
-    staff (staff are in control and the patient wrote last)."""
-    last = Message.objects.filter(session=OuterRef("pk")).order_by("-received_at", "-id")
-    return queryset.annotate(
-        last_text=Subquery(last.values("text")[:1], output_field=Message._meta.get_field("text")),
-        last_direction=Subquery(last.values("direction")[:1]),
-        last_activity=Subquery(last.values("received_at")[:1]),
-    ).annotate(
-        waiting=Case(
-            When(
-                control=ConversationSession.Control.STAFF,
-                last_direction=Message.Direction.INBOUND,
-                then=True,
-            ),
-            default=False,
-            output_field=BooleanField(),
-        )
-    )
-
-
 @admin.register(ConversationSession)
 class ConversationSessionAdmin(AuditedViewAdmin):
     """The inbox: waiting-for-staff first, then newest activity; a conversation's page shows its
@@ -206,7 +187,7 @@ class ConversationSessionAdmin(AuditedViewAdmin):
     actions = ["take_over", "release_to_bot"]
 
     def get_queryset(self, request):
-        return inbox_annotations(super().get_queryset(request))
+        return selectors.inbox(super().get_queryset(request))
 
     def get_ordering(self, request):
         return [F("waiting").desc(), F("last_activity").desc(nulls_last=True), "-pk"]
@@ -266,8 +247,8 @@ class ConversationSessionAdmin(AuditedViewAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context |= {
-                "thread": conversation_thread(obj),
-                "thread_limit": THREAD_LIMIT,
+                "thread": selectors.conversation_thread(obj),
+                "thread_limit": selectors.THREAD_LIMIT,
                 "send_token": staff_message_token(),
                 "can_act": self.has_change_permission(request, obj),
                 "dashboard_url": reverse("admin:conversations_messagemetric_dashboard"),
@@ -332,19 +313,8 @@ class ConversationSessionAdmin(AuditedViewAdmin):
 
 
 LAST_MESSAGE_CHARS = 60
-THREAD_LIMIT = 200
 MAX_STAFF_TEXT = 4096
 STAFF_TOKEN = re.compile(r"[0-9a-f]{32}")
-
-
-def conversation_thread(session) -> list[Message]:
-    """The conversation's latest messages, oldest first, with their timings (one query)."""
-    latest = (
-        Message.objects.filter(session=session)
-        .select_related("metric")
-        .order_by("-received_at", "-id")[:THREAD_LIMIT]
-    )
-    return list(reversed(latest))
 
 
 @admin.register(Message)
@@ -405,9 +375,11 @@ class MessageMetricAdmin(ClinicScopedAdmin):
             clinics.filter(pk=request.GET["clinic"]).first() if _clinic_param(request) else None
         )
         metrics = scoped(MessageMetric.objects.all(), request.user)
+        messages = scoped(Message.objects.all(), request.user)
         followups = scoped(FollowUp.objects.all(), request.user)
         if chosen is not None:
             metrics = metrics.filter(clinic=chosen)
+            messages = messages.filter(clinic=chosen)
             followups = followups.filter(conversation__clinic=chosen)
         context = {
             **self.admin_site.each_context(request),
@@ -415,18 +387,26 @@ class MessageMetricAdmin(ClinicScopedAdmin):
             "title": "Dashboard",
             "clinics": list(clinics),
             "chosen": chosen,
-            **self._figures(metrics, followups),
+            **self._figures(metrics, messages, followups),
         }
         return TemplateResponse(request, "admin/conversations/dashboard.html", context)
 
-    def _figures(self, metrics, followups) -> dict:
-        figures = dashboard_figures(metrics, followups)
+    def _figures(self, metrics, messages, followups) -> dict:
+        """The metrics' figures, the replies given up and the follow-ups: each app's selectors,
+        put side by side."""
+        figures = dashboard_figures(metrics)
         end = figures["now"]
         charts = [
             ("Last 24 hours", latency_chart(figures["hourly"], end=end, hours=24, title="24 h")),
             ("Last 7 days", latency_chart(figures["hourly"], end=end, hours=168, title="7 days")),
         ]
-        return figures | {"charts": charts, "slow_ms": SLOW_MS}
+        week = end - timedelta(days=7)
+        return figures | {
+            "charts": charts,
+            "slow_ms": SLOW_MS,
+            "undelivered": selectors.undelivered_replies(messages, week),
+            "followups": followup_counts(followups, end),
+        }
 
 
 def _clinic_param(request) -> bool:

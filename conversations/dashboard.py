@@ -1,5 +1,6 @@
-"""The staff dashboard's figures: response-time percentiles per lane by hour, the fast lane's
-share, the cache hit rate, slow replies, follow-ups and the circuit breaker.
+"""The staff dashboard's figures of the metrics: response-time percentiles per lane by hour, the
+fast lane's share, the cache hit rate, slow replies and the circuit breaker. (The follow-ups'
+figures are followups.selectors'; the admin puts them side by side.)
 
 On PostgreSQL every figure is aggregated in the database (percentile_cont, date_trunc, FILTER),
 so the page makes the same few queries whether the metrics table holds a hundred rows or ten
@@ -21,7 +22,6 @@ from django.utils import timezone
 
 from clinicbot.runtime.breaker import database_breaker
 from conversations.models import Lane
-from followups.models import FollowUp
 
 PERCENTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
 CHART_LANES = (Lane.FAST, Lane.LLM)
@@ -173,16 +173,6 @@ def slow_replies(metrics, since: datetime) -> list[dict]:
     )
 
 
-def followup_counts(followups, now: datetime) -> dict:
-    day = now - timedelta(hours=24)
-    return followups.aggregate(
-        due=Count("id", filter=Q(status=FollowUp.Status.PENDING, due_at__lte=now)),
-        scheduled=Count("id", filter=Q(status=FollowUp.Status.PENDING, due_at__gt=now)),
-        sent=Count("id", filter=Q(status=FollowUp.Status.SENT, sent_at__gte=day)),
-        failed=Count("id", filter=Q(status=FollowUp.Status.FAILED, updated_at__gte=day)),
-    )
-
-
 def breaker_state() -> dict:
     """This web process's database breaker (each process keeps its own)."""
     return {
@@ -191,9 +181,9 @@ def breaker_state() -> dict:
     }
 
 
-def dashboard_figures(metrics, followups) -> dict:
-    """Everything the dashboard shows, from already clinic-scoped querysets, in a number of
-    queries that does not depend on the rows."""
+def dashboard_figures(metrics) -> dict:
+    """The metrics' figures, from an already clinic-scoped queryset, in a number of queries
+    that does not depend on the rows."""
     now = timezone.now()
     week = now - timedelta(days=7)
     if connections[metrics.db].vendor == "postgresql":
@@ -205,6 +195,5 @@ def dashboard_figures(metrics, followups) -> dict:
         "hourly": hourly,
         "windows": windows,
         "alerts": slow_replies(metrics, week),
-        "followups": followup_counts(followups, now),
         "breaker": breaker_state(),
     }

@@ -226,7 +226,15 @@ class Message(models.Model):
                 name="message_unique_per_instance",
             )
         ]
-        indexes = [models.Index(fields=["session", "received_at"], name="message_thread")]
+        indexes = [
+            models.Index(fields=["session", "received_at"], name="message_thread"),
+            # The dashboard's replies given up: few rows, read by time.
+            models.Index(
+                fields=["-received_at"],
+                condition=Q(delivery_status="failed"),
+                name="message_undelivered",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_direction_display()} message {self.pk}"

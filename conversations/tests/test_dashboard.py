@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from conversations.dashboard import dashboard_figures
 from conversations.models import ConversationSession, Message, MessageMetric
-from followups.models import FollowUp
 
 DASHBOARD = "/admin/conversations/messagemetric/dashboard/"
 
@@ -40,7 +39,7 @@ def test_percentiles_shares_and_alerts_come_from_the_metrics(clinic):
     metrics(clinic, [float(ms) for ms in range(1, 101)])  # 1..100 ms
     metrics(clinic, [2000.0, 6000.0], lane="llm", cache_hits=0)
     metrics(clinic, [50.0], hours_ago=30)  # outside the last 24 h, inside 7 days
-    figures = dashboard_figures(MessageMetric.objects.all(), FollowUp.objects.all())
+    figures = dashboard_figures(MessageMetric.objects.all())
     day, week = figures["windows"]
     assert day.lanes["fast"]["n"] == 100 and week.lanes["fast"]["n"] == 101
     assert day.lanes["fast"]["p50"] == pytest.approx(50.5)
@@ -88,3 +87,22 @@ def test_a_staff_user_sees_only_their_clinics_figures(client, clinic_staff, clin
     assert response.context["alerts"] == []
     assert response.context["windows"][0].lanes["fast"]["n"] == 1
     assert "llm" not in response.context["windows"][0].lanes
+
+
+def test_the_dashboard_lists_the_replies_the_outbox_gave_up(admin_client, clinic, other_clinic):
+    """A reply the gateway kept refusing is stored as failed: staff see it, and where."""
+    session = ConversationSession.objects.create(clinic=clinic, patient_phone="79001112233")
+    Message.objects.create(
+        clinic=clinic,
+        session=session,
+        direction="out",
+        intent="price_query",
+        delivery_status=Message.Delivery.FAILED,
+        received_at=timezone.now() - timedelta(hours=1),
+    )
+    page = admin_client.get(DASHBOARD).content.decode()
+    listed = page.split('id="undelivered"')[1].split('id="alerts"')[0]
+    assert "reply (price_query)" in listed
+    assert f"/admin/conversations/conversationsession/{session.pk}/change/" in listed
+    elsewhere = admin_client.get(f"{DASHBOARD}?clinic={other_clinic.pk}").content.decode()
+    assert "reply (price_query)" not in elsewhere.split('id="undelivered"')[1]

@@ -108,6 +108,17 @@ def figures_json(figures: dict) -> dict:
     }
 
 
+def all_figures() -> dict:
+    """The dashboard's figures: the metrics' and the follow-ups' (the admin shows both)."""
+    from conversations.dashboard import dashboard_figures
+    from conversations.models import MessageMetric
+    from followups.models import FollowUp
+    from followups.selectors import followup_counts
+
+    figures = dashboard_figures(MessageMetric.objects.all())
+    return figures | {"followups": followup_counts(FollowUp.objects.all(), figures["now"])}
+
+
 def on_this_database(anchor: str) -> dict:
     """Run in the subprocess: the demo clinic and ROWS, then the figures, the queries they took
     (before and after 300 more rows) and what the page shows."""
@@ -117,16 +128,13 @@ def on_this_database(anchor: str) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from conftest import import_clinic_data, load_demo_clinic_data
-    from conversations.dashboard import dashboard_figures
-    from conversations.models import MessageMetric
-    from followups.models import FollowUp
 
     clinic = import_clinic_data(load_demo_clinic_data())
     store(clinic, datetime.fromisoformat(anchor))
 
     def measured():
         with CaptureQueriesContext(connection) as captured:
-            figures = dashboard_figures(MessageMetric.objects.all(), FollowUp.objects.all())
+            figures = all_figures()
         return figures, len(captured)
 
     figures, queries = measured()
@@ -172,15 +180,9 @@ def on_sqlite(tmp_path_factory):
 
 @pytest.mark.django_db
 def test_it_shows_on_sqlite_the_figures_postgresql_computes_from_the_same_rows(clinic, on_sqlite):
-    from conversations.dashboard import dashboard_figures
-    from conversations.models import MessageMetric
-    from followups.models import FollowUp
-
     anchor, found = on_sqlite
     store(clinic, anchor)
-    on_postgres = figures_json(
-        dashboard_figures(MessageMetric.objects.all(), FollowUp.objects.all())
-    )
+    on_postgres = figures_json(all_figures())
     assert found["vendor"] == "sqlite"
     assert found["figures"] == on_postgres
     day, week = found["figures"]["windows"]
