@@ -32,9 +32,11 @@ browser:
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } \
 	  || echo "Chromium not installed (apt-get unavailable or not root): browser tests will skip"
 
+## lint: ruff, and the import contracts between the rooms (pyproject.toml, [tool.importlinter])
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format .

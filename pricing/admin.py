@@ -25,7 +25,7 @@ from conversations.staff_scope import ClinicScopedAdmin, scoped
 from pricing.models import PriceChange, Service
 from pricing.services import PriceImportError, price_changes_record, services_import_csv
 from pricing.spec import KNOWN_CURRENCIES
-from security.admin import ReadOnlyAdmin
+from security.admin_base import ReadOnlyAdmin
 from security.audit import audit_record
 from security.signals import source_ip
 

@@ -3,21 +3,8 @@
 
 from django.contrib import admin
 
+from security.admin_base import ReadOnlyAdmin
 from security.models import AuditCheckpoint, AuditEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    # The log grows for years: no full COUNT(*) on every list page.
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEvent)

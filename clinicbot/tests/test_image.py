@@ -4,7 +4,6 @@ Docker is not at hand where the suite runs, so these tests read the Dockerfile, 
 and the locks, and build the image's file tree (the build context .dockerignore leaves) by hand.
 """
 
-import ast
 import os
 import re
 import shlex
@@ -16,7 +15,6 @@ import pytest
 
 from clinicbot.tests.servers import PROJECT_ROOT, clean_environment
 
-PRODUCT = ("clinicbot", "conversations", "pricing", "followups", "security")
 TEST_TOOLING = {"testing", "bench"}
 TEST_TOOLS = {"pytest", "playwright", "ruff", "time-machine", "import-linter"}
 
@@ -187,54 +185,6 @@ def test_the_build_context_holds_no_test_or_test_tooling_file():
         or path.startswith("requirements-dev")
     ]
     assert not unwanted
-
-
-def imported_packages(source: str) -> set[str]:
-    """Top-level names a module imports, anywhere in it (functions included)."""
-    names = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
-        elif (
-            isinstance(node, ast.Call)
-            and getattr(node.func, "attr", getattr(node.func, "id", None))
-            in ("import_module", "__import__")
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            names.add(node.args[0].value.split(".")[0])
-    return names
-
-
-def product_modules() -> list:
-    modules = [PROJECT_ROOT / "manage.py"]
-    for app in PRODUCT:
-        for path in sorted((PROJECT_ROOT / app).rglob("*.py")):
-            if "tests" not in path.relative_to(PROJECT_ROOT).parts:
-                modules.append(path)
-    return modules
-
-
-def test_no_product_module_imports_test_tooling():
-    offenders = {
-        path.relative_to(PROJECT_ROOT).as_posix(): sorted(found)
-        for path in product_modules()
-        if (found := imported_packages(path.read_text(encoding="utf-8")) & TEST_TOOLING)
-    }
-    assert len(product_modules()) > 50  # the scan found the apps
-    assert not offenders
-
-
-def test_the_import_scan_sees_imports_in_functions_and_by_name():
-    source = (
-        "import testing.stack\n"
-        "def f():\n    from bench import run\n"
-        "importlib.import_module('testing.fake_openai')\n"
-    )
-    assert imported_packages(source) == {"testing", "bench"}
 
 
 @pytest.fixture
