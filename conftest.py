@@ -11,12 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-# Copies of the shared fixtures every team works from (the gateway bodies beside their channel,
-# the demo clinic here), kept in the repository so a clone anywhere runs the suite;
-# test_shared_fixtures checks they are current.
+# Real payloads: the gateway bodies beside their channel's tests, clinic files here.
 FIXTURES = ROOT / "conversations" / "tests" / "fixtures"
 EVOLUTION_FIXTURES = ROOT / "channels" / "evolution" / "tests" / "fixtures"
-SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 DEMO_CLINIC_FILE = ROOT / "conversations" / "demo" / "smile-dental.json"
 
 

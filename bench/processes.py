@@ -250,7 +250,7 @@ def run_checked(argv: list[str], env: dict, what: str) -> str:
 
 
 def web_server_argv(app: str, port: int, workers: int = 2) -> list[str]:
-    """The production web command (fly.toml, CONTRACT.md), bound to loopback."""
+    """The production web command (fly.toml, the README's processes), bound to loopback."""
     return [
         str(VENV_BIN / "gunicorn"),
         app,

@@ -72,7 +72,7 @@ def running_stack(
     *, database_url: str, redis_url: str, secret: str, environment: dict, worker_pool="solo"
 ):
     """`database_url` names the (test) database; the processes reach it through the proxy."""
-    from clinicbot.tests.servers import free_port
+    from testing.servers import free_port
 
     target = urlsplit(database_url)
     with ExitStack() as stack:

@@ -52,7 +52,7 @@ async def test_a_bad_query_is_a_database_error_the_breaker_counts_as_an_answer()
 
 
 async def test_an_unreachable_database_is_an_operational_error_the_breaker_counts(monkeypatch):
-    from clinicbot.tests.servers import free_port
+    from testing.servers import free_port
 
     database = connections["default"]
     monkeypatch.setitem(database.settings_dict, "PORT", free_port())  # nothing listens there

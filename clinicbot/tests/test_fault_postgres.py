@@ -10,10 +10,10 @@ import time
 import httpx
 import pytest
 
-from clinicbot.tests.servers import clean_environment
 from conversations.models import Message
 from conversations.tests.conftest import SECRET, text_message
 from testing.health_probe import NOT_OK_MS, HealthProbe
+from testing.servers import clean_environment
 from testing.stack import log_tail, running_stack
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,7 @@ import tomllib
 import pytest
 from django.core.management import get_commands
 
-from clinicbot.tests.servers import PROJECT_ROOT
+from testing.servers import PROJECT_ROOT
 
 FLY = tomllib.loads((PROJECT_ROOT / "fly.toml").read_text())
 

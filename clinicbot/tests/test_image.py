@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from clinicbot.tests.servers import PROJECT_ROOT, clean_environment
+from testing.servers import PROJECT_ROOT, clean_environment
 
 TEST_TOOLING = {"testing", "bench"}
 TEST_TOOLS = {"pytest", "playwright", "ruff", "time-machine", "import-linter"}

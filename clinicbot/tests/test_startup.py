@@ -12,8 +12,8 @@ import sys
 import httpx
 import pytest
 
-from clinicbot.tests.servers import PROJECT_ROOT, clean_environment, free_port, running_server
 from testing.pytest_env import TEST_KEYS
+from testing.servers import PROJECT_ROOT, clean_environment, free_port, running_server
 
 PRODUCTION_LIKE = {
     "DEBUG": "false",

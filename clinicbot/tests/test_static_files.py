@@ -11,7 +11,7 @@ import sys
 import httpx
 import pytest
 
-from clinicbot.tests.servers import PROJECT_ROOT, clean_environment, running_server
+from testing.servers import PROJECT_ROOT, clean_environment, running_server
 
 # Behind Fly's proxy every request says it came over HTTPS; without it production settings
 # answer plain HTTP with a redirect.

@@ -12,7 +12,7 @@ from django.conf import settings
 from channels.base import Outcome
 from channels.evolution import sender as sending
 from clinicbot.runtime.dbconfig import database_config
-from clinicbot.tests.servers import PROJECT_ROOT
+from testing.servers import PROJECT_ROOT
 
 # file -> why its client cannot hang (each line that builds a client must mention "timeout"
 # within its call, or use the options named here).

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from clinicbot.tests.servers import clean_environment
 from conversations.models import Message
 from conversations.tests.conftest import SECRET, text_message
+from testing.servers import clean_environment
 from testing.stack import running_stack
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from clinicbot.tests.servers import PROJECT_ROOT, clean_environment
+from testing.servers import PROJECT_ROOT, clean_environment
 
 DASHBOARD = "/admin/conversations/messagemetric/dashboard/"
 

@@ -178,7 +178,7 @@ async def test_a_gateway_answering_500_is_retried_by_the_task_and_sends_once(
 async def test_the_webhook_answers_503_and_sends_nothing_when_redis_is_unreachable(
     async_client, clinic, outbox, settings
 ):
-    from clinicbot.tests.servers import free_port
+    from testing.servers import free_port
 
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/9"
     response = await post_webhook(async_client, text_message("Привет"))

@@ -18,8 +18,8 @@ LABELLED_MESSAGES = Path(__file__).parent / "data" / "labelled_messages.jsonl"
 MIN_ACCURACY = 0.97
 MAX_WRONG_FAST_RATE = 0.01
 
-# The demo clinic of /work/shared/fixtures/clinics/smile-dental.json, whose price list the labelled
-# set is written against (copied so that the tests need nothing outside the repository).
+# The demo clinic (conversations/demo/smile-dental.json), whose price list the labelled set is
+# written against, copied here so that these tests need no Django and no file of the apps.
 SMILE_DENTAL_CLINIC = {
     "slug": "smile-dental",
     "name": "Smile Dental",

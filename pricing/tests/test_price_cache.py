@@ -10,11 +10,11 @@ import httpx
 import pytest
 from django.db import connection
 
-from clinicbot.tests.servers import clean_environment, running_server
 from conversations.tests.conftest import SECRET, queries_in_any_thread, text_message
 from pricing.cache import price_lists, read_version
 from pricing.models import Service
 from testing.fake_evolution import FakeEvolution
+from testing.servers import clean_environment, running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 from channels.base import Outcome, SendResult
 from channels.evolution import sender as sending
 from channels.evolution.sender import EvolutionSender
-from clinicbot.tests.servers import free_port
+from testing.servers import free_port
 
 
 class TinyServer:
@@ -206,8 +206,8 @@ def test_a_process_that_sent_from_its_background_loop_exits_without_aiohttp_warn
     import subprocess
     import sys
 
-    from clinicbot.tests.servers import PROJECT_ROOT, clean_environment
     from testing.fake_evolution import FakeEvolution
+    from testing.servers import PROJECT_ROOT, clean_environment
 
     with FakeEvolution(api_key="k") as gateway:
         environment = clean_environment(

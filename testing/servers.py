@@ -12,7 +12,7 @@ import httpx
 
 from testing.pytest_env import TEST_KEYS
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
