@@ -1,7 +1,8 @@
 """clinicbot settings: one module, read from the environment (or a `.env` file) with django-environ.
 
-The variables are exactly those of CONTRACT.md. Tunables that are not in the contract are constants
-here (or query parameters of DATABASE_URL / REDIS_URL), so an operator has one table to read.
+The environment variables are exactly those of the README's Configuration table. Other tunables
+are constants here (or query parameters of DATABASE_URL / REDIS_URL), so an operator has one table
+to read.
 Cross-setting rules that must refuse a production start are system checks in `clinicbot.checks`.
 """
 

@@ -1,6 +1,7 @@
 """System checks that refuse to start (web, worker, `manage.py`, migrations) without the keys.
 
-They apply whatever DEBUG is: CONTRACT.md says the service refuses to start without its keys.
+They apply whatever DEBUG is: without its keys the service could neither encrypt nor read PHI nor
+chain the audit log, so it refuses to start, in development too.
 One check id per key; the message names the key and the problem, never the key's value.
 """
 

@@ -1,4 +1,4 @@
-"""The three keys of CONTRACT.md: parsing, validation, key ids, derived keys and generation.
+"""The service's three keys: parsing, validation, key ids, derived keys and generation.
 
 - `PHI_MASTER_KEY`: 32 random bytes, base64. During a rotation it holds the new (current) key
   followed by the previous keys, comma-separated: `PHI_MASTER_KEY=<new>,<old>`. New values are

@@ -21,7 +21,7 @@ from clinicbot.runtime import aio
 
 logger = logging.getLogger(__name__)
 
-# The gateway's timeouts and limits (the webhook issue's), for both clients.
+# The gateway's timeouts and limits, for both clients (clinicbot/tests/test_timeouts.py lists them).
 TIMEOUT = httpx.Timeout(connect=1.5, read=2.5, write=2.5, pool=5.0)
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
 # Sends in flight at once per event loop; the rest wait their turn (at most the pool timeout).
