@@ -38,9 +38,10 @@ def warm_caches_in_each_worker_process(**kwargs):
 @task_postrun.connect
 def hand_database_connections_back_to_the_pool(task=None, **kwargs):
     """Celery's Django fixup closes Django's whole connection pool around every task in a
-    prefork worker, so each task opened a new PostgreSQL connection (5 to 8 ms measured on
-    loopback; a TLS handshake to Supabase). settings.CELERY_DB_REUSE_MAX turns that off; this
-    hands the connections back to the pool instead, which drops broken ones."""
+    prefork worker, so each task opened a new PostgreSQL connection and paid its start-up and
+    authentication round trips (and, to Supabase, a TLS handshake) again every time.
+    settings.CELERY_DB_REUSE_MAX turns that off; this hands the connections back to the pool
+    instead, which drops broken ones."""
     if task is not None and task.request.is_eager:
         return  # inline, inside the caller's transaction
     from django.db import close_old_connections

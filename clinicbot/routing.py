@@ -1,16 +1,16 @@
 """The ASGI application: Django, with the machine-to-machine routes served without threads.
 
 The gateway's webhooks and the health check use no session, user, CSRF token or message, yet
-Django's ASGI handler spends more on them than our code does:
+Django's ASGI handler puts them through work that costs the event loop dearly:
 - its middleware (MiddlewareMixin) runs each hook of each middleware in a thread when serving
   async views: about fourteen thread hops before our code runs;
 - every request opens a ThreadSensitiveContext, whose first sync call starts a new thread, and
   sends `request_started` and `request_finished` through that thread (their receivers close
   stale database connections);
 - a second task per request listens for the client going away.
-Measured under load, those threads cost more CPU than the webhook itself and, worse, hold the GIL
-while the event loop waits for it. These routes go to a lean handler instead: same URLconf, same
-django-ninja views, same error handling, no middleware, no signals, no threads. Our async views
+Under load those threads take the CPU from the event loop and, worse, hold the GIL while the
+loop waits for it. These routes go to a lean handler instead: same URLconf, same django-ninja
+views, same error handling, no middleware, no signals, no threads. Our async views
 never block the event loop on the database: a new conversation's session is looked up through
 psycopg's async connections (clinicbot.runtime.async_db), and the rare clinic and price-list
 lookups run in a worker thread that hands its connection back itself (conversations.directory,

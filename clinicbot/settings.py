@@ -68,7 +68,8 @@ CACHALOT_TIMEOUT = 600
 # statement looking for writes.
 CACHALOT_INVALIDATE_RAW = False
 # Conversations, messages, metrics and follow-ups are written with every message: caching them
-# would only churn Redis with invalidations (it cost stage B most of its CPU when measured).
+# would only churn Redis with invalidations, each write parsed for its tables and followed by a
+# Redis write, on stage B's path, for reads that are hardly ever repeated.
 CACHALOT_UNCACHABLE_APPS = frozenset({"axes"})
 CACHALOT_UNCACHABLE_TABLES = frozenset(
     {

@@ -51,16 +51,16 @@ def warm_caches(*, llm: bool = False) -> None:
 
 def _import_task_modules() -> None:
     """The web process enqueues Celery tasks by name; the first enqueue would load every app's
-    task modules (Celery's autodiscovery), and with them the OpenAI client: over a second of CPU
-    that would stall the event loop in the middle of the first patients' requests."""
+    task modules (Celery's autodiscovery), and with them the OpenAI client, a heavy import: done
+    on the event loop, it would stall it in the middle of the first patients' requests."""
     current_app.loader.import_default_modules()
 
 
 def gc_freeze_startup_objects() -> None:
     """Move everything alive now (Django, the language layer's lexicons, the price lists) out of
     the garbage collector's reach. They live as long as the process, yet every full collection
-    would walk them all: tens of milliseconds with the event loop stopped, the slowest replies
-    and health checks under load. New objects are collected as usual."""
+    would walk them all with the event loop stopped, and under load those pauses would be the
+    slowest replies and health checks. New objects are collected as usual."""
     gc.collect()
     gc.freeze()
 

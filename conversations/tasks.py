@@ -26,7 +26,7 @@ from pricing.cache import price_lists
 logger = logging.getLogger(__name__)
 # The LLM lane is imported with the tasks, so the worker's parent process pays for importing the
 # OpenAI client once, before it forks its pool, rather than each pool process on its first
-# question (up to a second, measured, added to that patient's answer).
+# question, a heavy import that patient's answer would wait for.
 
 FLUSH_BATCH = 200
 # A patient message whose request died after acceptance (before its reply was decided) is
@@ -120,8 +120,8 @@ def journal_flush(self) -> int:
     message, the conversation, the reply and its metrics). Retried until the database answers;
     rows are upserted, so running it twice changes nothing.
 
-    One flush runs at a time: concurrent flushes would each store the same journals (measured:
-    three times stage B's CPU with four worker processes) and wait on each other's row locks.
+    One flush runs at a time: concurrent flushes would each store the same journals, doing the
+    same work several times over, and wait on each other's row locks.
     A flush that finds another running asks it to look again before it stops, and ends."""
     total = 0
     while True:
@@ -151,7 +151,7 @@ def _flush_until_empty() -> int:
     total = offset = 0
     while batch := aio.run(_unflushed(FLUSH_BATCH, offset)):
         # cachalot would only add work here: every table stage B touches is uncachable, yet
-        # each query would still be parsed for its tables (most of stage B's CPU when profiled).
+        # each query would still be parsed for its tables, in Python, on every flush.
         with database_breaker.guard(), cachalot_disabled():
             flushed, expired = _flush_batch(batch)
         aio.run(_store_call("mark_flushed", flushed, SETTLED))

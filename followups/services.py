@@ -142,8 +142,8 @@ def _pending_cancel(cutoffs: dict[int, datetime], *, kinds, reason: str) -> None
 
 def _created_before(cutoffs: dict[int, datetime]) -> RawSQL:
     """`(conversation = A and created before A's cutoff) or …` for every conversation of a
-    batch, written out rather than as an OR of Q objects, which Django compiled slowly (a sixth
-    of stage B's CPU for a batch of a hundred conversations, measured)."""
+    batch, written out rather than as an OR of Q objects, which Django would compile node by
+    node into SQL for every batch: Python work that grows with the batch, on stage B's path."""
     connection = connections[router.db_for_write(FollowUp)]
     conversation = connection.ops.quote_name(FollowUp._meta.get_field("conversation").column)
     created = connection.ops.quote_name(FollowUp._meta.get_field("created_at").column)

@@ -274,7 +274,8 @@ class PriceIndex:
     def compound(self, token: str, language: str | None = None) -> tuple[str, ...]:
         """The codes of the one-word service name a compound word ends in ("профчистку":
         проф + чистку, "teethcleaning"), or (). For words nothing else explained: the search
-        costs a few microseconds a word."""
+        tries every place the word may split and stems each ending it finds, too much work to do
+        on every word."""
         if len(token) < self.compound_min_length:
             return ()
         channels = _CHANNELS_BY_LANGUAGE.get(language, _ALL_CHANNELS) if language else _ALL_CHANNELS

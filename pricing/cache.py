@@ -120,8 +120,8 @@ class PriceListCache:
             # The version first: a staff edit landing during the load then leaves an older
             # version beside the list, which the next message's newer one replaces. Read after
             # the load, it could label the list from before the edit as the edited one, and that
-            # worker would quote the old price until the TTL (seen on a fresh clone, whose slow
-            # first imports stretched the warm-up into a test's price change).
+            # worker would quote the old price until the TTL (a warm-up slowed by a cold start's
+            # first imports can well overlap a price change).
             version = read_version(clinic_id)
             self._entries[clinic_id] = Entry(load_price_index(clinic_id), version, time.monotonic())
 

@@ -7,22 +7,20 @@
 
 Why a bound, and why one: every webhook at work adds its steps to each turn of the event loop,
 and a turn must end before the loop even reads a waiting request. Fly's health check arrives on
-the same loop. In a burst of 1,000 webhooks from 20 clients (fault scenario 6), /health p99 was
-2.8 to 3.5 ms with one webhook at work (7 runs), and 3.4 to 6.4 ms with two (20 runs, a third of
-them over 4.5 ms); the burst took about a tenth longer with one (2.25 to 2.4 s, against 2.0 to
-2.3 s), and `make bench` measured 0.76 and 0.83 of the bare endpoint's throughput with one,
-0.84 and 0.85 with two.
-A turn is kept through a webhook's three or four Redis round trips (a fraction of a millisecond
-here): with Redis 1 ms away a process would still take about 200 webhooks per second, about 50
-with Redis 5 ms away, where a clinic receives a few per second at most. Without any bound, a
-slow moment piled hundreds of half-done requests onto one loop until the Redis client ran out of
-connections and messages were refused with 503 (seen at 200 messages per second).
+the same loop, so the fewer webhooks at work, the sooner /health is read in a burst; a second
+one at work lengthens every turn and buys little throughput, since the work is CPU on one loop
+(the README has the burst's and `make bench`'s figures for one and two).
+A turn is kept through a webhook's three or four Redis round trips, so a process's rate is
+bounded by Redis's latency; that leaves ample room even with Redis a few milliseconds away, as a
+clinic receives a few messages per second at most (the README works it out). Without any bound,
+a slow moment lets half-done requests pile up on one loop, each holding a Redis connection, until
+the Redis client runs out of connections and messages are refused with 503.
 
 Why stepping aside: a webhook waiting on something slow does no work, so it gives its turn to
 the next one and queues again (in arrival order) when the wait is over. Otherwise a webhook
-waiting on the database for its session would hold everything else back (measured: with 16
-turns held through the wait, the first seconds of the benchmark's open loop had a reply p50 of
-555 ms). Waiting for a turn costs nothing and holds no connection.
+waiting on the database for its session would hold everything else back: every webhook behind
+it would wait out the database's latency too (the README has what that cost). Waiting for a turn
+costs nothing and holds no connection.
 """
 
 import asyncio

@@ -4,9 +4,9 @@ session), with Django's connection parameters and its exceptions.
     row = await fetch_one("SELECT ... WHERE id = %s", [42])   # a dict, or None
 
 Django's ORM runs a query from async code in a thread. Under a burst of new conversations those
-threads took the CPU and the GIL from the event loop, which then answered /health late (fault
-scenario 6): the loop's thread spent a sixth of the burst waiting for a CPU, and its longest
-stalls waited as long again for the GIL. psycopg's async connections need no thread.
+threads compete with the event loop for the CPU and hold the GIL while the loop waits for it, so
+the loop answers everything late, /health included (the README has the figures from the fault
+tests' burst). psycopg's async connections need no thread.
 
 Each event loop has its own pool (at most DATABASES' pool size, connections opened on demand);
 a database other than PostgreSQL (the embedded SQLite) has none, and `available()` says so.

@@ -99,8 +99,8 @@ def _local_now(timezone: str) -> str:
     return datetime.now(tz=zone).strftime("%A %Y-%m-%d %H:%M")
 
 
-# Formatted price lines per price list (a new list on every refresh) and language: Babel's
-# formatting was a quarter of building an answer's context.
+# Formatted price lines per price list (a new list on every refresh) and language: Babel formats
+# each price through its locale's patterns, and every answer would otherwise redo the same lines.
 _PRICE_LINES: weakref.WeakKeyDictionary[PriceIndex, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
@@ -152,7 +152,7 @@ def recent_messages(journal: Journal, limit: int = HISTORY_LIMIT) -> list[dict]:
     only. Empty when the conversation is not stored yet (its first message)."""
 
     # One query (the session by its phone's blind index, joined): the database may be a remote
-    # Supabase, where each round trip costs tens of milliseconds of the answer's deadline.
+    # Supabase, where every round trip crosses the network on the answer's deadline.
     rows = Message.objects.filter(
         session__clinic_id=journal.clinic_id,
         session__channel="whatsapp",

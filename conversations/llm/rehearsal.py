@@ -1,11 +1,11 @@
 """One answer's code path, run offline when a worker process starts.
 
-The first answer a fresh worker process gave took hundreds of milliseconds longer than the
-next ones (measured in `make bench`): the OpenAI client imports its chat resources and builds
-their pydantic schemas on first use (40 ms on a quiet core), Babel loads each language's locale
-data the first time a price is formatted in it, and httpx builds the gateway transport's TLS
-context. All of that is paid here instead, with no network: the model's answer comes from an
-in-process canned response (httpx.MockTransport), and no message is sent.
+A fresh worker process does work on its first answer that later answers skip, so that patient
+would wait longer than the next ones: the OpenAI client imports its chat resources and builds
+their pydantic schemas on first use, Babel loads each language's locale data the first time a
+price is formatted in it, and httpx builds the gateway transport's TLS context. All of that is
+paid here instead, with no network: the model's answer comes from an in-process canned response
+(httpx.MockTransport), and no message is sent.
 """
 
 import httpx
