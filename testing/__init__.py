@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import socket
 import sys
@@ -28,6 +29,20 @@ from urllib.parse import parse_qs, urlsplit
 
 LOOPBACK = "127.0.0.1"
 STOP_TIMEOUT = 5.0
+# The niceness of what stands in for another machine while a test measures the service.
+STAND_IN_NICENESS = 10
+
+
+def thread_niceness_set(native_id: int, niceness: int) -> None:
+    """Set one thread's CPU priority (Linux schedules each thread on its own).
+
+    A fake stands in for a machine of its own (the gateway, a database in another region): in a
+    test that measures how promptly a process under test answers while busy, the fake must not
+    take that process's CPU as no real gateway would."""
+    with contextlib.suppress(OSError):  # not permitted, or the thread has ended
+        os.setpriority(os.PRIO_PROCESS, native_id, niceness)
+
+
 # An idle keep-alive connection is closed after this long, so a forgotten client
 # cannot pin a handler thread forever.
 IDLE_CONNECTION_TIMEOUT = 30.0
@@ -135,7 +150,7 @@ class _TrackingHTTPServer(ThreadingHTTPServer):
 
     def process_request(self, request, client_address) -> None:
         thread = threading.Thread(
-            target=self.process_request_thread,
+            target=self._process_request_niced,
             args=(request, client_address),
             name=f"{type(self.owner).__name__}-conn",
             daemon=True,
@@ -143,6 +158,11 @@ class _TrackingHTTPServer(ThreadingHTTPServer):
         with self._connections_lock:
             self._connections[request] = thread
         thread.start()
+
+    def _process_request_niced(self, request, client_address) -> None:
+        if self.owner.niceness:
+            thread_niceness_set(threading.get_native_id(), self.owner.niceness)
+        self.process_request_thread(request, client_address)
 
     def shutdown_request(self, request) -> None:
         with self._connections_lock:
@@ -314,6 +334,7 @@ class BackgroundHTTPServer:
         self._faults_lock = threading.Lock()
         self._server: _TrackingHTTPServer | None = None
         self._serve_thread: threading.Thread | None = None
+        self.niceness = 0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -330,6 +351,17 @@ class BackgroundHTTPServer:
         )
         self._serve_thread.start()
         return self.port
+
+    def yield_cpu(self, niceness: int = STAND_IN_NICENESS) -> None:
+        """Serve at a lower CPU priority from now on (see thread_niceness_set)."""
+        self.niceness = niceness
+        threads = [self._serve_thread]
+        if self._server is not None:
+            with self._server._connections_lock:
+                threads += list(self._server._connections.values())
+        for thread in threads:
+            if thread is not None and thread.native_id is not None:
+                thread_niceness_set(thread.native_id, niceness)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         server, self._server = self._server, None

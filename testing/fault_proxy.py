@@ -31,6 +31,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
+from testing import STAND_IN_NICENESS, thread_niceness_set
+
 CONTROL_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 5.0
 READ_SIZE = 65536
@@ -168,6 +170,11 @@ class FaultProxy:
             self._stop_loop(CONTROL_TIMEOUT)  # e.g. the port is taken: leave no thread behind
             raise
         return self.port
+
+    def yield_cpu(self, niceness: int = STAND_IN_NICENESS) -> None:
+        """Relay at a lower CPU priority from now on (see testing.thread_niceness_set)."""
+        if self._thread is not None and self._thread.native_id is not None:
+            thread_niceness_set(self._thread.native_id, niceness)
 
     def stop(self, timeout: float = CONTROL_TIMEOUT) -> None:
         if self._thread is None:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from testing import STAND_IN_NICENESS
 from testing.fake_evolution import FakeEvolution
 from testing.fault_proxy import FaultProxy
 
@@ -102,7 +103,7 @@ def running_stack(
 LOG_DIR = Path(tempfile.gettempdir()) / "clinicbot-stack-logs"
 
 
-WORKER_NICENESS = 10
+WORKER_NICENESS = STAND_IN_NICENESS
 
 
 def _start(argv: list[str], env: dict, niceness: int = 0) -> subprocess.Popen:

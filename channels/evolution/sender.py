@@ -41,6 +41,9 @@ class EvolutionSender:
         self._sessions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._sync_client = None
         self._lock = threading.Lock()
+        # Loading the trust store takes a while: here, off the request path (the web's warm-up
+        # builds every channel's sender), not in the first patient's send.
+        self._ssl = httpx.create_ssl_context()  # the same trust store as the sync client
         aio.on_loop_close(self.aclose)
 
     def _url(self, instance: str) -> str:
@@ -51,11 +54,11 @@ class EvolutionSender:
         loop = asyncio.get_running_loop()
         session = self._sessions.get(loop)
         if session is None or session.closed:
-            session = self._sessions[loop] = _gateway_session(self.headers)
+            session = self._sessions[loop] = _gateway_session(self.headers, self._ssl)
         return session
 
     def warm(self) -> None:
-        """Build the running event loop's session (its TLS context) ahead of the first send."""
+        """Build the running event loop's session ahead of the first send."""
         self._session()
 
     async def aclose(self) -> None:
@@ -94,11 +97,11 @@ class EvolutionSender:
         return _not_sent(response.status_code)
 
 
-def _gateway_session(headers: dict) -> aiohttp.ClientSession:
+def _gateway_session(headers: dict, ssl_context) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(
         limit=SENDS_IN_FLIGHT,  # the rest wait for a connection, within the pool timeout
         keepalive_timeout=LIMITS.keepalive_expiry,
-        ssl=httpx.create_ssl_context(),  # the same trust store as the sync client (certifi)
+        ssl=ssl_context,
     )
     timeout = aiohttp.ClientTimeout(
         # aiohttp has no write timeout: the whole send is bounded by the sum instead. Our

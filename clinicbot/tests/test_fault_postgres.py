@@ -12,6 +12,7 @@ import pytest
 
 from conversations.models import Message
 from conversations.tests.conftest import SECRET, text_message
+from testing import STAND_IN_NICENESS
 from testing.health_probe import NOT_OK_MS, HealthProbe
 from testing.servers import clean_environment
 from testing.stack import log_tail, running_stack
@@ -203,7 +204,10 @@ def test_health_stays_instant_through_a_burst_of_1000_webhooks(stack):
     clients can send them (Fly's health check must never fail because the bot is busy). The
     senders and the probe run in processes of their own; the senders are the benchmark's lean
     HTTP client (bench.loadgen), since httpx from test threads would take most of a core from
-    the server under test on this 2-core machine."""
+    the server under test on this 2-core machine. What stands in for other machines (the
+    senders, the gateway, the database's proxy) yields the CPU to the web server, as the
+    Celery worker does: deployed, none of them shares its cores; the probe, which measures,
+    does not yield."""
     import subprocess
     import sys
     from urllib.parse import urlsplit
@@ -214,10 +218,21 @@ def test_health_stays_instant_through_a_burst_of_1000_webhooks(stack):
         json.dumps(text_message("Привет", phone=f"7977{n:07d}", message_id=f"BURST{n:05d}"))
         for n in range(1000)
     ]
+    stack.gateway.yield_cpu()
+    stack.postgres.yield_cpu()
     time.sleep(0.5)
     burst_began = time.monotonic()
     sent = subprocess.run(
-        [sys.executable, "-c", BURST, str(address.port), stack.secret],
+        [
+            "nice",
+            "-n",
+            str(STAND_IN_NICENESS),
+            sys.executable,
+            "-c",
+            BURST,
+            str(address.port),
+            stack.secret,
+        ],  # fmt: skip
         input=json.dumps(bodies),
         capture_output=True,
         text=True,

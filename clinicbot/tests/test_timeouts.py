@@ -56,7 +56,7 @@ def test_the_gateway_client_has_the_timeouts_of_the_webhook_issue():
 
 
 async def test_sends_from_the_event_loop_have_the_same_timeouts():
-    session = sending._gateway_session({})
+    session = sending._gateway_session({}, ssl_context=None)
     try:
         timeout, connector = session.timeout, session.connector
     finally:
