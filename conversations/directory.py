@@ -171,13 +171,17 @@ async def _load_session_state_async(clinic_id: int, phone: str) -> dict[str, str
     """The same lookup on the event loop, without a thread (clinicbot.runtime.async_db)."""
     if not async_db.available():
         return await _load_session_state_in_thread(clinic_id, phone)
+    candidates = phone_index_candidates(phone)
+    # One placeholder per candidate rather than an array: psycopg adapts a list parameter at
+    # several times the CPU of a few strings, on the event loop.
+    placeholders = ", ".join(["%s"] * len(candidates))
     # Names from the model; the values are parameters.
     sql = (
         f"SELECT {', '.join(SESSION_COLUMNS)} FROM {ConversationSession._meta.db_table} "  # noqa: S608
-        "WHERE clinic_id = %s AND channel = 'whatsapp' AND patient_phone_index = ANY(%s) "
-        "ORDER BY id LIMIT 1"
+        "WHERE clinic_id = %s AND channel = 'whatsapp' "
+        f"AND patient_phone_index IN ({placeholders}) ORDER BY id LIMIT 1"
     )
-    row = await async_db.fetch_one(sql, [clinic_id, phone_index_candidates(phone)])
+    row = await async_db.fetch_one(sql, [clinic_id, *candidates])
     return _session_state(row)
 
 
