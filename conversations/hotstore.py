@@ -108,8 +108,9 @@ def _strings(mapping: dict[str, object]) -> dict[str, str]:
     return {name: "" if value is None else str(value) for name, value in mapping.items()}
 
 
-def _flat(mapping: dict[str, object]) -> list[str]:
-    return [item for pair in _strings(mapping).items() for item in pair]
+def _flat(fields: Mapping[str, str]) -> list[str]:
+    """Encoded fields (journal.changes) as the flat argument list of a Lua script."""
+    return [item for pair in fields.items() for item in pair]
 
 
 class RedisHotStore:
