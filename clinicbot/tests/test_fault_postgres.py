@@ -198,41 +198,59 @@ asyncio.run(main())
 """
 
 
+BURSTS = 3
+
+
 @pytest.mark.timeout(240)
 def test_health_stays_instant_through_a_burst_of_1000_webhooks(stack):
     """Scenario 6: /health p99 under 5 ms while 1,000 webhooks arrive as fast as 20 keep-alive
-    clients can send them (Fly's health check must never fail because the bot is busy). The
-    senders and the probe run in processes of their own; the senders are the benchmark's lean
-    HTTP client (bench.loadgen), since httpx from test threads would take most of a core from
-    the server under test on this 2-core machine. What stands in for other machines (the
-    senders, the gateway, the database's proxy) yields the CPU to the web server, as the
-    Celery worker does: deployed, none of them shares its cores; the probe, which measures,
-    does not yield."""
-    import subprocess
-    import sys
+    clients can send them (Fly's health check must never fail because the bot is busy).
+
+    The senders and the probe run in processes of their own; the senders are the benchmark's
+    lean HTTP client (bench.loadgen), since httpx from test threads would take most of a core
+    from the server under test on this 2-core machine. What stands in for other machines (the
+    senders, the gateway, the database's proxy) yields the CPU to the web server, as the Celery
+    worker does: deployed, none of them shares its cores; the probe, which measures, does not
+    yield. The p99 is taken over the probes of three bursts of new patients, each starting once
+    the previous one is stored: one burst's few hundred probes make its p99 the third-slowest
+    probe, which one hiccup of a shared machine moves by milliseconds."""
     from urllib.parse import urlsplit
 
     address = urlsplit(stack.base_url)
-    probe = HealthProbe(address.hostname, address.port)
-    bodies = [
-        json.dumps(text_message("Привет", phone=f"7977{n:07d}", message_id=f"BURST{n:05d}"))
-        for n in range(1000)
-    ]
     stack.gateway.yield_cpu()
     stack.postgres.yield_cpu()
+    health_ms = []
+    for burst in range(BURSTS):
+        patients = range(burst * 1000, (burst + 1) * 1000)
+        burst_s, probed = _burst(stack, address, patients)
+        health_ms += probed
+        print(
+            f"\nburst {burst + 1}: 1000 webhooks in {burst_s:.2f} s; /health p50 "
+            f"{statistics.median(probed):.2f} ms, p99 {p99(probed):.2f} ms "
+            f"over {len(probed)} probes"
+        )
+        # The next burst starts from the same state: this one stored, the worker idle again.
+        assert wait_until_stored([f"BURST{n:05d}" for n in patients], timeout=60) == 1000
+    print(f"{BURSTS} bursts: /health p99 {p99(health_ms):.2f} ms over {len(health_ms)} probes")
+    assert p99(health_ms) < 5, f"/health p99 {p99(health_ms):.2f} ms"
+
+
+def _burst(stack, address, patients: range) -> tuple[float, list[float]]:
+    """One webhook per new patient, as fast as 20 clients send them, probing /health
+    meanwhile: the burst's duration and the probes' latencies."""
+    import subprocess
+    import sys
+
+    bodies = [
+        json.dumps(text_message("Привет", phone=f"7977{n:07d}", message_id=f"BURST{n:05d}"))
+        for n in patients
+    ]
+    probe = HealthProbe(address.hostname, address.port)
     time.sleep(0.5)
     burst_began = time.monotonic()
+    senders = [sys.executable, "-c", BURST, str(address.port), stack.secret]
     sent = subprocess.run(
-        [
-            "nice",
-            "-n",
-            str(STAND_IN_NICENESS),
-            sys.executable,
-            "-c",
-            BURST,
-            str(address.port),
-            stack.secret,
-        ],  # fmt: skip
+        ["nice", "-n", str(STAND_IN_NICENESS), *senders],
         input=json.dumps(bodies),
         capture_output=True,
         text=True,
@@ -242,11 +260,5 @@ def test_health_stays_instant_through_a_burst_of_1000_webhooks(stack):
     burst_s = time.monotonic() - burst_began
     health_ms = probe.finish()
     assert max(health_ms) < NOT_OK_MS, "a /health probe was not answered 200"
-    statuses = json.loads(sent.stdout)
-    assert statuses.count(200) == 1000
-    print(
-        f"\nburst: 1000 webhooks in {burst_s:.2f} s; /health p50 "
-        f"{statistics.median(health_ms):.2f} ms, p99 {p99(health_ms):.2f} ms "
-        f"over {len(health_ms)} probes"
-    )
-    assert p99(health_ms) < 5, f"/health p99 {p99(health_ms):.2f} ms"
+    assert json.loads(sent.stdout).count(200) == len(patients)
+    return burst_s, health_ms
