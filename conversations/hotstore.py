@@ -231,9 +231,13 @@ class RedisHotStore:
         await pipe.execute()
 
     async def unlist(self, messages: Iterable[str]) -> None:
-        """Stop listing journals as unstored (they expired: nothing is left to store)."""
+        """Stop listing journals as unstored (they expired: nothing is left to store), and drop
+        what a late write may have left of them."""
         if messages := list(messages):
-            await self.redis.zrem(UNSTORED, *messages)
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.zrem(UNSTORED, *messages)
+            pipe.delete(*(f"cb:j:{message}" for message in messages))
+            await pipe.execute()
 
     async def flush_lock(self):
         """One flush at a time across the workers (redis-py's token lock, expiring in case its
@@ -372,6 +376,7 @@ class MemoryHotStore:
         with self._lock:
             for message in messages:
                 self.unstored.pop(message, None)
+                self.records.pop(message, None)
 
     async def flush_lock(self):
         return self._flush_lock if self._flush_lock.acquire(blocking=False) else None

@@ -9,18 +9,20 @@ else names a field: they read a `Journal` and write through `changes(...)`.
 
 A reply's states:
 
-    UNDECIDED ──> NONE                                 (no reply: staff have the conversation)
-        │
-        ├──> PENDING ──> READY                         (the LLM lane writes it)
-        └──> READY ──> SENDING ──> SENT | UNKNOWN      (claimed with a lease, then sent)
-                 ^        │
-                 └─ FAILED <┘ ──> GAVE_UP              (refused: tried again, then given up)
+    UNDECIDED ──> NONE                            (no reply: staff have the conversation, ...)
+        ├──> PENDING ──> READY                    (the LLM lane writes it)
+        ├──> READY ──> SENDING                    (queued, then claimed with a lease)
+        └──> SENDING                              (stage A sends it at once, holding the turn)
+    SENDING ──> SENT | UNKNOWN                    (the gateway answered, or never did)
+    SENDING ──> FAILED ──> SENDING                (refused: tried again after its backoff)
+    SENDING ──> GAVE_UP                           (refused too many times)
 
 Only FAILED is sent again: UNKNOWN went out and no answer came back, so the patient may have it.
 A SENDING reply whose lease ran out belongs to a sender that died: it becomes UNKNOWN.
 """
 
 import enum
+import logging
 import time
 import types
 import typing
@@ -28,6 +30,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 
 from channels.registry import DEFAULT_KIND
+
+logger = logging.getLogger(__name__)
 
 
 class Kind(enum.StrEnum):
@@ -84,6 +88,7 @@ class Journal:
     reply_text: str = ""
     reply_lease: float = 0.0
     reply_attempts: int = 0  # sends the gateway refused
+    reply_retry_at: float | None = None  # a refused reply's next try, not before
     reply_detail: str = ""
     reply_gateway_id: str = ""
     reply_sent_at: float | None = None
@@ -114,17 +119,20 @@ class Journal:
     def is_patient(self) -> bool:
         return self.kind == Kind.PATIENT
 
-    def lease_expired(self, now: float | None = None) -> bool:
-        return self.reply_lease <= (time.time() if now is None else now)
+    def lease_expired(self) -> bool:
+        return self.reply_lease <= time.time()
 
 
 # --- encoding: every value is a string in the hash --------------------------------------------
 
 
 def _encode(value: object) -> str:
+    kind = type(value)
+    if kind is str:  # most values, on the webhook's path: no further checks
+        return value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "1" if value else ""
     if isinstance(value, enum.Enum):
         return str(value.value)
@@ -142,7 +150,12 @@ def _decoder(annotation):
         if optional:
             return lambda text: base(float(text)) if text else None
         return lambda text: base(float(text)) if text else base()
-    return base  # str and the StrEnums take the string as it is
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        # A value this version does not know (written by a newer one, before a rollback) stays
+        # the string it is: it matches none of the states the code acts on.
+        known = {member.value: member for member in base}
+        return lambda text: known.get(text, text)
+    return base
 
 
 _FIELD_TYPES = typing.get_type_hints(Journal)
@@ -185,7 +198,8 @@ def _session_changes(values: Mapping[str, object]) -> Mapping[str, object]:
 
 
 def decode(raw: Mapping) -> Journal | None:
-    """The journal from its hash (bytes or strings); None when the hash is gone (expired)."""
+    """The journal from its hash (bytes or strings); None when the hash is gone (expired), or
+    holds only fields written after it expired (it never had its acceptance's)."""
     if not raw:
         return None
     journal = Journal()
@@ -193,11 +207,19 @@ def decode(raw: Mapping) -> Journal | None:
         name = key.decode() if isinstance(key, bytes) else key
         text = value.decode() if isinstance(value, bytes) else value
         if name in _DECODERS:
-            setattr(journal, name, _DECODERS[name](text))
+            _set(journal, name, text)
         elif name in _SESSION_KEYS and text:
             journal.session_changes[_SESSION_KEYS[name]] = text
         # Other names: written by an older version during a deploy; nothing reads them.
-    return journal
+    return journal if journal.message_id else None
+
+
+def _set(journal: Journal, name: str, text: str) -> None:
+    try:
+        setattr(journal, name, _DECODERS[name](text))
+    except ValueError:
+        # One unreadable value must not stop stage B, which reads journals oldest first.
+        logger.error("journal field %s unreadable; left at its default", name)
 
 
 # --- the one conditional write: move a reply from one state to another ------------------------

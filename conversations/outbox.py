@@ -60,33 +60,44 @@ def retry_after(attempts: int) -> float:
 
 
 def send_fields(result: SendResult, *, attempt: int) -> dict:
-    """What the outcome of a reply's `attempt`-th send records in its journal."""
+    """What the outcome of a reply's `attempt`-th send records in its journal. A refused reply
+    carries when it may be tried again: the backoff belongs to the reply, not to whichever task
+    drains its conversation (each queued reply has one)."""
     state = STATE_AFTER_SEND[result.outcome]
     fields = {"reply_state": state, "reply_detail": result.detail}
     if result.outcome == Outcome.SENT:
         return fields | {"reply_gateway_id": result.gateway_id, "reply_sent_at": time.time()}
     if result.outcome == Outcome.NOT_SENT:
         fields["reply_attempts"] = attempt
+        fields["reply_retry_at"] = time.time() + retry_after(attempt)
         if attempt >= MAX_SEND_ATTEMPTS:
             fields["reply_state"] = state = ReplyState.GAVE_UP
     logger.warning("reply not confirmed: %s (%s)", state, result.detail)
     return fields
 
 
-async def record_send(store, key: str, result: SendResult, *, attempt: int) -> None:
-    await store.journal_update(key, **send_fields(result, attempt=attempt))
+async def record_send(store, key: str, result: SendResult, *, attempt: int) -> dict:
+    """Record a send's outcome in the reply's journal; returns what was recorded."""
+    fields = send_fields(result, attempt=attempt)
+    await store.journal_update(key, **fields)
+    return fields
 
 
 class NotYet(Exception):
-    """The outbox head cannot move now (still being written or sent): try again later."""
+    """The outbox head cannot move now (being written or sent, or waiting out its backoff):
+    try again in `retry_in` seconds."""
+
+    def __init__(self, detail: str, retry_in: float = 2.0):
+        super().__init__(detail)
+        self.retry_in = retry_in
 
 
 class SendFailed(Exception):
-    """The gateway refused the head reply; it is tried again after `retry_after` seconds."""
+    """The gateway refused the head reply; it may be tried again in `retry_in` seconds."""
 
-    def __init__(self, detail: str, attempts: int):
+    def __init__(self, detail: str, retry_in: float):
         super().__init__(detail)
-        self.attempts = attempts
+        self.retry_in = retry_in
 
 
 async def outbox_drain(store, conversation: str) -> int:
@@ -106,6 +117,8 @@ async def outbox_drain(store, conversation: str) -> int:
             # Its sender died mid-send: the gateway may have sent it, so it is not sent again.
             await store.journal_update(key, reply_state=ReplyState.UNKNOWN, reply_detail="lease")
             continue
+        if state == ReplyState.FAILED and (wait := _backoff_left(journal)) > 0:
+            raise NotYet(f"{key} waits out its backoff", retry_in=wait)
         if state == ReplyState.PENDING and _overdue(journal):
             # Its LLM task was lost (a failed publish, a dead worker): ask again; the task
             # answers a pending reply only once.
@@ -121,6 +134,10 @@ async def outbox_drain(store, conversation: str) -> int:
     return settled
 
 
+def _backoff_left(journal: Journal) -> float:
+    return (journal.reply_retry_at or 0.0) - time.time()
+
+
 def _overdue(journal: Journal) -> bool:
     received = journal.received_at or time.time()
     return time.time() - received > settings.LLM_DEADLINE_S + LLM_GRACE_S
@@ -132,14 +149,13 @@ async def _send_claimed(store, key: str, journal: Journal) -> None:
         instance=journal.instance, number=journal.phone, text=journal.reply_text
     )
     attempt = journal.reply_attempts + 1
-    fields = send_fields(result, attempt=attempt)
-    await store.journal_update(key, **fields)
+    fields = await record_send(store, key, result, attempt=attempt)
     await schedule_flush(store)
     if fields["reply_state"] == ReplyState.GAVE_UP:
         # Stored as failed (the admin and the dashboard show it); the next reply may go.
         logger.error("reply %s given up after %d refused sends", key, attempt)
     elif result.outcome == Outcome.NOT_SENT:
-        raise SendFailed(result.detail, attempt)
+        raise SendFailed(result.detail, retry_in=retry_after(attempt))
 
 
 # --- enqueueing from the request path ----------------------------------------------------------

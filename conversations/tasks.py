@@ -174,14 +174,10 @@ def outbox_deliver(self, key: str) -> None:
         return
     try:
         aio.run(_drain(journal.conversation))
-    except outbox.NotYet:
-        aio.run(_note_retry(key, 2))
-        raise self.retry(countdown=2) from None
-    except outbox.SendFailed as exc:
-        # The reply keeps its place in line, with a backoff, until it is given up.
-        countdown = outbox.retry_after(exc.attempts)
-        aio.run(_note_retry(key, countdown))
-        raise self.retry(countdown=countdown) from exc
+    except (outbox.NotYet, outbox.SendFailed) as exc:
+        # A refused reply keeps its place in line, with its backoff, until it is given up.
+        aio.run(_note_retry(key, exc.retry_in))
+        raise self.retry(countdown=exc.retry_in) from exc
 
 
 async def _note_retry(key: str, countdown: float) -> None:

@@ -200,7 +200,12 @@ def test_a_staff_message_waits_behind_a_reply_still_queued(
     from conversations.hotstore import hot_store
 
     session = conversation(clinic, "79001112233", texts=["hi"])
-    queued = {"reply_text": "bot reply", "reply_state": "pending", "phone": "79001112233"}
+    queued = {
+        "message_id": "pending-1",
+        "reply_text": "bot reply",
+        "reply_state": "pending",
+        "phone": "79001112233",
+    }
     conversation_id = conversation_key(clinic.whatsapp_instance, "79001112233")
     aio.run(_queue_pending_reply(hot_store, conversation_id, queued | {"instance": "smile-main"}))
     form = {"text": "staff reply", "token": staff_message_token()}

@@ -10,6 +10,7 @@ from conversations.journal import Journal, Kind, ReplyState, changes, decode, va
 def test_a_journal_comes_back_with_its_types():
     journal = Journal(
         clinic_id=7,
+        message_id="m7",
         kind=Kind.STAFF,
         has_media=True,
         received_at=1765000000.25,
@@ -33,6 +34,17 @@ def test_an_unknown_field_is_refused_before_anything_is_written():
 
 def test_a_hash_that_is_gone_reads_as_no_journal():
     assert decode({}) is None
+    # Fields written after it expired (a late update) do not make a journal either.
+    assert decode({b"stored_state": b"sent", b"outbox_due_at": b"1765000000"}) is None
+
+
+def test_a_value_this_version_cannot_read_does_not_stop_the_reading(caplog):
+    journal = decode(
+        {"message_id": "m1", "reply_state": "snoozed", "kind": "bot", "total_ms": "fast"}
+    )
+    assert (journal.reply_state, journal.kind, journal.total_ms) == ("snoozed", "bot", None)
+    assert "journal field total_ms unreadable" in caplog.text
+    assert journal.reply_state not in {ReplyState.READY, ReplyState.FAILED}
 
 
 @pytest.mark.parametrize("embedded", [True, False], ids=["embedded", "redis"])
@@ -42,7 +54,7 @@ async def test_an_answer_is_written_only_while_its_reply_is_pending(embedded):
     await store.accept(
         message="i:m1",
         conversation="i:c",
-        journal={"reply_state": ReplyState.PENDING, "text": "kept"},
+        journal={"message_id": "m1", "reply_state": ReplyState.PENDING, "text": "kept"},
         prices_key="p",
     )
     ready = {"reply_state": ReplyState.READY}

@@ -25,8 +25,9 @@ async def drain_until_empty(conversation: str, tries: int) -> None:
 
 
 async def test_a_reply_the_gateway_keeps_refusing_is_given_up_and_the_next_one_goes_out(
-    async_client, clinic, gateway
+    async_client, clinic, gateway, monkeypatch
 ):
+    monkeypatch.setattr(outbox, "retry_after", lambda attempts: 0)  # no waiting out backoffs
     # Every send is refused until the reply has had all its tries; the next reply is accepted.
     gateway.fail(400, times=outbox.MAX_SEND_ATTEMPTS)
     for message_id, text in (("REFUSED-1", "Привет"), ("AFTER-1", "Сколько стоит пломба?")):
@@ -44,6 +45,30 @@ async def test_a_reply_the_gateway_keeps_refusing_is_given_up_and_the_next_one_g
     assert given_up.delivery_status == Message.Delivery.FAILED
     delivered = await Message.objects.aget(reply_to__wa_message_id="AFTER-1")
     assert delivered.delivery_status == Message.Delivery.SENT
+
+
+async def test_a_refused_reply_waits_out_its_backoff_however_many_drains_ask(
+    async_client, clinic, gateway, monkeypatch
+):
+    """Each queued reply has a task draining its conversation; the head's backoff holds for all
+    of them, so its tries are not spent faster when more replies wait behind it."""
+    monkeypatch.setattr(outbox, "retry_after", lambda attempts: 0.5)
+    gateway.fail(400, times=2)
+    for message_id in ("WAIT-1", "WAIT-2", "WAIT-3"):
+        await post_webhook(async_client, text_message("Привет", message_id=message_id))
+    conversation = conversation_key("smile-main", PATIENT)
+    for _ in range(5):
+        with pytest.raises(outbox.NotYet) as waiting:
+            await outbox.outbox_drain(hot_store(), conversation)
+    assert 0 < waiting.value.retry_in <= 0.5
+    assert len(gateway.attempts()) == 1  # stage A's try only
+    await asyncio.sleep(0.6)
+    with pytest.raises(outbox.SendFailed):
+        await outbox.outbox_drain(hot_store(), conversation)
+    assert len(gateway.attempts()) == 2
+    await asyncio.sleep(0.6)
+    await outbox.outbox_drain(hot_store(), conversation)
+    assert [a["status"] for a in gateway.attempts()] == [400, 400, 201, 201, 201]
 
 
 async def test_a_journal_that_expired_before_it_was_stored_is_not_brought_back(clinic):
