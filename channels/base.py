@@ -50,11 +50,10 @@ class SendResult:
 
 
 class Sender(Protocol):
-    """Sends a text to a patient: `asend` from an event loop, `send` from sync code (tasks)."""
+    """Sends a text to a patient, from an event loop (sync code runs it on clinicbot.runtime.aio's
+    loop)."""
 
     async def asend(self, *, instance: str, number: str, text: str) -> SendResult: ...
-
-    def send(self, *, instance: str, number: str, text: str) -> SendResult: ...
 
 
 class Channel(Protocol):

@@ -54,6 +54,12 @@ def by_webhook(name: str) -> Channel | None:
     return None
 
 
+def senders() -> list[Sender]:
+    """Every channel's sender, built now (a gateway's sender loads its TLS trust store when it is
+    built: the processes' warm-up does that rather than the first patient's send)."""
+    return [sender_for(kind) for kind in kinds()]
+
+
 def sender_for(kind: str) -> Sender:
     """The sender of replies to a patient of a clinic on channel `kind`."""
     override = getattr(settings, "CHANNEL_SENDER_OVERRIDE", "")

@@ -9,9 +9,6 @@ from channels.base import Outcome, SendResult
 
 class ConsoleSender:
     async def asend(self, *, instance: str, number: str, text: str) -> SendResult:
-        return self.send(instance=instance, number=number, text=text)
-
-    def send(self, *, instance: str, number: str, text: str) -> SendResult:
         sys.stdout.write(f"[whatsapp {instance} -> ...{number[-2:]}] {text}\n")
         sys.stdout.flush()
         return SendResult(Outcome.SENT)
@@ -23,8 +20,5 @@ class LocmemSender:
     outbox: list[dict] = []
 
     async def asend(self, *, instance: str, number: str, text: str) -> SendResult:
-        return self.send(instance=instance, number=number, text=text)
-
-    def send(self, *, instance: str, number: str, text: str) -> SendResult:
         self.outbox.append({"instance": instance, "number": number, "text": text})
         return SendResult(Outcome.SENT, gateway_id=f"locmem-{uuid.uuid4().hex}")

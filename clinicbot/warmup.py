@@ -13,7 +13,7 @@ import time
 from celery import current_app
 from django.db import connection
 
-from channels.registry import kinds, sender_for
+from channels.registry import senders
 from conversations.directory import clinics
 from conversations.llm.capabilities import warm_llm
 from pricing.cache import price_lists
@@ -27,7 +27,7 @@ def warm_caches(*, llm: bool = False) -> None:
     started = time.monotonic()
     try:
         _import_task_modules()
-        _build_senders()
+        senders()  # built now, not in the first patient's request
         count = clinics.warm()
         ids = [clinic.id for clinic in clinics.all()]
         for clinic_id in ids:
@@ -53,16 +53,10 @@ def warm_caches(*, llm: bool = False) -> None:
 
 def _import_task_modules() -> None:
     """The web process enqueues Celery tasks by name; the first enqueue would load every app's
-    task modules (Celery's autodiscovery), and with them the OpenAI client, a heavy import: done
-    on the event loop, it would stall it in the middle of the first patients' requests."""
+    task modules (Celery's autodiscovery), and with them the OpenAI client, a heavy import: in
+    the middle of the first patients' requests, its CPU and the GIL would be taken from the
+    event loop."""
     current_app.loader.import_default_modules()
-
-
-def _build_senders() -> None:
-    """Every channel's sender, built here rather than in the first patient's request: a
-    gateway's sender loads its TLS trust store when it is built."""
-    for kind in kinds():
-        sender_for(kind)
 
 
 def gc_freeze_startup_objects() -> None:

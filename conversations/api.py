@@ -70,35 +70,34 @@ async def _webhook(request, name: str, subpath: str) -> HttpResponse:
         events = channel.parse(payload, subpath)
     except MalformedPayload as exc:
         return _error(422, str(exc))
-    answers = []
-    for event in events:
-        answer = await _handle(event, started_ns)
-        if isinstance(answer, HttpResponse):
-            return answer  # not accepted: the gateway's retry of the whole body is safe
-        answers.append(answer)
+    answers = [await _handle(event, started_ns) for event in events]
     if len(answers) == 1:
-        return JsonResponse(answers[0])
-    return JsonResponse({"status": "batch", "results": answers})
+        status, answer = answers[0]
+        return JsonResponse(answer, status=status) if answer else _error(status)
+    if any(status == 503 for status, _ in answers):
+        return _error(503)  # what was accepted is a duplicate when the gateway retries
+    return JsonResponse({"status": "batch", "results": [answer for _, answer in answers]})
 
 
-async def _handle(event, started_ns: int) -> dict | HttpResponse:
+async def _handle(event, started_ns: int) -> tuple[int, dict]:
+    """The status and answer for one message or event of the body."""
     if isinstance(event, Ignored):
-        return {"status": "ignored", "reason": event.reason}
+        return 200, {"status": "ignored", "reason": event.reason}
     try:
         handled = await inbound_handle(event, started_ns=started_ns)
     except UnknownInstance:
         logger.warning("webhook for unknown instance %r: no clinic has it", event.instance)
-        return _error(404, f"no clinic is configured for instance {event.instance!r}")
+        return 404, {"detail": f"no clinic is configured for instance {event.instance!r}"}
     except (NotAccepted, ClinicUnavailable) as exc:
         cause = type(exc.__cause__).__name__ if exc.__cause__ else type(exc).__name__
         logger.warning(
             "webhook for %s not accepted now (%s); the gateway will retry", event.instance, cause
         )
-        return _error(503)
+        return 503, {}
     answer = {"status": str(handled.answer)}
     if handled.answer == Answer.IGNORED:
         answer["reason"] = handled.reason
-    return answer
+    return 200, answer
 
 
 @router.post("/webhooks/{name}", auth=None, include_in_schema=False)

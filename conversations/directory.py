@@ -11,6 +11,7 @@ while it is open they fall back at once instead of waiting 600 ms each time.
 """
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -172,17 +173,21 @@ async def _load_session_state_async(clinic_id: int, phone: str) -> dict[str, str
     if not async_db.available():
         return await _load_session_state_in_thread(clinic_id, phone)
     candidates = phone_index_candidates(phone)
+    row = await async_db.fetch_one(_session_sql(len(candidates)), [clinic_id, *candidates])
+    return _session_state(row)
+
+
+@functools.cache
+def _session_sql(candidates: int) -> str:
     # One placeholder per candidate rather than an array: psycopg adapts a list parameter at
-    # several times the CPU of a few strings, on the event loop.
-    placeholders = ", ".join(["%s"] * len(candidates))
-    # Names from the model; the values are parameters.
-    sql = (
+    # several times the CPU of a few strings, on the event loop. Names from the model; the
+    # values are parameters.
+    placeholders = ", ".join(["%s"] * candidates)
+    return (
         f"SELECT {', '.join(SESSION_COLUMNS)} FROM {ConversationSession._meta.db_table} "  # noqa: S608
         "WHERE clinic_id = %s AND channel = 'whatsapp' "
         f"AND patient_phone_index IN ({placeholders}) ORDER BY id LIMIT 1"
     )
-    row = await async_db.fetch_one(sql, [clinic_id, *candidates])
-    return _session_state(row)
 
 
 SESSION_COLUMNS = ("control", "status", "language", "control_changed_at")

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from channels.registry import DEFAULT_KIND
 from security.blind_index import blind_index, blind_index_candidates
 from security.fields import EncryptedTextField
 
@@ -30,7 +31,7 @@ class Clinic(models.Model):
     # belongs to exactly one clinic.
     whatsapp_instance = models.CharField(max_length=100, unique=True)
     # Which channel reaches that number: a key of channels.registry.CHANNELS.
-    channel_kind = models.CharField(max_length=20, default="evolution")
+    channel_kind = models.CharField(max_length=20, default=DEFAULT_KIND)
     # The organization id this clinic had in the system clinicbot replaces, for data migration.
     external_org_id = models.CharField(max_length=100, blank=True, db_index=True)
     timezone = models.CharField(max_length=64, default="UTC")
@@ -154,7 +155,7 @@ class ConversationSession(models.Model):
         return f"{self.clinic.slug} conversation {self.pk}"
 
     def save(self, *args, **kwargs):
-        # bulk_create skips this: stage B sets the index itself (conversations.services).
+        # bulk_create skips this: stage B sets the index itself (conversations.services.storage).
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "patient_phone" in update_fields:
             self.patient_phone_index = phone_index(self.patient_phone)

@@ -1,7 +1,7 @@
 """Patient phone numbers as staff lists show them.
 
-The digits a number is keyed on come from `security.blind_index.normalize_phone` and nowhere
-else: the blind index a patient is found by and what staff see must read a number the same way.
+What staff see reads a number as the blind index a patient is found by reads it
+(`security.blind_index.normalize_phone`), whatever way it was written.
 """
 
 from security.blind_index import normalize_phone

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from conversations.staff_scope import ClinicScopedAdmin
 from followups.models import FollowUp
@@ -77,9 +78,17 @@ class FollowUpAdmin(ClinicScopedAdmin):
             return
         # Added by staff is scheduled like any other follow-up: the service's key, so the same
         # one added twice is one row, and its rules (checked on the form above as well).
+        asked_at = timezone.now()
         scheduled = followup_schedule(
             conversation=obj.conversation, kind=obj.kind, due_at=obj.due_at, context=obj.context
         )
+        if scheduled.created_at < asked_at:
+            self.message_user(
+                request,
+                f"This follow-up was scheduled already (#{scheduled.pk}, {scheduled.status}); "
+                "nothing new was added.",
+                messages.WARNING,
+            )
         for model_field in obj._meta.concrete_fields:
             setattr(obj, model_field.attname, getattr(scheduled, model_field.attname))
         obj._state.adding = False

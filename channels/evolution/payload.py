@@ -14,8 +14,12 @@ CAPTIONED_TYPES = ("imageMessage", "videoMessage", "documentMessage")
 
 
 def event_name(body: dict) -> str:
+    return _normal_event(str(body.get("event", "")))
+
+
+def _normal_event(name: str) -> str:
     # Always lower-case and dotted in the body; by-events URLs use the kebab form.
-    return str(body.get("event", "")).lower().replace("-", ".").replace("_", ".")
+    return name.lower().replace("-", ".").replace("_", ".")
 
 
 def read_webhook(body: object, path_event: str = "") -> InboundMessage | Ignored:
@@ -25,7 +29,7 @@ def read_webhook(body: object, path_event: str = "") -> InboundMessage | Ignored
     instance = body.get("instance")
     if not isinstance(instance, str) or not instance:
         raise MalformedPayload("instance: missing")
-    event = event_name(body) or event_name({"event": path_event})
+    event = event_name(body) or _normal_event(path_event)
     if event != "messages.upsert":
         return Ignored(f"event {event or 'unknown'}", instance)
     data = body.get("data")

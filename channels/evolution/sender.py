@@ -1,5 +1,5 @@
 """Sending a WhatsApp text through Evolution API v2: `POST /message/sendText/{instance}`, over
-aiohttp from the event loop and over httpx from sync code.
+aiohttp, from the web's event loop and from the Celery tasks' (clinicbot.runtime.aio).
 
 A send reports one of three outcomes (channels.base.Outcome), because only one of them may be
 retried: SENT (2xx), NOT_SENT (the gateway certainly did not send: connect error, 4xx, 5xx) and
@@ -10,7 +10,6 @@ sending again could reach the patient twice; we never resend those).
 import asyncio
 import json
 import logging
-import threading
 import weakref
 
 import aiohttp
@@ -21,9 +20,9 @@ from clinicbot.runtime import aio
 
 logger = logging.getLogger(__name__)
 
-# The gateway's timeouts and limits, for both clients (clinicbot/tests/test_timeouts.py lists them).
+# The gateway's timeouts (clinicbot/tests/test_timeouts.py lists every outside call's).
 TIMEOUT = httpx.Timeout(connect=1.5, read=2.5, write=2.5, pool=5.0)
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
+KEEPALIVE_S = 30  # an idle connection to the gateway is kept this long
 # Sends in flight at once per event loop; the rest wait their turn (at most the pool timeout).
 # A few connections kept busy serve a gateway that answers in milliseconds as fast as many.
 SENDS_IN_FLIGHT = 4
@@ -39,8 +38,6 @@ class EvolutionSender:
         self.base_url = base_url
         self.headers = {"apikey": api_key}
         self._sessions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._sync_client = None
-        self._lock = threading.Lock()
         # Loading the trust store takes a while: here, off the request path (the web's warm-up
         # builds every channel's sender), not in the first patient's send.
         self._ssl = httpx.create_ssl_context()  # the same trust store as the sync client
@@ -67,14 +64,6 @@ class EvolutionSender:
         if session is not None:
             await session.close()
 
-    def _client(self) -> httpx.Client:
-        with self._lock:
-            if self._sync_client is None:
-                self._sync_client = httpx.Client(
-                    headers=self.headers, timeout=TIMEOUT, limits=LIMITS
-                )
-            return self._sync_client
-
     async def asend(self, *, instance: str, number: str, text: str) -> SendResult:
         body = json.dumps({"number": number, "text": text}, ensure_ascii=False).encode()
         try:
@@ -86,21 +75,11 @@ class EvolutionSender:
             return SendResult(Outcome.SENT, gateway_id=_gateway_id(answer))
         return _not_sent(response.status)
 
-    def send(self, *, instance: str, number: str, text: str) -> SendResult:
-        try:
-            body = {"number": number, "text": text}
-            response = self._client().post(self._url(instance), json=body)
-        except httpx.HTTPError as exc:
-            return _result_of_error(exc)
-        if response.is_success:
-            return SendResult(Outcome.SENT, gateway_id=_gateway_id(response.content))
-        return _not_sent(response.status_code)
-
 
 def _gateway_session(headers: dict, ssl_context) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(
         limit=SENDS_IN_FLIGHT,  # the rest wait for a connection, within the pool timeout
-        keepalive_timeout=LIMITS.keepalive_expiry,
+        keepalive_timeout=KEEPALIVE_S,
         ssl=ssl_context,
     )
     timeout = aiohttp.ClientTimeout(
@@ -130,12 +109,6 @@ def _result_of_async_error(exc: Exception) -> SendResult:
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
         return SendResult(Outcome.NOT_SENT, detail=exc.__class__.__name__)
     # Anything later (a read timeout, a dropped connection) may follow a send the gateway made.
-    return SendResult(Outcome.UNKNOWN, detail=exc.__class__.__name__)
-
-
-def _result_of_error(exc: httpx.HTTPError) -> SendResult:
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return SendResult(Outcome.NOT_SENT, detail=exc.__class__.__name__)
     return SendResult(Outcome.UNKNOWN, detail=exc.__class__.__name__)
 
 

@@ -34,7 +34,7 @@ def toy_clinic(toy_channel):
     return import_clinic_data(data)
 
 
-async def post_toy(client, body: dict, token: str = TOKEN):
+async def post_toy(client, body: dict | list, token: str = TOKEN):
     return await client.post(
         "/webhooks/toy",
         data=json.dumps(body),
@@ -87,6 +87,21 @@ async def test_a_message_for_a_clinic_on_another_channel_finds_no_clinic(
     body = {"number": clinic.whatsapp_instance, "from": "79005550011", "id": "t4", "text": "hi"}
     assert (await post_toy(async_client, body)).status_code == 404
     assert toy_channel == []
+
+
+async def test_a_body_of_several_messages_gets_one_answer_each(
+    async_client, toy_clinic, toy_channel
+):
+    batch = [
+        {"number": "toy-number-1", "from": "79005550011", "id": "toy-b1", "text": "hello"},
+        {"number": "no-such-number", "from": "79005550012", "id": "toy-b2", "text": "hello"},
+    ]
+    response = await post_toy(async_client, batch)
+    assert response.status_code == 200
+    first, second = response.json()["results"]
+    assert response.json()["status"] == "batch" and first == {"status": "accepted"}
+    assert "no clinic is configured" in second["detail"]
+    assert [sent["number"] for sent in toy_channel] == ["79005550011"]
 
 
 def test_a_channel_the_registry_does_not_know_is_refused_by_the_clinic_file(db):

@@ -1,7 +1,8 @@
 """Running async code from sync code (Celery tasks, management commands).
 
-Each process keeps one event loop in a background thread, so async clients (redis.asyncio,
-httpx) keep their connections between calls instead of opening new ones per task.
+Each process keeps one event loop in a background thread, so async clients (redis.asyncio, the
+gateway's aiohttp session, the database's async pool) keep their connections between calls
+instead of opening new ones per task.
 """
 
 import asyncio

@@ -48,11 +48,10 @@ def test_redis_clients_time_out_on_connect_and_on_every_command():
     assert broker["socket_timeout"] and broker["socket_connect_timeout"]
 
 
-def test_the_gateway_client_has_the_timeouts_of_the_webhook_issue():
+def test_the_gateway_client_has_the_webhook_s_timeouts():
     timeouts = sending.TIMEOUT.as_dict()
     assert timeouts == {"connect": 1.5, "read": 2.5, "write": 2.5, "pool": 5.0}
-    assert sending.LIMITS.max_connections == 100
-    assert sending.LIMITS.max_keepalive_connections == 20
+    assert sending.KEEPALIVE_S == 30
 
 
 async def test_sends_from_the_event_loop_have_the_same_timeouts():

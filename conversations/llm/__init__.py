@@ -5,5 +5,6 @@
 - context: the prompt, the conversation's recent messages, without the patient's phone or name;
 - tools: lookup_price, clinic_info, hand_to_staff;
 - answer: llm_reply(key, journal=...), one answer within settings.LLM_DEADLINE_S;
-- journal: the exactly-once write of the answer (conversations.tasks.llm_answer sends it).
+The answer is written once, as a transition from pending (conversations.journal), and sent through
+the ordered outbox by conversations.tasks.llm_answer.
 """

@@ -3,15 +3,15 @@
 A fresh worker process does work on its first answer that later answers skip, so that patient
 would wait longer than the next ones: the OpenAI client imports its chat resources and builds
 their pydantic schemas on first use, Babel loads each language's locale data the first time a
-price is formatted in it, and httpx builds the gateway transport's TLS context. All of that is
-paid here instead, with no network: the model's answer comes from an in-process canned response
+price is formatted in it, and the gateway's sender opens its HTTP session. All of that is paid
+here instead, with no network: the model's answer comes from an in-process canned response
 (httpx.MockTransport), and no message is sent.
 """
 
 import httpx
 import openai
 
-from channels.registry import kinds, sender_for
+from channels.registry import senders
 from clinicbot.runtime import aio
 from conversations.directory import clinics
 from conversations.llm.adapters import Deadline, OpenAIAdapter
@@ -65,7 +65,7 @@ def _canned_adapter() -> OpenAIAdapter:
 
 
 async def _build_gateway_transport() -> None:
-    for kind in kinds():
-        warm = getattr(sender_for(kind), "warm", None)  # only real gateways have a transport
+    for sender in senders():
+        warm = getattr(sender, "warm", None)  # only real gateways have a transport
         if warm is not None:
             warm()

@@ -10,9 +10,16 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveField(
-            model_name='conversationsession',
-            name='last_outbound_at',
+        # The model forgets the column; the table keeps it for now (nullable, so new rows need
+        # nothing for it). Fly migrates before it replaces the running processes, and those
+        # still select it: a later release drops it.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.RemoveField(
+                    model_name='conversationsession',
+                    name='last_outbound_at',
+                ),
+            ],
         ),
         migrations.AlterField(
             model_name='conversationsession',

@@ -53,9 +53,12 @@ def test_it_schedules_an_added_follow_up_under_the_services_idempotency_key(staf
 def test_it_keeps_one_follow_up_when_the_same_one_is_added_twice(staff_client, clinic):
     conversation = conversation_of(clinic)
     first = staff_client.post(ADD, add_form(conversation, Kind.APPOINTMENT_REMINDER))
-    again = staff_client.post(ADD, add_form(conversation, Kind.APPOINTMENT_REMINDER))
-    assert (first.status_code, again.status_code) == (302, 302)
+    again = staff_client.post(ADD, add_form(conversation, Kind.APPOINTMENT_REMINDER), follow=True)
+    assert (first.status_code, again.status_code) == (302, 200)
     assert FollowUp.objects.count() == 1
+    # Staff are told that nothing new was added, rather than "added".
+    notes = [str(m) for m in again.context["messages"]]
+    assert any("scheduled already" in note for note in notes), notes
 
 
 @pytest.mark.parametrize("kind", [Kind.CUSTOM, Kind.PRICE_NUDGE, Kind.AFTERCARE_CHECKIN])

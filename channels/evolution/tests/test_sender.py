@@ -72,7 +72,7 @@ class TinyServer:
 
 
 @pytest.fixture
-def backend_for(settings):
+def sender_to(settings):
     """A gateway sender pointed at a server (each test closes its connections)."""
 
     def build(base_url: str) -> EvolutionSender:
@@ -81,15 +81,15 @@ def backend_for(settings):
     return build
 
 
-async def send(backend: EvolutionSender) -> SendResult:
-    return await backend.asend(instance="smile-main", number="5511987654321", text="Olá")
+async def send(sender: EvolutionSender) -> SendResult:
+    return await sender.asend(instance="smile-main", number="5511987654321", text="Olá")
 
 
-async def test_sends_reuse_one_keep_alive_connection_and_read_the_gateway_id(backend_for):
+async def test_sends_reuse_one_keep_alive_connection_and_read_the_gateway_id(sender_to):
     async with TinyServer() as server:
-        backend = backend_for(f"http://127.0.0.1:{server.port}")
-        results = [await send(backend) for _ in range(3)]
-        await backend.aclose()
+        sender = sender_to(f"http://127.0.0.1:{server.port}")
+        results = [await send(sender) for _ in range(3)]
+        await sender.aclose()
     assert [r.outcome for r in results] == [Outcome.SENT] * 3
     assert results[0].gateway_id == "g1"
     assert server.connections == 1
@@ -99,39 +99,39 @@ async def test_sends_reuse_one_keep_alive_connection_and_read_the_gateway_id(bac
     assert json.loads(body) == {"number": "5511987654321", "text": "Olá"}
 
 
-async def test_a_connection_the_server_closed_while_idle_is_replaced_without_error(backend_for):
+async def test_a_connection_the_server_closed_while_idle_is_replaced_without_error(sender_to):
     async with TinyServer(close_after=True) as server:
-        backend = backend_for(f"http://127.0.0.1:{server.port}")
-        first = await send(backend)
+        sender = sender_to(f"http://127.0.0.1:{server.port}")
+        first = await send(sender)
         await asyncio.sleep(0.05)  # the server's close reaches us while the connection is idle
-        second = await send(backend)
-        await backend.aclose()
+        second = await send(sender)
+        await sender.aclose()
     assert (first.outcome, second.outcome) == (Outcome.SENT, Outcome.SENT)
     assert server.connections == 2
 
 
-async def test_no_answer_in_time_is_an_unknown_outcome(backend_for, monkeypatch):
+async def test_no_answer_in_time_is_an_unknown_outcome(sender_to, monkeypatch):
     monkeypatch.setattr(sending, "TIMEOUT", httpx.Timeout(5, read=0.2))
     async with TinyServer(mute=True) as server:
-        backend = backend_for(f"http://127.0.0.1:{server.port}")
-        result = await send(backend)
-        await backend.aclose()
+        sender = sender_to(f"http://127.0.0.1:{server.port}")
+        result = await send(sender)
+        await sender.aclose()
     assert result.outcome == Outcome.UNKNOWN  # it went out: sending again could double it
     assert len(server.requests) == 1
 
 
-async def test_a_refused_connection_is_nothing_sent(backend_for):
-    backend = backend_for(f"http://127.0.0.1:{free_port()}")
-    result = await send(backend)
-    await backend.aclose()
+async def test_a_refused_connection_is_nothing_sent(sender_to):
+    sender = sender_to(f"http://127.0.0.1:{free_port()}")
+    result = await send(sender)
+    await sender.aclose()
     assert result.outcome == Outcome.NOT_SENT
 
 
-async def test_a_gateway_error_is_nothing_sent(backend_for):
+async def test_a_gateway_error_is_nothing_sent(sender_to):
     async with TinyServer(b'{"error": "down"}', status=500) as server:
-        backend = backend_for(f"http://127.0.0.1:{server.port}")
-        result = await send(backend)
-        await backend.aclose()
+        sender = sender_to(f"http://127.0.0.1:{server.port}")
+        result = await send(sender)
+        await sender.aclose()
     assert (result.outcome, result.detail) == (Outcome.NOT_SENT, "HTTP 500")
 
 
@@ -166,18 +166,18 @@ def self_signed_certificate(tmp_path):
     return cert_path, key_path
 
 
-async def test_https_sends_verify_the_gateway_certificate(backend_for, tmp_path, monkeypatch):
+async def test_https_sends_verify_the_gateway_certificate(sender_to, tmp_path, monkeypatch):
     cert_path, key_path = self_signed_certificate(tmp_path)
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert_path, key_path)
     server = await TinyServer().start(server_context)
     try:
-        untrusting = backend_for(f"https://127.0.0.1:{server.port}")
+        untrusting = sender_to(f"https://127.0.0.1:{server.port}")
         refused = await send(untrusting)  # the default trust store does not know this cert
         await untrusting.aclose()
         trusted = ssl.create_default_context(cafile=str(cert_path))
         monkeypatch.setattr(sending.httpx, "create_ssl_context", lambda: trusted)
-        trusting = backend_for(f"https://127.0.0.1:{server.port}")
+        trusting = sender_to(f"https://127.0.0.1:{server.port}")
         sent = await send(trusting)
         await trusting.aclose()
     finally:

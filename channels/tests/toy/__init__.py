@@ -1,7 +1,7 @@
 """A channel that exists only in the tests: everything a channel needs, in one folder.
 
-Its webhook takes `{"number": <clinic instance>, "from": <digits>, "id": ..., "text": ...}` with
-the header `X-Toy-Token`; its sender keeps what it sends in `ToySender.sent`.
+Its webhook takes `{"number": <clinic instance>, "from": <digits>, "id": ..., "text": ...}`, or a
+list of them, with the header `X-Toy-Token`; its sender keeps what it sends in `ToySender.sent`.
 """
 
 import hmac
@@ -16,9 +16,6 @@ class ToySender:
     sent: list[dict] = []
 
     async def asend(self, *, instance: str, number: str, text: str) -> SendResult:
-        return self.send(instance=instance, number=number, text=text)
-
-    def send(self, *, instance: str, number: str, text: str) -> SendResult:
         self.sent.append({"instance": instance, "number": number, "text": text})
         return SendResult(Outcome.SENT, gateway_id=f"toy-sent-{len(self.sent)}")
 
@@ -31,6 +28,8 @@ class ToyChannel:
         return hmac.compare_digest(headers.get("X-Toy-Token", ""), TOKEN)
 
     def parse(self, payload: object, subpath: str) -> list[InboundMessage | Ignored]:
+        if isinstance(payload, list):
+            return [message for item in payload for message in self.parse(item, subpath)]
         if not isinstance(payload, dict):
             raise MalformedPayload("body: expected a JSON object")
         for field in ("number", "from", "id", "text"):
