@@ -121,6 +121,8 @@ CELERY_BEAT_SCHEDULE = {
     # The safety net of stage B: stores whatever a lost or failed flush left behind.
     "journal-flush": {"task": "conversations.tasks.journal_flush", "schedule": 60.0},
     "followups-send-due": {"task": "followups.tasks.followups_send_due", "schedule": 60.0},
+    # Times held for a patient's yes that ran out go back to the calendar.
+    "holds-release": {"task": "appointments.tasks.holds_release", "schedule": 60.0},
     # Signs the audit chain's head with the RSA key (security.audit).
     "audit-checkpoint": {"task": "security.tasks.audit_checkpoint", "schedule": 3600.0},
 }
@@ -162,6 +164,7 @@ INSTALLED_APPS = [
     "conversations",
     "pricing",
     "followups",
+    "appointments",
     "security",
 ]
 

@@ -3,8 +3,10 @@ are errors, and every error names the field it is about (`services.2.price: ...`
 
 import re
 import zoneinfo
+from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from channels.registry import DEFAULT_KIND, kinds
 from nlu import LANGUAGES
@@ -33,6 +35,56 @@ class ChannelSpec(BaseModel):
         return kind
 
 
+def _checked_hours(hours: dict[str, str | None]) -> dict[str, str | None]:
+    for day, span in hours.items():
+        if day not in WEEKDAYS:
+            raise ValueError(f"unknown day {day!r}; use {WEEKDAYS}")
+        if span is not None and not _is_valid_span(span):
+            raise ValueError(f"{day}: {span!r} is not an opening span like '09:00-20:00'")
+    return hours
+
+
+class BookingSpec(BaseModel):
+    """How the clinic books (appointments.models.BookingRules)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_notice_minutes: int = Field(default=120, ge=0, le=30 * 24 * 60)
+    horizon_days: int = Field(default=60, ge=1, le=366)
+    slot_step_minutes: int = Field(default=15, ge=5, le=240)
+    reminders_before_minutes: list[Annotated[int, Field(gt=0, le=14 * 24 * 60)]] = [1440, 120]
+
+
+class ProviderSpec(BaseModel):
+    """A doctor, hygienist or chair and the services they perform, with weekly hours."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: Slug
+    name: dict[str, NonEmpty]
+    services: list[str] = []  # empty: every service
+    hours: dict[str, str | None]
+
+    _hours = field_validator("hours")(_checked_hours)
+
+
+class ClosureSpec(BaseModel):
+    """Whole days, inclusive, of the whole clinic (provider null) or one provider."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    first: date = Field(alias="from")
+    last: date = Field(alias="to")
+    provider: str | None = None
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def in_order(self):
+        if self.last < self.first:
+            raise ValueError("'to' is before 'from'")
+        return self
+
+
 class ClinicSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,6 +99,9 @@ class ClinicSpec(BaseModel):
     business_hours: dict[str, str | None] = {}
     services: list[ServiceSpec] = []
     channel: ChannelSpec = ChannelSpec()
+    booking: BookingSpec = BookingSpec()
+    providers: list[ProviderSpec] = []
+    closures: list[ClosureSpec] = []
 
     @field_validator("timezone")
     @classmethod
@@ -62,15 +117,7 @@ class ClinicSpec(BaseModel):
             raise ValueError(f"{code!r} is not one of {LANGUAGES}")
         return code
 
-    @field_validator("business_hours")
-    @classmethod
-    def valid_hours(cls, hours: dict[str, str | None]) -> dict[str, str | None]:
-        for day, span in hours.items():
-            if day not in WEEKDAYS:
-                raise ValueError(f"unknown day {day!r}; use {WEEKDAYS}")
-            if span is not None and not _is_valid_span(span):
-                raise ValueError(f"{day}: {span!r} is not an opening span like '09:00-20:00'")
-        return hours
+    _business_hours = field_validator("business_hours")(_checked_hours)
 
     @model_validator(mode="after")
     def unique_service_codes(self):
@@ -78,6 +125,20 @@ class ClinicSpec(BaseModel):
         duplicates = sorted({code for code in codes if codes.count(code) > 1})
         if duplicates:
             raise ValueError(f"services: duplicate code {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def providers_name_known_services(self):
+        services = {service.code for service in self.services}
+        codes = [provider.code for provider in self.providers]
+        for i, provider in enumerate(self.providers):
+            if codes.count(provider.code) > 1:
+                raise ValueError(f"providers.{i}.code: duplicate code {provider.code!r}")
+            if unknown := sorted(set(provider.services) - services):
+                raise ValueError(f"providers.{i}.services: unknown service {', '.join(unknown)}")
+        for i, closure in enumerate(self.closures):
+            if closure.provider is not None and closure.provider not in codes:
+                raise ValueError(f"closures.{i}.provider: unknown provider {closure.provider!r}")
         return self
 
 

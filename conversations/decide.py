@@ -1,7 +1,10 @@
 """Which lane answers a patient message, and with what: pure, in memory, no I/O.
 
-The fast lane answers what the language layer understands with confidence; everything else goes
-to the LLM lane. Nobody answers where staff have taken the conversation over.
+The fast lane answers what the language layer understands with confidence. The booking lane
+answers what reads or changes appointments (it needs the database, so it is never the fast lane):
+a booking, a cancel, a move, "when is my appointment?", and the patient's next word in a booking
+dialogue ("2", "yes", "friday at 10"). Everything else goes to the LLM lane. Nobody answers where
+staff have taken the conversation over.
 """
 
 import time
@@ -10,16 +13,29 @@ from dataclasses import dataclass, field
 from conversations.directory import ClinicSnapshot
 from conversations.journal import ReplyState
 from conversations.models import Lane
-from nlu import Intent, PriceIndex, compose_reply, text_required_reply, understand
+from nlu import Intent, PriceIndex, Reply, compose_reply, text_required_reply, understand
 from nlu.intents import row_of
+from nlu.router import Understanding
+from nlu.when import read_when
 
 STAFF = "staff"
 # A fast-lane reply waits in the outbox unless stage A sends it at once (it then claims it).
 INITIAL_REPLY_STATE = {
     Lane.NONE: ReplyState.NONE,
     Lane.LLM: ReplyState.PENDING,
+    Lane.BOOKING: ReplyState.PENDING,
     Lane.FAST: ReplyState.READY,
 }
+# The session's `awaiting` while a booking dialogue waits for the patient's answer
+# (appointments.dialog sets it); "booking:service" when it asked which service.
+AWAITING_BOOKING = "booking"
+AWAITING_SERVICE = "booking:service"
+# Set after a price answer about one service, which asks "would you like to book?": a yes then
+# books that service.
+OFFERED_SERVICE = "offered_service"
+# Answers the booking dialogue reads; anything else mid-dialogue (a greeting, a question for
+# the LLM lane, "stop", "a person please") goes where it would have gone anyway.
+_DIALOGUE_ANSWERS = frozenset({Intent.CONFIRM, Intent.DECLINE, Intent.OTHER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +87,39 @@ def reply_decide(
     changes |= _session_changes(understood.intent, understood.language)
     if session.get("control") == STAFF:
         return Decision(understood.intent, Lane.NONE, understood.language, None, service, changes)
+    if _for_the_booking_lane(understood, session, text):
+        service = service or session.get(OFFERED_SERVICE) or None
+        return Decision(
+            understood.intent, Lane.BOOKING, understood.language, None, service, changes
+        )
     reply = compose_reply(understood, catalog=prices, clinic=clinic.info)
     lane = Lane.LLM if reply is None else Lane.FAST
+    if lane == Lane.FAST:
+        changes[OFFERED_SERVICE] = _offered(understood)
     return Decision(understood.intent, lane, understood.language, reply, service, changes)
+
+
+def _for_the_booking_lane(understood: Understanding, session: dict, text: str) -> bool:
+    intent = understood.intent
+    if row_of(intent).reply is Reply.BOOKING:
+        return True
+    awaiting = session.get("awaiting") or ""
+    if awaiting.startswith(AWAITING_BOOKING):
+        if intent in (Intent.CONFIRM, Intent.DECLINE):
+            return True
+        if awaiting == AWAITING_SERVICE and intent == Intent.PRICE_QUERY:
+            return True  # "a cleaning", answering "which service?"
+        if intent == Intent.OTHER:
+            # A number, a day or a time answers the dialogue; another question does not.
+            return not read_when(text, understood.language, today=None).empty
+    return intent == Intent.CONFIRM and bool(session.get(OFFERED_SERVICE))
+
+
+def _offered(understood: Understanding) -> str:
+    """The service a fast price answer offers to book, or "" (a later yes books nothing)."""
+    if understood.intent == Intent.PRICE_QUERY and len(understood.service_codes) == 1:
+        return understood.service_codes[0]
+    return ""
 
 
 def _staff_time_is_up(session: dict, clinic: ClinicSnapshot) -> bool:

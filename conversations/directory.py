@@ -142,7 +142,7 @@ clinics = ClinicDirectory()
 
 
 # --- session state --------------------------------------------------------------------------------
-DEFAULT_SESSION = {"control": "bot", "status": "active", "language": ""}
+DEFAULT_SESSION = {"control": "bot", "status": "active", "language": "", "awaiting": ""}
 _session_flight = SingleFlight()
 
 
@@ -190,7 +190,7 @@ def _session_sql(candidates: int) -> str:
     )
 
 
-SESSION_COLUMNS = ("control", "status", "language", "control_changed_at")
+SESSION_COLUMNS = ("control", "status", "language", "awaiting", "control_changed_at")
 
 
 def _session_state(row: dict | None) -> dict[str, str]:

@@ -208,10 +208,10 @@ async def _deliver(store, message, key, conversation, decision, direct) -> dict:
         return {}
     if not direct:
         await store.outbox_push(conversation, key)
-        if decision.lane == Lane.LLM:
-            await outbox.enqueue_llm(key)
-        else:
+        if decision.lane == Lane.FAST:
             await outbox.enqueue_drain(key)
+        else:  # the LLM lane or the booking lane writes it
+            await outbox.enqueue_answer(key, decision.lane)
         return {}
     send_start = time.perf_counter_ns()
     sending = asyncio.ensure_future(_send(message, decision.text))

@@ -56,8 +56,10 @@ class ReplyState(enum.StrEnum):
 SENDABLE = frozenset({ReplyState.READY, ReplyState.FAILED})
 # Nothing more will happen to the reply: the outbox moves past it, stage B's last store is final.
 SETTLED = frozenset({ReplyState.SENT, ReplyState.UNKNOWN, ReplyState.NONE, ReplyState.GAVE_UP})
-# What a decision may change in the conversation's session (stored by stage B).
-SESSION_CHANGES = ("language", "status", "control", "control_at")
+# What a decision may change in the conversation's session. Stage B stores the first four; the
+# booking lane stores `awaiting` itself, and `offered_service` (the service a price answer
+# offered to book) lives only as long as the live session.
+SESSION_CHANGES = ("language", "status", "control", "control_at", "awaiting", "offered_service")
 
 
 @dataclass(slots=True)
@@ -110,6 +112,8 @@ class Journal:
     llm_handoff_reason: str = ""
     llm_started_at: float | None = None
     llm_ready_at: float | None = None
+    # The booking lane's answer: how long its database work took.
+    booking_ms: float | None = None
     # Bookkeeping of stage B and the sweeps.
     stored_state: str = ""  # the reply state stage B last stored
     late_asked_at: float | None = None

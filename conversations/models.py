@@ -21,6 +21,7 @@ LANGUAGES = [
 class Lane(models.TextChoices):
     FAST = "fast", "fast lane"
     LLM = "llm", "LLM lane"
+    BOOKING = "booking", "booking lane"
     NONE = "none", "no reply"
 
 
@@ -135,6 +136,9 @@ class ConversationSession(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     control = models.CharField(max_length=8, choices=Control.choices, default=Control.BOT)
     control_changed_at = models.DateTimeField(null=True, blank=True)
+    # What the bot waits for from the patient in a dialogue another app runs ("booking"): the
+    # next message goes to that app's lane, even a bare "yes" or "2".
+    awaiting = models.CharField(max_length=20, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     scheduled_followup_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -206,7 +210,7 @@ class Message(models.Model):
     )
     text = EncryptedTextField(blank=True)  # PHI: encrypted at rest
     intent = models.CharField(max_length=20, blank=True)
-    lane = models.CharField(max_length=4, choices=Lane.choices, blank=True)
+    lane = models.CharField(max_length=8, choices=Lane.choices, blank=True)
     from_staff = models.BooleanField(default=False)
     delivery_status = models.CharField(
         max_length=10, choices=Delivery.choices, default=Delivery.RECEIVED
@@ -247,7 +251,7 @@ class MessageMetric(models.Model):
 
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="metric")
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="metrics")
-    lane = models.CharField(max_length=4, choices=Lane.choices)
+    lane = models.CharField(max_length=8, choices=Lane.choices)
     intent = models.CharField(max_length=20, blank=True)
     fast_lane_ms = models.FloatField(null=True, blank=True)
     db_ms = models.FloatField(null=True, blank=True)

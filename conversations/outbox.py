@@ -21,8 +21,10 @@ from django.conf import settings
 from django.db import connections
 
 from channels.base import Outcome, SendResult
+from channels.echo import echo_field
 from channels.registry import sender_for
 from conversations.journal import SENDABLE, SETTLED, Journal, ReplyState
+from conversations.models import Lane
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,9 @@ RETRY_BACKOFF_MAX_S = 300
 JOURNAL_FLUSH = "conversations.tasks.journal_flush"
 OUTBOX_DELIVER = "conversations.tasks.outbox_deliver"
 LLM_ANSWER = "conversations.tasks.llm_answer"
+BOOKING_ANSWER = "appointments.tasks.booking_answer"
+# The task that writes a pending reply, by the lane that answers it.
+ANSWER_TASKS = {Lane.LLM: LLM_ANSWER, Lane.BOOKING: BOOKING_ANSWER}
 
 STATE_AFTER_SEND = {
     Outcome.SENT: ReplyState.SENT,
@@ -120,9 +125,9 @@ async def outbox_drain(store, conversation: str) -> int:
         if state == ReplyState.FAILED and (wait := _backoff_left(journal)) > 0:
             raise NotYet(f"{key} waits out its backoff", retry_in=wait)
         if state == ReplyState.PENDING and _overdue(journal):
-            # Its LLM task was lost (a failed publish, a dead worker): ask again; the task
-            # answers a pending reply only once.
-            await enqueue_llm(key)
+            # Its answering task was lost (a failed publish, a dead worker): ask again; the
+            # task answers a pending reply only once.
+            await enqueue_answer(key, journal.lane)
         if state not in SENDABLE:
             raise NotYet(f"{key} is {state or 'not decided'}")
         claimed = await store.transition(
@@ -215,5 +220,29 @@ async def enqueue_drain(key: str, countdown: float = 0) -> None:
     await _publish(OUTBOX_DELIVER, key, countdown=countdown)
 
 
-async def enqueue_llm(key: str) -> None:
-    await _publish(LLM_ANSWER, key)
+async def enqueue_answer(key: str, lane: str) -> None:
+    """Ask the lane's task for the answer to message `key` (its reply is pending)."""
+    await _publish(ANSWER_TASKS.get(lane, LLM_ANSWER), key)
+
+
+# --- a pending reply's answer, written by its lane's task ---------------------------------------
+async def answer_record(store, key: str, journal: Journal, values: dict) -> bool:
+    """Write the answer if the reply is still pending (atomically: a racing copy of the task
+    finds it taken); then update the conversation's live state. False: answered already."""
+    if not await store.transition(key, {ReplyState.PENDING}, **values):
+        return False
+    # The gateway echoes our reply back as a fromMe message: remember it is ours, not staff's.
+    session = {echo_field(values["reply_text"]): "1"} | values.get("session_changes", {})
+    if journal.conversation:
+        await store.session_save(journal.conversation, session)
+    return True
+
+
+async def answer_deliver(store, key: str, conversation: str) -> None:
+    """Send a just-written answer from the task that wrote it, saving the patient a trip
+    through the queue; when the outbox cannot move yet (an earlier reply is still pending) or
+    the gateway refuses, the outbox task takes over with its retries."""
+    try:
+        await outbox_drain(store, conversation)
+    except (NotYet, SendFailed):
+        await enqueue_drain(key)

@@ -4,6 +4,11 @@
 (conversations.services.storage) inside the transaction that stores a batch, with the answered
 patient messages that may change follow-ups. Follow-ups listen (followups.apps); a receiver's
 error rolls the batch back, and stage B stores it again later.
+
+`clinic_imported(clinic=Clinic, spec=ClinicSpec)` is sent by clinic_import
+(conversations.services.clinics) inside the import's transaction, once the clinic and its price
+list are written: an app that owns part of the clinic file (appointments: providers, closures,
+booking rules) imports it there, and its error rolls the whole import back.
 """
 
 from dataclasses import dataclass
@@ -25,3 +30,4 @@ class PatientMessage:
 
 
 patient_messages_stored = Signal()
+clinic_imported = Signal()

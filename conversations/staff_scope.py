@@ -17,6 +17,10 @@ CLINIC_PATHS = {
     "pricing.service": "clinic",
     "pricing.pricechange": "clinic",
     "followups.followup": "conversation__clinic",
+    "appointments.appointment": "clinic",
+    "appointments.provider": "clinic",
+    "appointments.closure": "clinic",
+    "appointments.bookingrules": "clinic",
 }
 
 

@@ -218,19 +218,6 @@ def _answer_values(result, started_at: float) -> dict:
     return values
 
 
-async def _answer_write(key: str, journal: Journal, values: dict) -> bool:
-    """Write the answer if the reply is still pending (atomically: a racing copy of the task
-    finds it taken); then update the conversation's live state."""
-    store = hot_store()
-    if not await store.transition(key, {ReplyState.PENDING}, **values):
-        return False
-    # The gateway echoes our reply back as a fromMe message: remember it is ours, not staff's.
-    session = {echo_field(values["reply_text"]): "1"} | values.get("session_changes", {})
-    if journal.conversation:
-        await store.session_save(journal.conversation, session)
-    return True
-
-
 @shared_task(
     name=outbox.LLM_ANSWER,
     bind=True,
@@ -254,28 +241,27 @@ def llm_answer(self, key: str) -> None:
         return
     started_at = time.time()
     result = llm_reply(key, journal=journal)
-    if not aio.run(_answer_write(key, journal, _answer_values(result, started_at))):
+    if not aio.run(_answer_record(key, journal, _answer_values(result, started_at))):
         return  # another run of this task answered first
     try:
-        _deliver_now(key, journal.conversation)
+        aio.run(_answer_deliver(key, journal.conversation))
     finally:
         # After the send, not before: stage B stores the answer either way, and the patient
         # does not wait for the flush's publish.
         aio.run(_schedule_flush())
 
 
+async def _answer_record(key: str, journal: Journal, values: dict) -> bool:
+    # The hot store belongs to the event loop it is used on: aio.run's.
+    return await outbox.answer_record(hot_store(), key, journal, values)
+
+
+async def _answer_deliver(key: str, conversation: str) -> None:
+    await outbox.answer_deliver(hot_store(), key, conversation)
+
+
 async def _schedule_flush() -> None:
     await outbox.schedule_flush(hot_store())
-
-
-def _deliver_now(key: str, conversation: str) -> None:
-    """Send the answer from this task, saving the patient a trip through the queue; when the
-    outbox cannot move yet (an earlier reply is still pending) or the gateway refuses, the
-    outbox task takes over with its retries."""
-    try:
-        aio.run(_drain(conversation))
-    except (outbox.NotYet, outbox.SendFailed):
-        outbox_deliver.delay(key)
 
 
 def _outbox_stalled(journal: Journal) -> bool:
@@ -324,5 +310,8 @@ async def _late_answer(key: str) -> None:
         await store.session_save(journal.conversation, {echo_field(decision.text): "1"})
     if decision.lane != Lane.NONE:
         await store.outbox_push(journal.conversation, key)
-        await (outbox.enqueue_llm(key) if decision.lane == Lane.LLM else outbox.enqueue_drain(key))
+        if decision.lane == Lane.FAST:
+            await outbox.enqueue_drain(key)
+        else:
+            await outbox.enqueue_answer(key, decision.lane)
     await outbox.schedule_flush(store)

@@ -25,6 +25,7 @@ from followups.hours import next_opening
 from followups.kinds import policy
 from followups.models import FollowUp
 from followups.services import refresh_next_due_many
+from followups.signals import followups_sent
 from followups.texts import followup_text
 
 Status = FollowUp.Status
@@ -100,7 +101,10 @@ def _dispatch_batch(rows: list[FollowUp], *, now: datetime, report: DispatchRepo
     FollowUp.objects.bulk_update(
         rows, ["status", "due_at", "attempts", "sent_at", "reason", "gateway_id"], batch_size=500
     )
-    _store_sent_messages([r for r in to_send if r.status == Status.SENT], now=now)
+    sent = [r for r in to_send if r.status == Status.SENT]
+    _store_sent_messages(sent, now=now)
+    if sent:
+        followups_sent.send(sender=FollowUp, followups=sent)
 
 
 def _settled_without_sending(row: FollowUp, *, now: datetime, report: DispatchReport) -> bool:

@@ -17,6 +17,8 @@ from enum import Enum, StrEnum
 class Intent(StrEnum):
     GREETING = "greeting"
     PRICE_QUERY = "price_query"
+    BOOK = "book"
+    APPOINTMENTS = "appointments"
     CONFIRM = "confirm"
     DECLINE = "decline"
     CANCEL = "cancel"
@@ -35,7 +37,6 @@ class CueKind(StrEnum):
 
     BLOCK = "block"  # a hard LLM-lane topic (pain, insurance, after-care)
     SOFT_BLOCK = "soft_block"  # an LLM-lane word a plain price question may carry (doctor)
-    BOOKING = "booking"  # a new appointment: the LLM lane has the calendar
     RESCHEDULE_TO = "reschedule_to"  # "move it to": a reschedule only before a day or a time
     NEUTRAL = "neutral"  # takes its words from other cues and says nothing itself
     ASKS_WHETHER = "asks_whether"  # "can I", "is it ok": may a procedure be done?
@@ -47,9 +48,11 @@ class Reply(Enum):
 
     NONE = "none"  # no fast answer: the LLM lane replies
     TEMPLATE = "template"  # the language's REPLIES[template]
-    TIMED_TEMPLATE = "timed_template"  # REPLIES[template + "_time"] when the patient named a time
     CLINIC_CARD = "clinic_card"  # the clinic's address, phone and opening hours
     PRICE_LIST = "price_list"  # the prices of the services named, or the list
+    # The booking lane answers: its reply reads or changes appointments, so it needs the
+    # database and never comes from the fast lane (which promises nothing it did not do).
+    BOOKING = "booking"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +90,8 @@ class IntentRow:
         """The REPLIES keys every language must have for this row."""
         if self.reply is Reply.TEMPLATE:
             return (self.template_key,)
-        if self.reply is Reply.TIMED_TEMPLATE:
-            return (self.template_key, f"{self.template_key}_time")
         return ()
 
-
-# Booking is no intent (the LLM lane books) but competes with intents for a message: above a
-# price question ("запишите на чистку, сколько стоит?"), below a cancel or a reschedule.
-CUE_PRIORITIES: dict[str, int] = {CueKind.BOOKING: 60}
 
 TABLE: dict[str, IntentRow] = {
     row.intent: row
@@ -123,15 +120,22 @@ TABLE: dict[str, IntentRow] = {
             negatable=True,
         ),
         IntentRow(
-            Intent.CANCEL, priority=40, reply=Reply.TEMPLATE, administrative=True, negatable=True
+            Intent.CANCEL, priority=40, reply=Reply.BOOKING, administrative=True, negatable=True
         ),
+        IntentRow(Intent.APPOINTMENTS, priority=45, reply=Reply.BOOKING, administrative=True),
         IntentRow(
             Intent.RESCHEDULE,
             priority=50,
-            reply=Reply.TIMED_TEMPLATE,
+            reply=Reply.BOOKING,
             administrative=True,
             negatable=True,
         ),
+        # Above a price question ("запишите на чистку, сколько стоит?"), below a cancel or a
+        # reschedule.
+        IntentRow(Intent.BOOK, priority=60, reply=Reply.BOOKING, administrative=True),
+        # Below a cancel, a move or a booking that names the appointment ("cancel my
+        # appointment" is a cancel).
+        IntentRow(Intent.APPOINTMENTS, priority=65, reply=Reply.BOOKING, administrative=True),
         IntentRow(Intent.PRICE_QUERY, priority=70, reply=Reply.PRICE_LIST, followups_react=True),
         IntentRow(Intent.CLINIC_INFO, priority=80, reply=Reply.CLINIC_CARD),
         IntentRow(
@@ -141,10 +145,12 @@ TABLE: dict[str, IntentRow] = {
             followups_react=True,
             short_answer=True,
         ),
+        # A yes with nothing pending: the reply acknowledges and claims nothing. A yes to an
+        # offer or a reminder goes to the booking lane (conversations.decide).
         IntentRow(
             Intent.CONFIRM,
             priority=100,
-            reply=Reply.TIMED_TEMPLATE,
+            reply=Reply.TEMPLATE,
             followups_react=True,
             short_answer=True,
         ),
@@ -172,7 +178,6 @@ def intents_where(column: str) -> frozenset[str]:
 def priority_order() -> tuple[str, ...]:
     """Intents and cue kinds that compete for a message, the one that wins first."""
     ranked = [(row.priority, row.intent) for row in TABLE.values() if row.priority is not None]
-    ranked += [(priority, kind) for kind, priority in CUE_PRIORITIES.items()]
     return tuple(name for _, name in sorted(ranked))
 
 
@@ -186,7 +191,6 @@ def check_row(row: IntentRow) -> None:
     if row.intent in TABLE:
         raise IntentTableError(f"the intent '{row.intent}' already has a row")
     taken = {r.priority: r.intent for r in TABLE.values() if r.priority is not None}
-    taken |= {priority: kind for kind, priority in CUE_PRIORITIES.items()}
     if row.priority is not None and row.priority in taken:
         raise IntentTableError(
             f"the intent '{row.intent}' has the priority {row.priority} of '{taken[row.priority]}'"

@@ -57,9 +57,6 @@ def compose_reply(
     row = row_of(u.intent)
     if row.reply is Reply.TEMPLATE:
         return _texts(u.language)[row.template_key]
-    if row.reply is Reply.TIMED_TEMPLATE:
-        key = f"{row.template_key}_time" if u.time else row.template_key
-        return _texts(u.language)[key].format(time=u.time)
     if row.reply is Reply.CLINIC_CARD:
         return clinic_info_reply(clinic, u.language)
     if row.reply is Reply.PRICE_LIST and catalog is not None and len(catalog):

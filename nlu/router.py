@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 
 from nlu.clock import find_time
-from nlu.intents import TABLE, CueKind, Intent, Reply, intents_where, priority_order
+from nlu.intents import CueKind, Intent, intents_where, priority_order
 from nlu.language import candidate_languages
 from nlu.lexicon import (
     LANGUAGES,
@@ -44,16 +44,14 @@ INTENTS = tuple(Intent)
 # nlu.extension changes either:
 # - PRIORITY: intents and cue kinds in the order they win a message. The intent that matters
 #   wins: a price question with a greeting is a price question; a cancel that says thanks is a
-#   cancel. BOOKING resolves to `other` (the LLM lane books).
+#   cancel.
 # - SOCIAL, SHORT_ANSWERS, ADMINISTRATIVE, NEGATABLE_REQUESTS: the table's columns of those
 #   names (see nlu.intents.IntentRow).
-# - TIMED: intents whose reply echoes the time the patient named ("yes, at 9").
 PRIORITY: tuple[str, ...]
 SOCIAL: frozenset[str]
 SHORT_ANSWERS: frozenset[str]
 ADMINISTRATIVE: frozenset[str]
 NEGATABLE_REQUESTS: frozenset[str]
-TIMED: frozenset[str]
 # Phrases of these kinds have had their say once the LLM lane is ruled out.
 PSEUDO_INTENTS = frozenset({CueKind.BLOCK, CueKind.SOFT_BLOCK, CueKind.NEUTRAL})
 # A negation this many words before an opt-in cue reverses it ("не хочу снова получать").
@@ -140,7 +138,6 @@ class Understanding:
     language: str
     service_codes: tuple[str, ...] = ()
     unknown_service: bool = False
-    time: str | None = None
     confident: bool = True
     # The words taken for the name of a service that is not on the price list ("виниры").
     unknown_term: str | None = None
@@ -522,7 +519,7 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
         # "pásenla para el lunes" moves the visit; "puedo pasar para una limpieza" books one.
         weak.discard(CueKind.RESCHEDULE_TO)
         moves = not reading.service_codes and _names_a_day_or_time(reading, text)
-        weak.add(Intent.RESCHEDULE if moves else CueKind.BOOKING)
+        weak.add(Intent.RESCHEDULE if moves else Intent.BOOK)
     if _goes_to_llm_lane(reading, strong, catalog):
         return Understanding(Intent.OTHER, language)
     strong -= PSEUDO_INTENTS
@@ -532,8 +529,11 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
     if _contradicts_itself(candidates, strong):
         return Understanding(Intent.OTHER, language, confident=False)
     intent = next((i for i in PRIORITY if i in candidates), None)
-    if intent is None or intent == CueKind.BOOKING:
-        return Understanding(Intent.OTHER, language, confident=intent == CueKind.BOOKING)
+    if intent is None:
+        return Understanding(Intent.OTHER, language)
+    if intent == Intent.BOOK:
+        # What to book, when named: the booking lane reads the day and the time itself.
+        return Understanding(intent, language, service_codes=reading.service_codes)
     if intent not in ADMINISTRATIVE and (reading.named or intent in SHORT_ANSWERS):
         asked = _asks_whether(reading, text)
         if asked is not None and not _asked_by_a_cue(intent, strong, weak):
@@ -551,10 +551,7 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
         if catalog is not None and _names_a_child(reading.tokens, reading.lexicon):
             reading = replace(reading, service_codes=_for_children(reading.service_codes, catalog))
         return _price_understanding(reading, catalog)
-    time = None
-    if intent in TIMED:
-        time = find_time(normalize(text), reading.tokens, reading.lexicon)
-    return Understanding(intent, language, time=time)
+    return Understanding(intent, language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -847,14 +844,13 @@ def _names_a_dental_service(reading: Reading, word: str, catalog: PriceIndex | N
 def derive_tables() -> None:
     """What the router reads per message from the intent table and the lexicons, computed once
     rather than per message: at import, and again whenever nlu.extension changes either."""
-    global PRIORITY, SOCIAL, SHORT_ANSWERS, ADMINISTRATIVE, NEGATABLE_REQUESTS, TIMED
+    global PRIORITY, SOCIAL, SHORT_ANSWERS, ADMINISTRATIVE, NEGATABLE_REQUESTS
     global _KNOWN_WORDS_BY_SCRIPT, _FUZZY_CHOICES, _DERIVED_ENDINGS_BY_SCRIPT
     PRIORITY = priority_order()
     SOCIAL = intents_where("social")
     SHORT_ANSWERS = intents_where("short_answer")
     ADMINISTRATIVE = intents_where("administrative")
     NEGATABLE_REQUESTS = intents_where("negatable")
-    TIMED = frozenset(r.intent for r in TABLE.values() if r.reply is Reply.TIMED_TEMPLATE)
     _KNOWN_WORDS_BY_SCRIPT = _known_words_by_script()
     _FUZZY_CHOICES = {
         script: _fuzzy_choices_by_shape(words) for script, words in _KNOWN_WORDS_BY_SCRIPT.items()

@@ -336,3 +336,27 @@ def staff_send_row(journal: Journal) -> Message:
         sent_at=_time(journal.reply_sent_at),
         received_at=_time(journal.received_at),
     )
+
+
+def conversation_get_or_create(*, clinic_id: int, phone: str) -> ConversationSession:
+    """The patient's conversation, created now if stage B has not stored it yet (a lane that
+    writes rows of its own, such as an appointment, may run before the flush)."""
+    lookup = {
+        "clinic_id": clinic_id,
+        "channel": "whatsapp",
+        "patient_phone_index__in": phone_index_candidates(phone),
+    }
+    found = ConversationSession.objects.filter(**lookup).order_by("pk").first()
+    if found is not None:
+        return found
+    ConversationSession.objects.bulk_create(
+        [
+            ConversationSession(
+                clinic_id=clinic_id,
+                patient_phone=phone,
+                patient_phone_index=phone_index_candidates(phone)[0],
+            )
+        ],
+        ignore_conflicts=True,  # stage B may be creating it at this moment
+    )
+    return ConversationSession.objects.filter(**lookup).order_by("pk").first()

@@ -51,10 +51,19 @@ def test_importing_the_same_file_twice_changes_nothing():
     assert "Updated clinic smile-dental: 0 services added, 0 changed, 0 deactivated" in output
 
 
+def without_service(data: dict, code: str) -> dict:
+    """The clinic file without one service, which its providers no longer perform either."""
+    providers = [
+        p | {"services": [c for c in p["services"] if c != code]} for p in data["providers"]
+    ]
+    services = [s for s in data["services"] if s["code"] != code]
+    return data | {"services": services, "providers": providers}
+
+
 def test_a_service_left_out_of_the_file_is_deactivated_not_deleted(tmp_path):
     import_file(DEMO_CLINIC_FILE)
     data = load_demo_clinic_data()
-    data["services"] = [s for s in data["services"] if s["code"] != "implant"]
+    data = without_service(data, "implant")
     data["services"][0]["price"] = "1700.00"
     output = import_file(write_clinic_file(tmp_path, data))
     implant = Service.objects.get(code="implant")
@@ -65,7 +74,7 @@ def test_a_service_left_out_of_the_file_is_deactivated_not_deleted(tmp_path):
 
 def test_a_deactivated_service_comes_back_when_the_file_lists_it_again(tmp_path):
     data = load_demo_clinic_data()
-    trimmed = data | {"services": data["services"][1:]}
+    trimmed = without_service(data, data["services"][0]["code"])
     import_file(write_clinic_file(tmp_path, trimmed))
     import_file(DEMO_CLINIC_FILE)
     assert Service.objects.filter(active=False).count() == 0
@@ -83,6 +92,11 @@ def test_a_deactivated_service_comes_back_when_the_file_lists_it_again(tmp_path)
         (lambda d: d["services"][2].update(code="Bad Code"), "services.2.code"),
         (lambda d: d["services"].append(dict(d["services"][0])), "duplicate code"),
         (lambda d: d.update(colour="blue"), "colour"),
+        (lambda d: d["providers"][0]["services"].append("massage"), "providers.0.services"),
+        (lambda d: d["providers"][1]["hours"].update(fri="19:00-10:00"), "providers.1.hours"),
+        (lambda d: d["closures"][0].update(provider="dr-who"), "closures.0.provider"),
+        (lambda d: d["closures"][0].update(to="2026-12-01"), "closures.0"),
+        (lambda d: d["booking"].update(slot_step_minutes=0), "booking.slot_step_minutes"),
     ],
 )
 def test_a_bad_file_changes_nothing_and_names_the_field(tmp_path, mutate, field):

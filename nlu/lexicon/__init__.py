@@ -200,7 +200,7 @@ def _phrase_sources(module) -> list[tuple[str, str, bool]]:
     sources += [(t, intent, False) for intent, texts in module.WEAK.items() for t in texts]
     sources += [(t, CueKind.BLOCK, True) for t in module.BLOCK]
     sources += [(t, CueKind.SOFT_BLOCK, True) for t in getattr(module, "SOFT_BLOCK", ())]
-    sources += [(t, CueKind.BOOKING, True) for t in module.BOOKING]
+    sources += [(t, Intent.BOOK, True) for t in module.BOOKING]
     sources += [(t, CueKind.RESCHEDULE_TO, False) for t in getattr(module, "RESCHEDULE_TO", ())]
     sources += [(t, CueKind.NEUTRAL, True) for t in getattr(module, "NEUTRAL", ())]
     return sources

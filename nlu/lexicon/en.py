@@ -186,6 +186,14 @@ STRONG = {
         "thanks again",
         "thank you again",
     ),
+    "appointments": (
+        "when is my appointment",
+        "what time is my appointment",
+        "do i have an appointment",
+        "my appointments",
+        "when am i booked",
+        "is my appointment",
+    ),
 }
 
 # What the clinic sends, and the phrases that switch it on or off (lexicon/__init__.py fills in
@@ -543,15 +551,10 @@ REPLIES = {
     "greeting": "Hi there! How can we help? We can share prices, book you in or answer a "
     "question 😊",
     "thanks": "You're welcome! Message us anytime 😊",
-    "confirm": "Great, we'll see you then! If anything changes, just let us know.",
-    "confirm_time": "Great, see you at {time}! If anything changes, just let us know.",
+    "confirm": "Thank you! If you'd like to book, move or cancel a visit, just tell me what "
+    "and when.",
     "decline": "No problem. If you'd like another time, just message us and we'll find one "
     "that suits you.",
-    "cancel": "Okay, we're cancelling your appointment; the front desk will confirm shortly. "
-    "We'd be happy to see you another time!",
-    "reschedule": "Of course! The front desk will message you shortly with some free times.",
-    "reschedule_time": "Of course! We'll check whether {time} is free and the front desk will "
-    "confirm.",
     "opt_out": "Done, we won't message you anymore. If you change your mind, just send START.",
     "opt_in": "Welcome back! You'll get appointment reminders from us again.",
     "human": "Sure, we've passed this on to the front desk; a colleague will reply here shortly.",

@@ -190,6 +190,14 @@ STRONG = {
         "gracias otra vez",
         "gracias nuevamente",
     ),
+    "appointments": (
+        "cuándo es mi cita",
+        "a qué hora es mi cita",
+        "mis citas",
+        "tengo cita",
+        "para cuándo tengo cita",
+        "cuándo tengo cita",
+    ),
 }
 
 # What the clinic sends, and the phrases that switch it on or off (lexicon/__init__.py fills in
@@ -542,13 +550,8 @@ REPLIES = {
     "greeting": "¡Hola! ¿En qué podemos ayudarte? Te damos precios, te reservamos cita o "
     "resolvemos tus dudas 😊",
     "thanks": "¡De nada! Escríbenos cuando quieras 😊",
-    "confirm": "¡Perfecto, te esperamos! Si cambian tus planes, solo escríbenos.",
-    "confirm_time": "¡Perfecto, te esperamos a las {time}! Si cambian tus planes, solo escríbenos.",
+    "confirm": "¡Gracias! Si quieres pedir, cambiar o cancelar una cita, dime qué y cuándo.",
     "decline": "Entendido. Si prefieres otro horario, escríbenos y buscamos uno que te venga bien.",
-    "cancel": "De acuerdo, cancelamos tu cita; recepción te lo confirmará en breve. ¡Te "
-    "esperamos en otra ocasión!",
-    "reschedule": "¡Claro! Recepción te escribirá en breve con horarios disponibles.",
-    "reschedule_time": "¡Claro! Comprobamos si las {time} están libres y recepción te lo confirma.",
     "opt_out": "Hecho, no te escribiremos más. Si cambias de opinión, envía START.",
     "opt_in": "¡Bienvenido de nuevo! Volverás a recibir nuestros recordatorios de citas.",
     "human": "Claro, ya se lo hemos pasado a recepción; un compañero te responderá aquí en breve.",

@@ -182,6 +182,14 @@ STRONG = {
         "obrigado novamente",
         "obrigada novamente",
     ),
+    "appointments": (
+        "quando é minha consulta",
+        "quando é a minha consulta",
+        "que horas é minha consulta",
+        "minhas consultas",
+        "tenho consulta",
+        "qual o horário da minha consulta",
+    ),
 }
 
 # What the clinic sends, and the phrases that switch it on or off (lexicon/__init__.py fills in
@@ -539,14 +547,10 @@ REPLIES = {
     "greeting": "Olá! Como podemos ajudar? Passamos valores, agendamos sua consulta ou "
     "tiramos suas dúvidas 😊",
     "thanks": "Imagina! Estamos à disposição 😊",
-    "confirm": "Ótimo, esperamos você! Se mudar alguma coisa, é só nos avisar.",
-    "confirm_time": "Ótimo, esperamos você às {time}! Se mudar alguma coisa, é só nos avisar.",
+    "confirm": "Obrigado! Se quiser marcar, remarcar ou cancelar uma consulta, é só dizer o "
+    "quê e quando.",
     "decline": "Tudo bem. Se quiser outro horário, é só mandar mensagem que encontramos um "
     "melhor para você.",
-    "cancel": "Certo, vamos cancelar sua consulta; a recepção confirma em instantes. Esperamos "
-    "você numa próxima!",
-    "reschedule": "Claro! A recepção vai te mandar mensagem em breve com os horários livres.",
-    "reschedule_time": "Claro! Vamos ver se às {time} está livre e a recepção confirma.",
     "opt_out": "Pronto, não vamos mais te mandar mensagens. Se mudar de ideia, envie START.",
     "opt_in": "Que bom ter você de volta! Você vai voltar a receber nossos lembretes.",
     "human": "Claro, já passamos para a recepção; um colega responde aqui em instantes.",

@@ -83,7 +83,7 @@ def test_a_row_may_not_take_an_intents_name_or_another_rows_priority():
         extension.register(IntentRow(Intent.CANCEL, priority=5))
     with pytest.raises(IntentTableError, match=r"the priority 70 of 'price_query'"):
         extension.register(IntentRow("parking", priority=70))
-    with pytest.raises(IntentTableError, match=r"the priority 60 of 'booking'"):
+    with pytest.raises(IntentTableError, match=r"the priority 60 of 'book'"):
         extension.register(IntentRow("parking", priority=60))
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from nlu import router
-from nlu.intents import TABLE, CueKind, Intent, IntentRow, IntentTableError, Reply, row_of
+from nlu.intents import TABLE, Intent, IntentRow, IntentTableError, Reply, row_of
 from nlu.lexicon import LANGUAGES, LEXICONS, compile_lexicons
 
 
@@ -14,7 +14,8 @@ def test_the_router_weighs_intents_in_the_tables_order_with_booking_after_a_resc
         "human",
         "cancel",
         "reschedule",
-        CueKind.BOOKING,
+        "book",
+        "appointments",
         "price_query",
         "clinic_info",
         "decline",
@@ -25,13 +26,20 @@ def test_the_router_weighs_intents_in_the_tables_order_with_booking_after_a_resc
 
 
 def test_the_routers_closed_sets_are_the_tables_columns():
-    names = ("SOCIAL", "SHORT_ANSWERS", "ADMINISTRATIVE", "NEGATABLE_REQUESTS", "TIMED")
+    names = ("SOCIAL", "SHORT_ANSWERS", "ADMINISTRATIVE", "NEGATABLE_REQUESTS")
     assert {name: getattr(router, name) for name in names} == {
         "SOCIAL": {"greeting", "thanks"},
         "SHORT_ANSWERS": {"greeting", "thanks", "confirm", "decline"},
-        "ADMINISTRATIVE": {"cancel", "reschedule", "opt_out", "opt_in", "human"},
+        "ADMINISTRATIVE": {
+            "cancel",
+            "reschedule",
+            "book",
+            "appointments",
+            "opt_out",
+            "opt_in",
+            "human",
+        },
         "NEGATABLE_REQUESTS": {"cancel", "reschedule", "human"},
-        "TIMED": {"confirm", "reschedule"},
     }
 
 

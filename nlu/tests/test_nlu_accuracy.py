@@ -145,7 +145,6 @@ class Outcome:
     intent: str
     services: tuple[str, ...]
     language: str
-    time: str | None
 
     @property
     def correct(self) -> bool:
@@ -164,7 +163,7 @@ def run_router(rows: list[dict], catalog: PriceIndex) -> list[Outcome]:
             row["text"], catalog=catalog, conversation_language=None, default_language="ru"
         )
         services = u.service_codes if u.intent == "price_query" else ()
-        outcomes.append(Outcome(row, u.intent, services, u.language, u.time))
+        outcomes.append(Outcome(row, u.intent, services, u.language))
     return outcomes
 
 
@@ -231,10 +230,3 @@ def test_the_router_meets_the_accuracy_bar_on_the_labelled_set(outcomes):
     _, correct, wrong_fast, _ = _rates(outcomes)
     assert correct >= MIN_ACCURACY, f"intent+service accuracy {correct:.1%} < 97%\n{table}"
     assert wrong_fast <= MAX_WRONG_FAST_RATE, f"wrong fast answers {wrong_fast:.1%} > 1%\n{table}"
-
-
-def test_confirmations_in_the_labelled_set_echo_the_time_they_name(outcomes):
-    timed = [o for o in outcomes if (o.row.get("note") or "").startswith("time ")]
-    assert len(timed) >= 6
-    for outcome in timed:
-        assert outcome.time == outcome.row["note"].removeprefix("time "), outcome.row

@@ -15,6 +15,7 @@ from nlu import (
     understand,
 )
 from nlu.catalog import PriceIndex, ServiceEntry
+from nlu.intents import Reply, row_of
 from nlu.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC
 
 CATALOG = PriceIndex.from_clinic_file(SMILE_DENTAL_CLINIC)
@@ -26,7 +27,8 @@ CLINIC = ClinicInfo(
     default_language=SMILE_DENTAL_CLINIC["default_language"],
     business_hours=SMILE_DENTAL_CLINIC["business_hours"],
 )
-FAST_INTENTS = [i for i in INTENTS if i != "other"]
+FAST_INTENTS = [i for i in INTENTS if row_of(i).reply not in (Reply.NONE, Reply.BOOKING)]
+BOOKING_INTENTS = [i for i in INTENTS if row_of(i).reply is Reply.BOOKING]
 
 
 def reply_to(text, catalog=CATALOG):
@@ -41,7 +43,7 @@ def test_every_fast_intent_has_a_reply_in_every_language(intent, language):
     assert reply and "{" not in reply
 
 
-@pytest.mark.parametrize("intent", ["greeting", "thanks", "cancel", "opt_out", "human"])
+@pytest.mark.parametrize("intent", ["greeting", "thanks", "confirm", "opt_out", "human"])
 def test_each_language_gets_its_own_wording(intent):
     replies = {
         compose_reply(Understanding(intent, lang), catalog=CATALOG, clinic=CLINIC)
@@ -115,9 +117,26 @@ def test_clinic_information_in_spanish():
     assert "cerrado" in reply
 
 
-def test_a_confirmation_reply_echoes_the_time():
-    assert "09:00" in reply_to("Да, на 9 утра")
-    assert "15:00" in reply_to("yes, 3pm works")
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("intent", BOOKING_INTENTS)
+def test_what_reads_or_changes_appointments_gets_no_fast_reply(intent, language):
+    # The booking lane answers from the database: a fast reply could only promise.
+    assert compose_reply(Understanding(intent, language), catalog=CATALOG, clinic=CLINIC) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "claims"),
+    [
+        ("Да, на 9 утра", ("09:00", "ждём")),
+        ("yes, 3pm works", ("15:00", "see you")),
+        ("sí, a las 10", ("10:00", "esperamos")),
+    ],
+)
+def test_a_yes_with_nothing_pending_claims_nothing(text, claims):
+    """Nothing was offered: the yes books nothing, so the reply must not say it did."""
+    reply = reply_to(text)
+    assert reply
+    assert not any(claim in reply.lower() for claim in claims)
 
 
 def test_an_opt_out_reply_tells_how_to_come_back():

@@ -2,21 +2,26 @@
 fast lane, the LLM lane and stage B), from a terminal or a script.
 
 Interactive on a terminal; otherwise one message per stdin line. With --json, one object per
-message: {"text", "reply", "intent", "lane", "service", "ms"}. Tasks run inline, so the reply
-of either lane is printed before the next message is read.
+message: {"text", "reply", "intent", "lane", "service", "ms", "appointment"} (the patient's next
+appointment after the message, or null). Tasks run inline, so the reply of any lane is printed
+before the next message is read. --now 2026-12-08T09:30 starts the conversation's clock at that
+clinic-local time (it runs on from there).
 """
 
 import json
 import sys
 import time
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from celery import current_app as celery_app
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from appointments.selectors import appointment_json, next_appointment
 from channels.base import InboundMessage
-from clinicbot.runtime import aio
+from clinicbot.runtime import aio, clock
 from conversations.hotstore import hot_store, message_key
 from conversations.inbound import inbound_handle
 from conversations.journal import Journal
@@ -33,10 +38,15 @@ class Command(BaseCommand):
         parser.add_argument("--clinic", help="clinic slug (default: the first clinic)")
         parser.add_argument("--phone", default=DEFAULT_PHONE, help="the patient's number")
         parser.add_argument("--json", action="store_true", help="one JSON object per message")
+        parser.add_argument(
+            "--now", help="start the clock at this clinic-local time, e.g. 2026-12-08T09:30"
+        )
 
-    def handle(self, *args, clinic=None, phone=DEFAULT_PHONE, json=False, **options):
+    def handle(self, *args, clinic=None, phone=DEFAULT_PHONE, json=False, now=None, **options):
         clinic = self._clinic(clinic)
         phone = _digits(phone)
+        if now:
+            clock.start_at(_local_moment(now, clinic.timezone))
         interactive = sys.stdin.isatty() and not json
         if interactive:
             self.stdout.write(f"Chatting with {clinic.name} as +{phone}. Ctrl-D to leave.")
@@ -50,6 +60,7 @@ class Command(BaseCommand):
                 self.stdout.write(_json(result) if json else result["reply"] or "(no reply)")
         finally:
             settings.CHANNEL_SENDER_OVERRIDE, celery_app.conf.task_always_eager = sender, eager
+            clock.reset()
 
     def _clinic(self, slug: str | None) -> Clinic:
         clinics = Clinic.objects.order_by("id")
@@ -92,7 +103,20 @@ class Command(BaseCommand):
             "lane": journal.lane or None,
             "service": journal.service or None,
             "ms": round(handled.total_ms, 3),
+            "appointment": appointment_json(
+                next_appointment(clinic=clinic, phone=phone, now=clock.now()), clinic.timezone
+            ),
         }
+
+
+def _local_moment(value: str, timezone: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--now: {value!r} is not a time like 2026-12-08T09:30") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment
 
 
 def _digits(phone: str) -> str:

@@ -1,0 +1,220 @@
+"""The booking dialogue in every language, through `manage.py chat --json` (the webhook's own
+pipeline with the clock started on Monday 7 December 2026, 09:00 in Moscow), and what the
+database says after each reply: no reply claims a booking, a move or a cancel it does not hold."""
+
+import io
+import json
+from datetime import datetime
+
+import pytest
+from django.core.management import call_command
+
+from appointments.models import Appointment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOW = "2026-12-07T09:00"
+LANGUAGES = ("ru", "en", "es", "pt", "uk", "he")
+
+
+def chat(monkeypatch, lines: list[str], *, phone: str = "79990001122", now: str = NOW) -> list:
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    call_command("chat", "--json", "--phone", phone, "--now", now, stdout=out)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def starts(turn) -> datetime:
+    return datetime.fromisoformat(turn["appointment"]["starts_at"])
+
+
+# --- price answer, yes, a number, yes; what is booked; cancel
+PRICE_THEN_BOOK = {
+    "ru": [
+        "Сколько стоит чистка?",
+        "да",
+        "1",
+        "да",
+        "когда у меня приём?",
+        "хочу отменить запись",
+        "да",
+    ],
+    "en": [
+        "How much is a cleaning?",
+        "yes",
+        "1",
+        "yes",
+        "when is my appointment?",
+        "cancel my appointment",
+        "yes",
+    ],
+    "es": [
+        "¿Cuánto cuesta una limpieza?",
+        "sí",
+        "1",
+        "sí",
+        "¿cuándo es mi cita?",
+        "quiero cancelar mi cita",
+        "sí",
+    ],
+    "pt": [
+        "Quanto custa uma limpeza?",
+        "sim",
+        "1",
+        "sim",
+        "quando é minha consulta?",
+        "quero cancelar minha consulta",
+        "sim",
+    ],
+    "uk": [
+        "Скільки коштує чистка?",
+        "так",
+        "1",
+        "так",
+        "коли мій прийом?",
+        "хочу скасувати запис",
+        "так",
+    ],
+    "he": [
+        "כמה עולה ניקוי אבנית?",
+        "כן",
+        "1",
+        "כן",
+        "מתי התור שלי?",
+        "אני רוצה לבטל את התור",
+        "כן",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_yes_to_the_price_answer_books_through_offered_times_and_a_cancel_frees_it(
+    language, clinic, monkeypatch
+):
+    lines = PRICE_THEN_BOOK[language]
+    price, yes, one, confirm = chat(monkeypatch, lines[:4])
+    assert (price["lane"], price["service"]) == ("fast", "cleaning")
+    assert (yes["lane"], yes["intent"], yes["appointment"]) == ("booking", "confirm", None)
+    assert "1." in yes["reply"] and "3." in yes["reply"]  # the nearest times, numbered
+    assert one["appointment"]["status"] == "held"
+    held = starts(one)
+    assert held == datetime.fromisoformat("2026-12-07T11:00:00+03:00")  # 2 h notice, 10:00 opening
+    assert confirm["appointment"]["status"] == "booked" and starts(confirm) == held
+    assert Appointment.objects.get(status="booked").service.code == "cleaning"
+    which, cancel, sure = chat(monkeypatch, lines[4:])
+    assert which["intent"] == "appointments" and "11:00" in which["reply"]
+    assert cancel["lane"] == "booking" and cancel["appointment"]["status"] == "booked"
+    assert sure["appointment"] is None
+    assert Appointment.objects.get().status == "cancelled"
+    assert all(turn["reply"] for turn in (yes, one, confirm, which, cancel, sure))
+
+
+# --- a service, a day and a time in one message
+TOMORROW_AT_10 = {
+    "ru": ("хочу записаться на чистку завтра в 10", "да"),
+    "en": ("book a cleaning tomorrow at 10", "yes"),
+    "es": ("quiero reservar una limpieza mañana a las 10", "sí"),
+    "pt": ("quero marcar uma limpeza amanhã às 10h", "sim"),
+    "uk": ("хочу записатися на чистку завтра о 10", "так"),
+    "he": ("אני רוצה לקבוע תור לניקוי אבנית מחר בעשר", "כן"),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_free_time_asked_for_is_held_then_booked(language, clinic, monkeypatch):
+    asked, yes = chat(monkeypatch, list(TOMORROW_AT_10[language]))
+    assert (asked["intent"], asked["lane"], asked["service"]) == ("book", "booking", "cleaning")
+    assert asked["appointment"]["status"] == "held"
+    assert starts(asked) == datetime.fromisoformat("2026-12-08T10:00:00+03:00")
+    assert "10:00" in asked["reply"]
+    assert yes["appointment"]["status"] == "booked"
+    booked = Appointment.objects.get(status="booked")
+    assert (booked.provider.code, booked.service.code) == ("hyg-petrova", "cleaning")
+
+
+def test_a_taken_time_asked_for_gets_the_nearest_free_ones_that_day(clinic, monkeypatch):
+    chat(monkeypatch, ["book a cleaning tomorrow at 10", "yes"], phone="79990000001")
+    (asked,) = chat(monkeypatch, ["book a cleaning tomorrow at 10"], phone="79990000002")
+    assert asked["appointment"] is None
+    assert "11:00" in asked["reply"] and "1." in asked["reply"]
+
+
+PARTS_OF_THE_DAY = [
+    ("pt", "quero marcar uma limpeza na sexta de manhã", "2026-12-11", 10, 12),
+    ("ru", "хочу записаться на чистку в четверг после обеда", "2026-12-10", 13, 19),
+    ("es", "quiero una cita para limpieza el viernes por la tarde", "2026-12-11", 12, 19),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "day", "earliest", "latest"), PARTS_OF_THE_DAY)
+def test_a_day_and_a_part_of_the_day_narrow_the_offered_times(
+    language, text, day, earliest, latest, clinic, monkeypatch
+):
+    (offer,) = chat(monkeypatch, [text])
+    assert offer["lane"] == "booking" and offer["appointment"] is None
+    (picked,) = chat(monkeypatch, ["1"])
+    held = starts(picked)
+    assert held.date().isoformat() == day
+    assert earliest <= held.hour < latest
+
+
+# --- move
+MOVE_TO_FRIDAY = {
+    "ru": ("можно перенести на пятницу?", "да"),
+    "en": ("can I move it to Friday", "yes"),
+    "es": ("¿me la pueden pasar para el viernes?", "sí"),
+    "pt": ("dá pra passar pra sexta?", "sim"),
+    "uk": ("можна перенести на п'ятницю?", "так"),
+    "he": ("אפשר להעביר ליום שישי?", "כן"),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_move_holds_the_new_time_before_it_frees_the_old(language, clinic, monkeypatch):
+    book, yes = TOMORROW_AT_10[language]
+    chat(monkeypatch, [book, yes])
+    ask, confirm = MOVE_TO_FRIDAY[language]
+    offer, one = chat(monkeypatch, [ask, "1"])
+    assert offer["intent"] == "reschedule" and offer["lane"] == "booking"
+    assert starts(offer).day == 8  # still tomorrow's, nothing moved yet
+    held_new = Appointment.objects.get(status="held")
+    assert held_new.starts_at.date().isoformat() == "2026-12-11"
+    assert Appointment.objects.filter(status="booked").count() == 1  # the old one, still
+    (done,) = chat(monkeypatch, [confirm])
+    assert starts(done).date().isoformat() == "2026-12-11"
+    assert sorted(Appointment.objects.values_list("status", flat=True)) == ["booked", "cancelled"]
+
+
+# --- nothing pending: nothing claimed
+NOTHING_PENDING = {
+    "ru": ["да", "да, в 9", "отмените запись"],
+    "en": ["yes", "yes, at 9", "cancel my appointment"],
+    "es": ["sí", "sí, a las 9", "cancelar mi cita"],
+    "pt": ["sim", "sim, às 9h", "cancelar minha consulta"],
+    "uk": ["так", "так, о 9", "скасуйте запис"],
+    "he": ["כן", "כן, בתשע", "לבטל את התור"],
+}
+CLAIMS = ("09:00", "ждём", "see you", "cancelling", "cancelled", "отменяем", "cancelamos")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_with_nothing_pending_a_yes_or_a_cancel_claims_nothing(language, clinic, monkeypatch):
+    turns = chat(monkeypatch, NOTHING_PENDING[language])
+    assert all(turn["appointment"] is None for turn in turns)
+    assert all(not any(c in turn["reply"].lower() for c in CLAIMS) for turn in turns)
+    assert turns[2]["lane"] == "booking"
+    assert not Appointment.objects.exists()
+
+
+def test_a_booking_without_a_service_asks_which_then_offers_times(clinic, monkeypatch):
+    which, offer, held = chat(monkeypatch, ["I'd like to book an appointment", "3", "1"])
+    assert which["lane"] == "booking" and "1." in which["reply"]
+    assert offer["appointment"] is None and "1." in offer["reply"]
+    assert held["appointment"]["status"] == "held"
+
+
+def test_a_no_to_a_held_time_lets_it_go(clinic, monkeypatch):
+    asked, no = chat(monkeypatch, ["book a cleaning tomorrow at 10", "no"])
+    assert asked["appointment"]["status"] == "held"
+    assert no["appointment"] is None
+    assert Appointment.objects.get().status == "cancelled"
