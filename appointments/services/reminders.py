@@ -83,4 +83,9 @@ def _await_answer(appointment: Appointment) -> None:
     conversation.save(update_fields=["awaiting", "updated_at"])
     clinic = conversation.clinic
     key = conversation_key(clinic.whatsapp_instance, conversation.patient_phone)
-    aio.run(hot_store().session_save(key, {"awaiting": AWAITING_BOOKING}))
+    aio.run(_session_await(key))
+
+
+async def _session_await(conversation: str) -> None:
+    # The live session, which stage A reads before the database: the next yes goes to us.
+    await hot_store().session_save(conversation, {"awaiting": AWAITING_BOOKING})

@@ -218,3 +218,49 @@ def test_a_no_to_a_held_time_lets_it_go(clinic, monkeypatch):
     assert asked["appointment"]["status"] == "held"
     assert no["appointment"] is None
     assert Appointment.objects.get().status == "cancelled"
+
+
+# --- reminders
+def remind(now: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from followups.dispatch import followups_dispatch
+
+    moment = datetime.fromisoformat(now).replace(tzinfo=ZoneInfo("Europe/Moscow"))
+    assert followups_dispatch(now=moment).sent == 1
+
+
+def test_a_yes_to_a_reminder_confirms_the_appointment(clinic, monkeypatch, outbox):
+    chat(monkeypatch, ["book a cleaning tomorrow at 10", "yes"])
+    remind("2026-12-07T10:01")  # 24 h before Tuesday 10:00
+    assert "A reminder of your appointment" in outbox[-1]["text"]
+    (yes,) = chat(monkeypatch, ["yes"], now="2026-12-07T10:30")
+    assert (yes["lane"], yes["appointment"]["status"]) == ("booking", "confirmed")
+    assert Appointment.objects.get().status == "confirmed"
+
+
+def test_a_no_to_a_reminder_offers_new_times_and_is_noted_for_staff(clinic, monkeypatch, outbox):
+    chat(monkeypatch, ["book a cleaning tomorrow at 10", "yes"])
+    remind("2026-12-07T10:01")
+    no, one = chat(monkeypatch, ["no, I can't come", "1"], now="2026-12-07T10:30")
+    assert no["lane"] == "booking" and "1." in no["reply"]
+    assert no["appointment"]["status"] == "booked"  # nothing changes until a new time is chosen
+    appointment = Appointment.objects.order_by("pk").first()
+    assert appointment.changes.filter(action="reminder declined").exists()
+    assert one["lane"] == "booking"
+    held = Appointment.objects.get(status="held")
+    assert held.replaces == appointment and appointment.status == "booked"
+    (yes,) = chat(monkeypatch, ["yes"], now="2026-12-07T10:31")
+    assert yes["appointment"]["status"] == "booked"
+    assert sorted(Appointment.objects.values_list("status", flat=True)) == ["booked", "cancelled"]
+
+
+def test_a_second_reminder_of_a_moved_appointment_never_goes_out(clinic, monkeypatch, outbox):
+    chat(monkeypatch, ["book a cleaning tomorrow at 10", "yes"])
+    chat(monkeypatch, ["can I move it to Friday", "1", "yes"])
+    from followups.models import FollowUp
+
+    pending = FollowUp.objects.filter(status="pending").order_by("due_at")
+    moved = Appointment.objects.get(status="booked")
+    assert {f.context["appointment_id"] for f in pending} == {moved.pk}
+    assert FollowUp.objects.filter(status="cancelled").count() == 2
