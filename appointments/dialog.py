@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from itertools import islice
 
 from django.db import transaction
 
@@ -330,7 +329,7 @@ class _Talk:
         if self.when.at is not None and not days:
             days = [self.today + timedelta(days=i) for i in range(DAYS_FOR_A_TIME)]
         if not days:
-            return None, self._first(service, self._times(service, None, None))
+            return None, self._nearest(service)
         if self.when.at is not None:
             for day in days:
                 for slot in self._day_times(service, day):
@@ -343,7 +342,7 @@ class _Talk:
         if self.when.at is not None:
             named.sort(key=lambda s: abs(_minutes(s.start.time()) - _minutes(self.when.at)))
             named = sorted(named[:OFFERED_TIMES], key=lambda s: s.start)
-        return None, named[:OFFERED_TIMES] or self._first(service, self._times(service, None, None))
+        return None, named[:OFFERED_TIMES] or self._nearest(service)
 
     def _day_times(self, service: Service, day) -> list[Slot]:
         tz = self.calendar.tz
@@ -353,8 +352,8 @@ class _Talk:
     def _times(self, service, start, end):
         return calendar.free_times(self.calendar, service, start=start, end=end, now=self.now)
 
-    def _first(self, service, times) -> list[Slot]:
-        return list(islice(times, OFFERED_TIMES))
+    def _nearest(self, service: Service) -> list[Slot]:
+        return calendar.nearest_free_times(self.calendar, service, OFFERED_TIMES, now=self.now)
 
     def _fits(self, slot: Slot) -> bool:
         local = slot.start.time()
