@@ -143,6 +143,9 @@ PARTS_OF_THE_DAY = [
     ("pt", "quero marcar uma limpeza na sexta de manhã", "2026-12-11", 10, 12),
     ("ru", "хочу записаться на чистку в четверг после обеда", "2026-12-10", 13, 19),
     ("es", "quiero una cita para limpieza el viernes por la tarde", "2026-12-11", 12, 19),
+    ("en", "I'd like to book a cleaning on Friday morning", "2026-12-11", 10, 12),
+    ("uk", "хочу записатися на чистку в четвер після обіду", "2026-12-10", 13, 19),
+    ("he", "אני רוצה לקבוע תור לניקוי אבנית ביום חמישי אחר הצהריים", "2026-12-10", 12, 19),
 ]
 
 
@@ -206,9 +209,21 @@ def test_with_nothing_pending_a_yes_or_a_cancel_claims_nothing(language, clinic,
     assert not Appointment.objects.exists()
 
 
-def test_a_booking_without_a_service_asks_which_then_offers_times(clinic, monkeypatch):
-    which, offer, held = chat(monkeypatch, ["I'd like to book an appointment", "3", "1"])
-    assert which["lane"] == "booking" and "1." in which["reply"]
+BOOK_WITHOUT_A_SERVICE = {
+    "ru": "хочу записаться на приём",
+    "en": "I'd like to book an appointment",
+    "es": "quiero pedir cita",
+    "pt": "quero agendar um horário",
+    "uk": "хочу записатися на прийом",
+    "he": "אני רוצה לקבוע תור",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_booking_without_a_service_asks_which_then_offers_times(language, clinic, monkeypatch):
+    which, offer, held = chat(monkeypatch, [BOOK_WITHOUT_A_SERVICE[language], "3", "1"])
+    assert (which["intent"], which["lane"], which["service"]) == ("book", "booking", None)
+    assert "1." in which["reply"]
     assert offer["appointment"] is None and "1." in offer["reply"]
     assert held["appointment"]["status"] == "held"
 

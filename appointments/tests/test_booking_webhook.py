@@ -80,3 +80,63 @@ async def test_a_retried_booking_task_acts_once(async_client, clinic, outbox):
     assert await Appointment.objects.acount() == 1
     await appointment.arefresh_from_db()
     assert appointment.status == "booked"
+
+
+# --- the chat tests' conversations, posted as the gateway posts them ----------------------------
+async def converse(async_client, outbox, lines: list[str], phone: str) -> list[str]:
+    """Each line posted in turn; the reply each one got (every line of these gets one)."""
+    replies = []
+    for line in lines:
+        before = len(outbox)
+        response = await post_webhook(async_client, text_message(line, phone=phone))
+        assert response.json() == {"status": "accepted"}
+        assert len(outbox) == before + 1, f"no reply to {line!r}"
+        replies.append(outbox[-1]["text"])
+    return replies
+
+
+async def statuses() -> list[str]:
+    return sorted([a.status async for a in Appointment.objects.all()])
+
+
+@pytest.mark.usefixtures("monday_morning")
+@pytest.mark.parametrize("language", list(BOOK_AND_CONFIRM))
+async def test_price_yes_number_yes_then_cancel_through_the_webhook(
+    language, async_client, clinic, outbox
+):
+    from appointments.tests.test_booking_conversations import PRICE_THEN_BOOK
+
+    lines = PRICE_THEN_BOOK[language]
+    await converse(async_client, outbox, lines[:4], phone="79001110001")
+    assert await statuses() == ["booked"]
+    replies = await converse(async_client, outbox, lines[4:], phone="79001110001")
+    assert "11:00" in replies[0]  # when is my appointment?
+    assert await statuses() == ["cancelled"]
+
+
+@pytest.mark.usefixtures("monday_morning")
+@pytest.mark.parametrize("language", list(BOOK_AND_CONFIRM))
+async def test_a_move_through_the_webhook(language, async_client, clinic, outbox):
+    from appointments.tests.test_booking_conversations import MOVE_TO_FRIDAY, TOMORROW_AT_10
+
+    phone = "79001110002"
+    await converse(async_client, outbox, list(TOMORROW_AT_10[language]), phone)
+    ask, yes = MOVE_TO_FRIDAY[language]
+    await converse(async_client, outbox, [ask, "1"], phone)
+    assert await statuses() == ["booked", "held"]
+    await converse(async_client, outbox, [yes], phone)
+    assert await statuses() == ["booked", "cancelled"]
+    moved = await Appointment.objects.aget(status="booked")
+    assert moved.starts_at.astimezone(MONDAY_9.tzinfo).date().isoformat() == "2026-12-11"
+
+
+@pytest.mark.usefixtures("monday_morning")
+@pytest.mark.parametrize("language", list(BOOK_AND_CONFIRM))
+async def test_nothing_pending_claims_nothing_through_the_webhook(
+    language, async_client, clinic, outbox
+):
+    from appointments.tests.test_booking_conversations import CLAIMS, NOTHING_PENDING
+
+    replies = await converse(async_client, outbox, NOTHING_PENDING[language], "79001110003")
+    assert not any(claim in reply.lower() for reply in replies for claim in CLAIMS)
+    assert not await Appointment.objects.aexists()
