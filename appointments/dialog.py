@@ -167,11 +167,13 @@ class _Talk:
 
     def on_time(self) -> str:
         """The patient answers offered times: a number, a time, another day, or no."""
+        replacing = self.dialog.appointment if self.dialog.step == Step.MOVE else None
         if self.turn.intent == Intent.DECLINE:
             self.go(Step.NONE)
+            if replacing is not None:  # no new time: the appointment stays where it is
+                return self.say("kept", **self._describe(replacing))
             return self.say("let_go")
         service = self._service(self.dialog.service_code)
-        replacing = self.dialog.appointment if self.dialog.step == Step.MOVE else None
         chosen = self._chosen_offer()
         if chosen is not None and service is not None:
             return self.hold(service, chosen, replacing=replacing)
@@ -195,10 +197,16 @@ class _Talk:
                     now=self.now,
                 )
         except SlotTaken:
-            self.when = When()
-            return self.offer(service, step=Step.SLOT, intro=self.say("hold_lost"))
+            return self.offer_again(service, replacing)
         self.go(Step.CONFIRM, appointment=held, service=service.code)
         return self.say("hold", **self._describe(held))
+
+    def offer_again(self, service: Service, replacing: Appointment | None) -> str:
+        """The time was taken under the patient's feet: say so, and offer the nearest others."""
+        self.when = When()
+        step = Step.MOVE if replacing is not None else Step.SLOT
+        intro = f"{self.say('hold_lost')} {self.say('offer', service=self._name(service))}"
+        return self.offer(service, step=step, intro=intro, replacing=replacing)
 
     def on_hold_answer(self) -> str:
         held = self.dialog.appointment
@@ -217,8 +225,7 @@ class _Talk:
         try:
             booked = calendar.book_held(appointment=held, now=self.now)
         except NotAllowed:  # the hold ran out and another booking took its time
-            self.when = When()
-            return self.offer(service, step=Step.SLOT, intro=self.say("hold_lost"))
+            return self.offer_again(service, held.replaces)
         self.go(Step.NONE)
         key = "moved" if booked.replaces_id else "booked"
         return self.say(key, **self._describe(booked))

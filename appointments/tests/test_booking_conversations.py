@@ -279,3 +279,24 @@ def test_a_second_reminder_of_a_moved_appointment_never_goes_out(clinic, monkeyp
     moved = Appointment.objects.get(status="booked")
     assert {f.context["appointment_id"] for f in pending} == {moved.pk}
     assert FollowUp.objects.filter(status="cancelled").count() == 2
+
+
+def test_a_time_taken_between_the_offer_and_the_choice_is_said_and_others_offered(
+    clinic, monkeypatch
+):
+    (offer,) = chat(monkeypatch, ["book a cleaning"], phone="79990000011")
+    assert "1. Monday, 7 December, 11:00" in offer["reply"]
+    chat(monkeypatch, ["book a cleaning today at 11", "yes"], phone="79990000012")
+    (late,) = chat(monkeypatch, ["1"], phone="79990000011")
+    assert late["reply"].startswith("Sorry, that time has just been taken.")
+    assert late["appointment"] is None
+    assert "11:00" not in late["reply"]
+    assert Appointment.objects.filter(status="booked").count() == 1
+
+
+def test_a_no_to_the_times_offered_for_a_move_keeps_the_appointment(clinic, monkeypatch):
+    chat(monkeypatch, ["book a cleaning tomorrow at 10", "yes"])
+    offer, no = chat(monkeypatch, ["can I move it to Friday", "no"])
+    assert "stays as it is" in no["reply"] and "10:00" in no["reply"]
+    assert no["appointment"]["status"] == "booked"
+    assert Appointment.objects.get().status == "booked"
