@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from appointments.console import PatientAppointmentsInline
 from channels.registry import kinds
 from conversations import selectors
 from conversations.dashboard import SLOW_MS, dashboard_figures
@@ -185,6 +186,9 @@ class ConversationSessionAdmin(AuditedViewAdmin):
     ]
 
     actions = ["take_over", "release_to_bot"]
+    # The patient's appointments, read only (changed in the calendar); shown to staff who may
+    # view appointments.
+    inlines = [PatientAppointmentsInline]
 
     def get_queryset(self, request):
         return selectors.inbox(super().get_queryset(request))

@@ -18,6 +18,10 @@ class AuditAction(models.TextChoices):
     IMPORT_PRICES = "import_prices"
     KEY_CHECK = "key_check"
     KEY_ROTATION = "key_rotation"
+    # Staff changing an appointment from the calendar (appointments.admin).
+    BOOK_APPOINTMENT = "book_appointment"
+    MOVE_APPOINTMENT = "move_appointment"
+    CANCEL_APPOINTMENT = "cancel_appointment"
 
 
 class AuditOutcome(models.TextChoices):

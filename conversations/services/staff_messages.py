@@ -30,11 +30,15 @@ def staff_message_token() -> str:
     return uuid.uuid4().hex
 
 
-def staff_message_send(*, session: ConversationSession, text: str, token: str) -> bool:
+def staff_message_send(
+    *, session: ConversationSession, text: str, token: str, take_control: bool = True
+) -> bool:
     """Send `text` to the patient as staff; False when this form (`token`) was sent already.
 
     Staff writing means staff are in control: the bot goes silent here, as for a message staff
-    write from the clinic's phone."""
+    write from the clinic's phone. Not so for a notice (`take_control=False`): a message the
+    clinic sends for a change staff made elsewhere (an appointment booked from the calendar)
+    starts no talk of staff's, and the bot goes on answering the patient's reply."""
     instance = session.clinic.whatsapp_instance
     journal = Journal(
         kind=Kind.STAFF_SEND,
@@ -49,7 +53,7 @@ def staff_message_send(*, session: ConversationSession, text: str, token: str) -
         reply_state=ReplyState.READY,
         received_at=datetime.now(tz=UTC).timestamp(),
     )
-    if session.control != ConversationSession.Control.STAFF:
+    if take_control and session.control != ConversationSession.Control.STAFF:
         conversation_set_control(session=session, control=ConversationSession.Control.STAFF)
     key = message_key(instance, journal.message_id)
     if not aio.run(_staff_message_queue(key, journal)):
