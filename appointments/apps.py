@@ -14,3 +14,8 @@ class AppointmentsConfig(AppConfig):
         clinic_imported.connect(booking_import, dispatch_uid="appointments")
         # A reminder went out: the patient's next yes or no answers it.
         followups_sent.connect(reminders_sent, dispatch_uid="appointments")
+
+        # The LLM lane's booking tools, bound in each answer to the patient it answers.
+        from appointments.llm_tools import llm_tools_register
+
+        llm_tools_register()

@@ -63,23 +63,23 @@ def booking_answer(turn: Turn) -> Answer:
         BookingDialog.objects.get_or_create(conversation=conversation)
         dialog = BookingDialog.objects.select_for_update().get(conversation=conversation)
         if dialog.last_message == turn.key:
-            return Answer(dialog.last_reply, _awaiting(dialog))
-        talk = _Talk(clinic, conversation, dialog, turn)
+            return Answer(dialog.last_reply, awaiting_of(dialog))
+        talk = Talk(clinic, conversation, dialog, turn)
         reply = talk.respond()
         dialog.last_message, dialog.last_reply = turn.key, reply
         dialog.save()
-        awaiting = _awaiting(dialog)
+        awaiting = awaiting_of(dialog)
         if conversation.awaiting != awaiting:
             conversation.awaiting = awaiting
             conversation.save(update_fields=["awaiting", "updated_at"])
     return Answer(reply, awaiting)
 
 
-def _awaiting(dialog: BookingDialog) -> str:
+def awaiting_of(dialog: BookingDialog) -> str:
     return AWAITING.get(dialog.step, AWAITING_BOOKING)
 
 
-class _Talk:
+class Talk:
     """One reply's worth of the dialogue."""
 
     def __init__(self, clinic, conversation, dialog, turn):
@@ -102,7 +102,7 @@ class _Talk:
             return self.move_start()
         if intent == Intent.APPOINTMENTS:
             return self.upcoming_list()
-        if intent == Intent.BOOK:
+        if intent == Intent.BOOK and not self._book_it():
             return self.book_start(self._service_named())
         answer = {
             Step.SERVICE: self.on_service,
@@ -118,6 +118,20 @@ class _Talk:
         if intent == Intent.CONFIRM and self.turn.service:
             return self.book_start(self._service_named())  # yes to "would you like to book?"
         return self.say("nothing_pending")
+
+    def _book_it(self) -> bool:
+        """ "Yes, book it" while a time is held: the yes to the hold, not a new booking."""
+        return (
+            self.dialog.step == Step.CONFIRM
+            and not self.turn.service
+            and self.when.empty
+            and self._says_yes()
+        )
+
+    def _says_yes(self) -> bool:
+        return self.turn.intent == Intent.CONFIRM or (
+            self.turn.intent == Intent.BOOK and self.dialog.step == Step.CONFIRM
+        )
 
     # --- booking --------------------------------------------------------------------------------
     def book_start(self, service: Service | None) -> str:
@@ -155,7 +169,7 @@ class _Talk:
         if not options:
             self.go(Step.NONE)
             return self.say("none_free", service=self._name(service))
-        self.go(step, offered=[_slot_json(slot) for slot in options], service=service.code)
+        self.go(step, offered=[slot_json(slot) for slot in options], service=service.code)
         if self.when.at is not None:
             asked = datetime.combine(self._asked_day(), self.when.at)
             intro = self.say(
@@ -218,7 +232,7 @@ class _Talk:
             self._release_my_hold()
             self.go(Step.NONE)
             return self.say("let_go")
-        if self.turn.intent != Intent.CONFIRM:
+        if not self._says_yes():
             if not self.when.empty:  # another time instead
                 return self.on_time_instead_of(held)
             return self.say("not_understood")
@@ -372,7 +386,7 @@ class _Talk:
         return self.when.days[0] if self.when.days else self.today
 
     def _chosen_offer(self) -> Slot | None:
-        offered = [_slot_from_json(item, self.calendar.tz) for item in self.dialog.offered]
+        offered = [slot_from_json(item, self.calendar.tz) for item in self.dialog.offered]
         if self.when.choice and 1 <= self.when.choice <= len(offered) and not self.when.days:
             return offered[self.when.choice - 1]
         if self.when.at is not None:
@@ -458,11 +472,11 @@ def _minutes(moment: time) -> int:
     return moment.hour * 60 + moment.minute
 
 
-def _slot_json(slot: Slot) -> dict:
+def slot_json(slot: Slot) -> dict:
     return {"provider": slot.provider, "start": slot.start.isoformat(), "end": slot.end.isoformat()}
 
 
-def _slot_from_json(item: dict, tz) -> Slot:
+def slot_from_json(item: dict, tz) -> Slot:
     return Slot(
         provider=item["provider"],
         start=datetime.fromisoformat(item["start"]).astimezone(tz),

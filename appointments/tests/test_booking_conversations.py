@@ -300,3 +300,18 @@ def test_a_no_to_the_times_offered_for_a_move_keeps_the_appointment(clinic, monk
     assert "stays as it is" in no["reply"] and "10:00" in no["reply"]
     assert no["appointment"]["status"] == "booked"
     assert Appointment.objects.get().status == "booked"
+
+
+@pytest.mark.parametrize(
+    ("language", "ask", "book_it"),
+    [
+        ("en", "book a cleaning tomorrow at 10", "yes, book it"),
+        ("ru", "хочу записаться на чистку завтра в 10", "да, запишите"),
+        ("es", "quiero reservar una limpieza mañana a las 10", "sí, resérvala"),
+    ],
+)
+def test_yes_book_it_books_the_held_time(language, ask, book_it, clinic, monkeypatch):
+    asked, yes = chat(monkeypatch, [ask, book_it])
+    assert asked["appointment"]["status"] == "held"
+    assert yes["appointment"]["status"] == "booked"
+    assert starts(yes) == starts(asked)

@@ -2,15 +2,18 @@
 
 1. Read what the answer needs before the first call: the clinic's facts and price list (process
    caches), the conversation's recent messages (one or two queries), and pick the model.
-2. Ask the model with the tools offered; run the tool calls it makes (in memory) and ask again,
-   at most MAX_ROUNDS times; the last round must answer in text.
+2. Ask the model with the tools offered; run the tool calls it makes and ask again, at most
+   MAX_ROUNDS times; the last round must answer in text. The clinic's own tools run in memory;
+   tools other apps registered (conversations.llm.tools.register_tools: the booking tools) are
+   bound to this message's patient and may read and write the database, within the deadline.
 3. Past the deadline (settings.LLM_DEADLINE_S, 8 s, counted from the message's arrival), on
    any error, on an empty answer, or without an OPENAI_API_KEY, the answer is the hand-off
    reply in the patient's language, with `handoff` set so the conversation is flagged for
    staff. When the model calls hand_to_staff, its own words go to the patient and `handoff` is
    set too.
 
-This never raises and never writes anything; conversations.tasks.llm_answer stores and sends.
+This never raises, and writes nothing but what a registered tool does (an appointment held or
+booked); conversations.tasks.llm_answer stores and sends the answer.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from conversations.journal import Journal
 from conversations.llm.adapters import Completion, Deadline, describe
 from conversations.llm.capabilities import Purpose, adapter_for, model_for
 from conversations.llm.context import AnswerContext, answer_context
-from conversations.llm.tools import TOOL_SCHEMAS, Toolbox
+from conversations.llm.tools import Toolbox
 from nlu import handoff_reply
 
 logger = logging.getLogger(__name__)
@@ -79,7 +82,9 @@ def llm_reply(key: str, *, journal: Journal) -> LLMResult:
             deadline.check()
             choice = model_for(Purpose.TOOLS, journal.clinic_id)
             tally.model = choice.name
-            toolbox = Toolbox(context.clinic, context.prices, context.language)
+            toolbox = Toolbox(
+                context.clinic, context.prices, context.language, journal, deadline=deadline
+            )
             text = _converse(adapter_for(choice), context, toolbox, deadline, tally)
     except Exception as exc:  # noqa: BLE001  (any failure: the patient still gets a reply)
         error = describe(exc)
@@ -114,7 +119,7 @@ def _converse(adapter, context: AnswerContext, toolbox: Toolbox, deadline, tally
     for round_number in range(1, MAX_ROUNDS + 1):
         last = round_number == MAX_ROUNDS
         completion = adapter.generate_with_tools(
-            messages, TOOL_SCHEMAS, deadline=deadline, tool_choice="none" if last else "auto"
+            messages, toolbox.schemas, deadline=deadline, tool_choice="none" if last else "auto"
         )
         tally.add(completion)
         if not completion.tool_calls or last:

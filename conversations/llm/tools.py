@@ -1,19 +1,35 @@
 """The tools the model may call, and what runs when it does.
 
-Executors work from memory only (the clinic's facts and price list, loaded before the first LLM
-call), so a tool round trip costs no database query and cannot outlive the deadline. A tool's
-answer is JSON text; a bad call (unknown tool, arguments that are not JSON) gets an error the
-model can read, never an exception.
+This module's own tools (TOOL_SCHEMAS) work from memory only (the clinic's facts and price
+list, loaded before the first LLM call): their round trip costs no database query and cannot
+outlive the deadline.
+
+Apps above conversations add tools of their own without this package importing them: their
+AppConfig.ready() calls register_tools(schemas, executor_factory, rule=...) (appointments
+registers the booking tools this way). Such tools are offered only in an answer to a patient
+message (a Toolbox with a journal), and the factory is called once per answer, on the first
+call of one of its tools, with the Toolbox: the executor it returns is bound to that message's
+patient and deadline. These executors may read and write the database; they must keep each
+call short, stop at the deadline, and put no phone number or name in a result or a log. Their
+`rule` is a line of the system prompt's rules (conversations.llm.context).
+
+A tool's answer is JSON text; a bad call (unknown tool, arguments that are not JSON, an
+executor that fails) gets an error the model can read, never an exception.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from conversations.llm.adapters import ToolCallRequest
+from conversations.journal import Journal
+from conversations.llm.adapters import Deadline, ToolCallRequest, describe
 from nlu import ClinicInfo
 from nlu.catalog import PriceIndex, ServiceEntry, format_price
+
+logger = logging.getLogger(__name__)
 
 CLOSEST_LIMIT = 3
 
@@ -53,9 +69,9 @@ TOOL_SCHEMAS: list[dict] = [
             "name": "hand_to_staff",
             "description": (
                 "Hand the conversation to the clinic's staff: urgent or worrying symptoms, "
-                "booking or changing an appointment, complaints, anything you cannot answer "
-                "from the facts given. Afterwards tell the patient briefly that a colleague "
-                "will reply soon."
+                "complaints, anything you cannot answer from the facts given or do with your "
+                "other tools (such as a booking request they cannot serve). Afterwards tell "
+                "the patient briefly that a colleague will reply soon."
             ),
             "parameters": {
                 "type": "object",
@@ -74,20 +90,73 @@ TOOL_SCHEMAS: list[dict] = [
 ]
 
 
+# What a registered app's executor is: (tool name, arguments) -> its JSON-able result.
+ToolExecutor = Callable[[str, dict], dict]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolProvider:
+    """Tools an app registered: their schemas, what makes their executor for one answer, and a
+    line for the system prompt's rules."""
+
+    schemas: tuple[dict, ...]
+    executor_factory: Callable[[Toolbox], ToolExecutor]
+    rule: str = ""
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(schema["function"]["name"] for schema in self.schemas)
+
+
+TOOL_PROVIDERS: list[ToolProvider] = []
+
+
+def register_tools(
+    schemas: Sequence[dict], executor_factory: Callable[[Toolbox], ToolExecutor], *, rule=""
+) -> None:
+    """Offer more tools to the model (from an AppConfig.ready()). Registering the same schemas
+    again (ready() run twice) changes nothing; a name another provider has is an error."""
+    provider = ToolProvider(tuple(schemas), executor_factory, rule)
+    if any(p.schemas == provider.schemas for p in TOOL_PROVIDERS):
+        return
+    taken = {schema["function"]["name"] for schema in TOOL_SCHEMAS}.union(
+        *(p.names for p in TOOL_PROVIDERS)
+    )
+    if not taken.isdisjoint(provider.names):
+        raise ValueError(f"tools registered twice: {sorted(taken & provider.names)}")
+    TOOL_PROVIDERS.append(provider)
+
+
+def tool_rules() -> list[str]:
+    """The registered providers' lines for the system prompt's rules."""
+    return [p.rule for p in TOOL_PROVIDERS if p.rule]
+
+
 def _dumps(value: dict) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
 @dataclass
 class Toolbox:
-    """The tools of one answer: the clinic it is for, and what the model asked for so far."""
+    """The tools of one answer: the clinic it is for, the message it answers (which binds the
+    registered tools to its patient), and what the model asked for so far."""
 
     clinic: ClinicInfo
     prices: PriceIndex | None
     language: str
+    journal: Journal | None = None
+    deadline: Deadline | None = None
     handed_to_staff: bool = False
     handoff_reason: str = ""
     calls: list[str] = field(default_factory=list)  # tool names, in call order
+    _executors: dict[int, ToolExecutor] = field(default_factory=dict, repr=False)
+
+    @property
+    def schemas(self) -> list[dict]:
+        """The tools offered in this answer: the registered ones only for a patient's message."""
+        if self.journal is None:
+            return TOOL_SCHEMAS
+        return TOOL_SCHEMAS + [schema for p in TOOL_PROVIDERS for schema in p.schemas]
 
     def run(self, call: ToolCallRequest) -> str:
         self.calls.append(call.name)
@@ -103,7 +172,26 @@ class Toolbox:
             return _dumps(self.clinic_info())
         if call.name == "hand_to_staff":
             return _dumps(self.hand_to_staff(str(arguments.get("reason") or "other")))
+        provider = self._provider_of(call.name)
+        if provider is not None:
+            return _dumps(self._run_registered(provider, call.name, arguments))
         return _dumps({"error": f"no tool named {call.name!r}"})
+
+    def _provider_of(self, name: str) -> ToolProvider | None:
+        if self.journal is None:
+            return None
+        return next((p for p in TOOL_PROVIDERS if name in p.names), None)
+
+    def _run_registered(self, provider: ToolProvider, name: str, arguments: dict) -> dict:
+        try:
+            executor = self._executors.get(id(provider))
+            if executor is None:
+                executor = self._executors[id(provider)] = provider.executor_factory(self)
+            return executor(name, arguments)
+        except Exception as exc:  # noqa: BLE001  (the model reads the failure; the answer goes on)
+            # The class only: a message of a database error may quote the row's values.
+            logger.warning("tool %s failed (%s)", name, describe(exc))
+            return {"error": "the tool failed"}
 
     # -- the tools -----------------------------------------------------------------------------
 
@@ -142,6 +230,13 @@ class Toolbox:
         }
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def services_named(self, term: str) -> list[ServiceEntry]:
+        """The price list's services the words (or a service code) name, as lookup_price
+        finds them; empty without a price list."""
+        if self.prices is None or not term.strip():
+            return []
+        return self._find(term.strip())
 
     def _find(self, term: str) -> list[ServiceEntry]:
         by_code = self.prices.get(term.lower())

@@ -116,7 +116,8 @@ async def test_a_price_question_is_answered_through_a_tool_call_with_the_right_p
 
     assert [sent["text"] for sent in outbox] == ["A filling costs RUB\xa03,500."]
     first, second = llm.requests()
-    assert [t["function"]["name"] for t in first["body"]["tools"]] == [
+    # The clinic's own tools first; other apps' registered tools (booking) follow.
+    assert [t["function"]["name"] for t in first["body"]["tools"]][:3] == [
         "lookup_price",
         "clinic_info",
         "hand_to_staff",
