@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
@@ -60,8 +62,7 @@ def booking_answer(turn: Turn) -> Answer:
     clinic = Clinic.objects.get(pk=turn.clinic_id)
     conversation = conversation_get_or_create(clinic_id=clinic.pk, phone=turn.phone)
     with transaction.atomic():
-        BookingDialog.objects.get_or_create(conversation=conversation)
-        dialog = BookingDialog.objects.select_for_update().get(conversation=conversation)
+        dialog = dialog_locked(conversation)
         if dialog.last_message == turn.key:
             return Answer(dialog.last_reply, awaiting_of(dialog))
         talk = Talk(clinic, conversation, dialog, turn)
@@ -73,6 +74,16 @@ def booking_answer(turn: Turn) -> Answer:
             conversation.awaiting = awaiting
             conversation.save(update_fields=["awaiting", "updated_at"])
     return Answer(reply, awaiting)
+
+
+def dialog_locked(conversation: ConversationSession) -> BookingDialog:
+    """The conversation's dialogue row, locked: its messages are answered one at a time."""
+    locked = BookingDialog.objects.select_for_update()
+    dialog = locked.filter(conversation=conversation).first()
+    if dialog is None:  # its first booking turn (a racing first turn may create it too)
+        BookingDialog.objects.get_or_create(conversation=conversation)
+        dialog = locked.get(conversation=conversation)
+    return dialog
 
 
 def awaiting_of(dialog: BookingDialog) -> str:
@@ -89,9 +100,15 @@ class Talk:
         self.turn: Turn = turn
         self.language = turn.language
         self.now = clock.now()
-        self.calendar = calendar.calendar_of(clinic)
-        self.today = self.now.astimezone(self.calendar.tz).date()
+        self.tz = ZoneInfo(clinic.timezone)
+        self.today = self.now.astimezone(self.tz).date()
         self.when: When = read_when(turn.text, turn.language, today=self.today)
+
+    @cached_property
+    def calendar(self) -> calendar.Calendar:
+        # Read only by the turns that look for or hold a time: a yes, a cancel or "when is my
+        # appointment?" needs none of it.
+        return calendar.calendar_of(self.clinic)
 
     # --- the entry: what the message asks, against what the dialogue waits for -------------------
     def respond(self) -> str:
@@ -366,7 +383,7 @@ class Talk:
         return None, named[:OFFERED_TIMES] or self._nearest(service)
 
     def _day_times(self, service: Service, day) -> list[Slot]:
-        tz = self.calendar.tz
+        tz = self.tz
         start = datetime.combine(day, time(0), tzinfo=tz)
         return list(self._times(service, start, start + timedelta(days=1)))
 
@@ -386,7 +403,7 @@ class Talk:
         return self.when.days[0] if self.when.days else self.today
 
     def _chosen_offer(self) -> Slot | None:
-        offered = [slot_from_json(item, self.calendar.tz) for item in self.dialog.offered]
+        offered = [slot_from_json(item, self.tz) for item in self.dialog.offered]
         if self.when.choice and 1 <= self.when.choice <= len(offered) and not self.when.days:
             return offered[self.when.choice - 1]
         if self.when.at is not None:
@@ -448,7 +465,7 @@ class Talk:
             if provider.is_clinic_chair
             else texts.text("with", self.language, provider=provider.name_in(self.language))
         )
-        local = appointment.starts_at.astimezone(self.calendar.tz)
+        local = appointment.starts_at.astimezone(self.tz)
         return {
             "service": self._name(appointment.service),
             "when": texts.when(local, self.language),

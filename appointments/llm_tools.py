@@ -42,7 +42,7 @@ from django.db import DatabaseError, connection, transaction
 from appointments import texts
 
 # The rule dialogue's own pieces, so both lanes read and leave the dialogue the same way.
-from appointments.dialog import Talk, Turn, awaiting_of, slot_from_json, slot_json
+from appointments.dialog import Talk, Turn, awaiting_of, dialog_locked, slot_from_json, slot_json
 from appointments.models import Appointment, BookingDialog
 from appointments.services import calendar
 from appointments.services.calendar import HOLD_FOR, NotAllowed, SlotTaken
@@ -382,8 +382,7 @@ class BookingTools:
     def _talk(self, when_words: str) -> Talk:
         """The rule dialogue's view of this conversation, with its row locked until commit."""
         clinic, conversation = self._patient()
-        BookingDialog.objects.get_or_create(conversation=conversation)
-        dialog = BookingDialog.objects.select_for_update().get(conversation=conversation)
+        dialog = dialog_locked(conversation)
         journal = self.journal
         turn = Turn(
             key=message_key(journal.instance, journal.message_id),

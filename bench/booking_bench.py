@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bench import webhook_bench as wb
 
-BOOKING_PREFIX = "7994"
+BOOKING_PREFIX = "7991"  # 7992-7999 are the other runs' (clinic_day, llm_lane, ...)
 BOOKING_RATE = 20.0
 THINK_S = 2.0  # a patient's pause between reading a reply and answering it
 PROVIDERS = 10

@@ -24,7 +24,7 @@ from datetime import timedelta
 from django.utils import timezone
 from conversations.models import Clinic, ConversationSession, phone_index
 from followups.models import FollowUp
-clinic = Clinic.objects.get()
+clinic = Clinic.objects.get(slug="smile-dental")
 # Open around the clock for the benchmark: business hours are tested elsewhere.
 days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 clinic.business_hours = dict.fromkeys(days, "00:00-24:00")
@@ -44,13 +44,14 @@ ENQUEUE = "from followups.tasks import followups_send_due; followups_send_due.de
 RESTORE_HOURS = f"""
 import json
 from conversations.models import Clinic
-clinic = Clinic.objects.get()
+clinic = Clinic.objects.get(slug="smile-dental")
 clinic.business_hours = json.loads({json.dumps(json.dumps(DEMO_HOURS))})
 clinic.save()
 """
 COUNT_SENT = (
     "from followups.models import FollowUp; "
-    "print(FollowUp.objects.filter(status='sent').count(), FollowUp.objects.count())"
+    "mine = FollowUp.objects.filter(idempotency_key__startswith='bench:'); "
+    "print(mine.filter(status='sent').count(), mine.count())"
 )
 
 

@@ -79,6 +79,10 @@ CACHALOT_UNCACHABLE_TABLES = frozenset(
         "conversations_message",
         "conversations_messagemetric",
         "followups_followup",
+        # Written with every booking turn, like the messages.
+        "appointments_appointment",
+        "appointments_appointmentchange",
+        "appointments_bookingdialog",
         # The audit log is read to verify it: it must come from the database, never a cache.
         "security_auditevent",
         "security_audithead",
