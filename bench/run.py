@@ -93,8 +93,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="closed-loop time measured per server, over all rounds")  # fmt: skip
     parser.add_argument("--concurrency", type=int, default=64, help="closed-loop clients")
     # fly.toml's worker: the LLM lane's tasks wait on the model, so one process would queue
-    # stage B behind them.
-    parser.add_argument("--celery-concurrency", type=int, default=4)
+    # stage B and the booking lane behind them.
+    parser.add_argument("--celery-concurrency", type=int, default=6)
     parser.add_argument("--clinic-day-seconds", type=float, default=clinic_day.SECONDS)
     parser.add_argument("--llm-rate", type=float, default=LLM_RATE,
                         help="LLM-lane questions per second, on top of --rate")  # fmt: skip

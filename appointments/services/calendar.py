@@ -48,6 +48,26 @@ class Calendar:
 
 
 def calendar_of(clinic: Clinic) -> Calendar:
+    """The clinic's calendar rules, from process memory while the clinic is unchanged.
+
+    Providers, closures and booking rules change only with a clinic file import, which saves
+    the clinic (a new `updated_at`): the key follows it, in every process. Appointments are not
+    part of it; every search reads those from the database.
+    """
+    key = (clinic.pk, clinic.updated_at)
+    calendar = _calendars.get(key)
+    if calendar is None:
+        calendar = _calendars[key] = _calendar_read(clinic)
+        while len(_calendars) > CALENDARS_KEPT:
+            _calendars.pop(next(iter(_calendars)))
+    return calendar
+
+
+_calendars: dict[tuple, Calendar] = {}
+CALENDARS_KEPT = 256
+
+
+def _calendar_read(clinic: Clinic) -> Calendar:
     stored = BookingRules.objects.filter(clinic=clinic).first() or BookingRules()
     rules = slots.Rules(
         min_notice=timedelta(minutes=stored.min_notice_minutes),
