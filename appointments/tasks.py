@@ -41,7 +41,9 @@ def booking_answer_task(self, key: str) -> None:
     values = {
         "reply_text": answer.text,
         "reply_state": ReplyState.READY,
-        "session_changes": journal.session_changes | {"awaiting": answer.awaiting},
+        # The dialogue now says what it waits for; a price answer's offer has been taken up.
+        "session_changes": journal.session_changes
+        | {"awaiting": answer.awaiting, "offered_service": ""},
         "booking_ms": round((time.perf_counter() - started) * 1000, 3),
     }
     aio.run(_record_and_send(key, journal, values))

@@ -94,8 +94,9 @@ def reply_decide(
         )
     reply = compose_reply(understood, catalog=prices, clinic=clinic.info)
     lane = Lane.LLM if reply is None else Lane.FAST
-    if lane == Lane.FAST:
-        changes[OFFERED_SERVICE] = _offered(understood)
+    offered = _offered(understood) if lane == Lane.FAST else ""
+    if offered != session.get(OFFERED_SERVICE, ""):  # written only when it changes
+        changes[OFFERED_SERVICE] = offered
     return Decision(understood.intent, lane, understood.language, reply, service, changes)
 
 

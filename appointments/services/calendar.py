@@ -22,7 +22,9 @@ from conversations.models import Clinic, ConversationSession
 from pricing.models import Service
 
 HOLD_FOR = timedelta(minutes=10)
-NEAR_WINDOW = timedelta(days=7)
+# Where the nearest free times are looked for first, widening: most answers are in the next
+# day or two, whose appointments are a fraction of the horizon's to read.
+NEAR_WINDOWS = (timedelta(days=2), timedelta(days=7))
 DEFAULT_DURATION = timedelta(minutes=30)
 Status = Appointment.Status
 
@@ -129,12 +131,12 @@ def free_times(
 
 
 def nearest_free_times(calendar: Calendar, service: Service, count: int, *, now=None) -> list:
-    """The `count` earliest free times. Looked for in the coming week first: most answers are
-    there, and the week's appointments are a fraction of the horizon's to read."""
+    """The `count` earliest free times (NEAR_WINDOWS first, then the whole horizon)."""
     now = now or clock.now()
-    week = list(islice(free_times(calendar, service, end=now + NEAR_WINDOW, now=now), count))
-    if len(week) == count:
-        return week
+    for window in NEAR_WINDOWS:
+        found = list(islice(free_times(calendar, service, end=now + window, now=now), count))
+        if len(found) == count:
+            return found
     return list(islice(free_times(calendar, service, now=now), count))
 
 

@@ -315,3 +315,10 @@ def test_yes_book_it_books_the_held_time(language, ask, book_it, clinic, monkeyp
     assert asked["appointment"]["status"] == "held"
     assert yes["appointment"]["status"] == "booked"
     assert starts(yes) == starts(asked)
+
+
+def test_a_yes_after_the_booking_is_done_books_nothing_more(clinic, monkeypatch):
+    turns = chat(monkeypatch, ["How much is a cleaning?", "yes", "1", "yes", "yes"])
+    assert turns[3]["appointment"]["status"] == "booked"
+    assert turns[4]["lane"] == "fast"  # the offer was taken up: this yes is just a yes
+    assert Appointment.objects.count() == 1
