@@ -22,9 +22,10 @@ from conversations.models import Clinic, ConversationSession
 from pricing.models import Service
 
 HOLD_FOR = timedelta(minutes=10)
-# Where the nearest free times are looked for first, widening: most answers are in the next
-# day or two, whose appointments are a fraction of the horizon's to read.
-NEAR_WINDOWS = (timedelta(days=2), timedelta(days=7))
+# Where the nearest free times are looked for first: most answers are in the next day or two,
+# whose appointments are a fraction of the horizon's to read. A calendar too full for that
+# goes straight to the horizon (a week in between only added a third search to those turns).
+NEAR_WINDOWS = (timedelta(days=2),)
 DEFAULT_DURATION = timedelta(minutes=30)
 Status = Appointment.Status
 
