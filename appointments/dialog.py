@@ -213,24 +213,28 @@ class Talk:
         return self.offer(service, step=self.dialog.step, replacing=replacing)
 
     def hold(self, service: Service, slot: Slot, *, replacing=None) -> str:
-        self._release_my_hold()
         try:
-            if replacing is not None:
-                held = calendar.hold_move(
-                    calendar=self.calendar, appointment=replacing, slot=slot, now=self.now
-                )
-            else:
-                held = calendar.hold(
-                    calendar=self.calendar,
-                    conversation=self.conversation,
-                    service=service,
-                    slot=slot,
-                    now=self.now,
-                )
+            held = self.take(service, slot, replacing=replacing)
         except SlotTaken:
             return self.offer_again(service, replacing)
         self.go(Step.CONFIRM, appointment=held, service=service.code)
         return self.say("hold", **self._describe(held))
+
+    def take(self, service: Service, slot: Slot, *, replacing=None) -> Appointment:
+        """Hold `slot` for the patient (a new time for `replacing`, when moving it), giving
+        back the time held before. Raises SlotTaken."""
+        self._release_my_hold()
+        if replacing is not None:
+            return calendar.hold_move(
+                calendar=self.calendar, appointment=replacing, slot=slot, now=self.now
+            )
+        return calendar.hold(
+            calendar=self.calendar,
+            conversation=self.conversation,
+            service=service,
+            slot=slot,
+            now=self.now,
+        )
 
     def offer_again(self, service: Service, replacing: Appointment | None) -> str:
         """The time was taken under the patient's feet: say so, and offer the nearest others."""

@@ -315,20 +315,8 @@ class BookingTools:
         return result
 
     def _hold(self, talk: Talk, service: Service, slot: Slot, offered: list, replacing) -> dict:
-        talk._release_my_hold()  # the time held before goes back first
         try:
-            if replacing is not None:
-                held = calendar.hold_move(
-                    calendar=talk.calendar, appointment=replacing, slot=slot, now=talk.now
-                )
-            else:
-                held = calendar.hold(
-                    calendar=talk.calendar,
-                    conversation=talk.conversation,
-                    service=service,
-                    slot=slot,
-                    now=talk.now,
-                )
+            held = talk.take(service, slot, replacing=replacing)  # the time held before goes back
         except SlotTaken:
             talk.when = When()  # the soonest times instead
             step = Step.MOVE if replacing is not None else Step.SLOT
