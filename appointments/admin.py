@@ -33,20 +33,16 @@ from appointments.services.calendar import calendar_of
 from clinicbot.runtime import clock
 from conversations.models import Clinic
 from conversations.staff_scope import ClinicScopedAdmin, scoped
+from security.admin_base import ReadOnlyAdmin
 from security.models import AuditAction
 
 CALENDAR = "admin:appointments_appointment_calendar"
 
 
-class ReadOnlyScopedAdmin(ClinicScopedAdmin):
-    def has_add_permission(self, request):
-        return False
+class ReadOnlyScopedAdmin(ReadOnlyAdmin, ClinicScopedAdmin):
+    """Read only, and one clinic's rows for its staff. These lists are short: keep the count."""
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    show_full_result_count = True
 
 
 @admin.register(Provider)
