@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -29,11 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import booking_bench, clinic_day, llm_lane
+from bench import booking_bench, clinic_day, health_burst, llm_lane
 from bench import processes as procs
 from bench import webhook_bench as wb
 from bench.followups_bench import FOLLOWUPS, followups_benchmark
 from bench.loadgen import Pool, closed_loop
+from testing.health_probe import NOT_OK_MS
 
 ROOT = procs.ROOT
 OUT_DIR = ROOT / ".benchmarks"
@@ -637,6 +639,7 @@ TABLE_TITLES = {
     "llm": "LLM lane during the same run: its own overhead, fake model at 800 ms (issue 5)",
     "booking": "Booking lane: turns during the same run, slot search, a race for one slot",
     "machine": "The machine during the measured phase (2 cores shared by everything)",
+    "health": "/health through three bursts of 1,000 webhooks (fault scenario 6)",
     "clinic_day": "Clinic day: the mix against a database 50 ms away (issue 8)",
     "outage": "Fault scenario 1 on the clinic-day stack: the database hangs for 30 s (issue 8)",
     "stage_b": "Stage B: messages stored (delivery guarantee 1)",
@@ -769,6 +772,12 @@ def method_notes(args, dropped: list[str]) -> str:
   free times; the calendar read as a booking turn reads it, providers and rules through
   cachalot, appointments always from PostgreSQL), and {booking_bench.RACERS} processes, each
   a different patient, booking one slot at the same instant.
+- **/health through bursts**: {health_burst.BURSTS} bursts of {health_burst.BURST_SIZE}
+  webhooks from new patients ("Привет"), each sent as fast as {health_burst.SENDERS}
+  keep-alive clients can, from a process at nice {health_burst.STAND_IN_NICENESS} (the fake
+  gateway is niced too while they run: both stand in for other machines); a process of its own
+  at normal priority gets `/health` every 10 ms meanwhile (bench/health_burst.py). A burst
+  starts once the one before is stored and the processes are quiet; the p99 is over all probes.
 - **Stage B**: after the open-loop run, the database is polled until it holds one inbound
   `conversations_message` row per accepted message.
 - **Texts**: each text is checked before the run with `nlu.understand` and
@@ -812,7 +821,65 @@ async def measure(servers: Servers, args, texts: dict, results: Results) -> None
     judge_llm_lane(servers, results)
     judge_booking_lane(servers, args, results)
     judge_machine(results)
+    print(f"/health through {health_burst.BURSTS} bursts of {health_burst.BURST_SIZE} "
+          "webhooks ...", flush=True)  # fmt: skip
+    await asyncio.to_thread(health_through_bursts, servers, results)
     await clinic_day_runs(servers, args, texts, results)
+
+
+HEALTH_BURST_PREFIX = "7977"
+
+
+def health_through_bursts(servers: Servers, results: Results) -> None:
+    """Fault scenario 6: /health probed every 10 ms while bursts of webhooks from new patients
+    arrive as fast as bench.health_burst's senders send them; each burst starts once the one
+    before is stored and the processes are quiet."""
+    secret = servers.env["EVOLUTION_WEBHOOK_SECRET"]
+    messages = wb.Messages(f"127.0.0.1:{servers.web_port}", secret)
+    headers = messages.headers
+    stored = wb.inbound_rows(servers.env["DATABASE_URL"])
+    gateway = next(p for p in servers.running.started if p.name == "fake-evolution")
+    # The gateway stands in for another machine: it must not take the web server's cores.
+    os.setpriority(os.PRIO_PROCESS, gateway.popen.pid, health_burst.STAND_IN_NICENESS)
+    probes, seconds, refused = [], [], 0
+    try:
+        for round_ in range(health_burst.BURSTS):
+            first = round_ * health_burst.BURST_SIZE
+            bodies = [
+                messages.body(
+                    f"{HEALTH_BURST_PREFIX}{n:07d}", messages.next_id(), "Привет"
+                ).decode()
+                for n in range(first, first + health_burst.BURST_SIZE)
+            ]
+            burst_s, statuses, probed = health_burst.burst(
+                "127.0.0.1", servers.web_port, headers, bodies
+            )
+            probes += probed
+            seconds.append(burst_s)
+            refused += sum(1 for status in statuses if status != 200)
+            stored += health_burst.BURST_SIZE
+            wb.wait_stored(servers.env["DATABASE_URL"], stored, timeout_s=60)
+            procs.wait_until_quiet(servers.cpu, QUIET_NAMES)
+    finally:
+        with contextlib.suppress(PermissionError):  # raising priority back needs root
+            os.setpriority(os.PRIO_PROCESS, gateway.popen.pid, 0)
+    judge_health_bursts(probes, seconds, refused, results)
+
+
+def judge_health_bursts(probes: list[float], seconds: list[float], refused: int, results) -> None:
+    probe = wb.latency_summary(probes)
+    t = "health"
+    results.add(t, "bursts: webhooks each, seconds each", "",
+                f"{health_burst.BURST_SIZE}; " + ", ".join(f"{s:.2f} s" for s in seconds),
+                None)  # fmt: skip
+    results.add(t, "webhooks not answered 200", "0", str(refused), refused == 0)
+    results.add(t, "/health probes / not answered 200", "all 200",
+                f"{probe['count']} / {sum(1 for ms in probes if ms >= NOT_OK_MS)}",
+                max(probes, default=NOT_OK_MS) < NOT_OK_MS)  # fmt: skip
+    results.add(t, "/health p50 / p99", f"p99 < {health_burst.HEALTH_P99_TARGET_MS:g} ms",
+                f"{probe['p50_ms']:.2f} / {probe['p99_ms']:.2f} ms",
+                probe["p99_ms"] < health_burst.HEALTH_P99_TARGET_MS)  # fmt: skip
+    results.raw["health_bursts"] = {"probe": probe, "burst_s": seconds, "refused": refused}
 
 
 async def clinic_day_runs(servers: Servers, args, texts: dict, results: Results) -> None:
