@@ -11,9 +11,12 @@
    reply in the patient's language, with `handoff` set so the conversation is flagged for
    staff. When the model calls hand_to_staff, its own words go to the patient and `handoff` is
    set too.
+4. Past the model-call limits (conversations.llm.limits: per conversation per minute, per
+   clinic per day) the model is not asked: the patient gets a polite reply, and the
+   conversation stays with the bot.
 
-This never raises, and writes nothing but what a registered tool does (an appointment held or
-booked); conversations.tasks.llm_answer stores and sends the answer.
+This never raises, and writes nothing but the call counters and what a registered tool does (an
+appointment held or booked); conversations.tasks.llm_answer stores and sends the answer.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from conversations.journal import Journal
 from conversations.llm.adapters import Completion, Deadline, describe
 from conversations.llm.capabilities import Purpose, adapter_for, model_for
 from conversations.llm.context import AnswerContext, answer_context
+from conversations.llm.limits import Limit, take_model_call
 from conversations.llm.tools import Toolbox
-from nlu import handoff_reply
+from nlu import handoff_reply, too_many_questions_reply
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +80,8 @@ def llm_reply(key: str, *, journal: Journal) -> LLMResult:
     try:
         if not settings.OPENAI_API_KEY:
             error = "no_api_key"
+        elif limit := take_model_call(journal.conversation, journal.clinic_id):
+            return _over_limit(limit, language)
         else:
             deadline.check()  # a message that waited out its deadline is handed off at once
             context = answer_context(journal)
@@ -104,6 +110,18 @@ def llm_reply(key: str, *, journal: Journal) -> LLMResult:
         tools=tuple(toolbox.calls) if toolbox else (),
         handoff_reason="error" if error else (toolbox.handoff_reason if handed else ""),
     )
+
+
+def _over_limit(limit: Limit, language: str) -> LLMResult:
+    """The model is not asked. A patient writing too fast is asked to wait a minute; past the
+    clinic's day, the question is left to staff with the usual hand-off words. Neither takes
+    the conversation from the bot: its other answers do not need the model."""
+    text = (
+        too_many_questions_reply(language)
+        if limit == Limit.CONVERSATION
+        else handoff_reply(language)
+    )
+    return LLMResult(text=text, handoff=False, error=f"limit:{limit}")
 
 
 def _waited(journal: Journal) -> float:

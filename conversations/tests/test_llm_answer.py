@@ -16,7 +16,7 @@ from conversations.llm.capabilities import capabilities
 from conversations.models import ConversationSession, Message, MessageMetric
 from conversations.tasks import llm_answer, outbox_deliver
 from conversations.tests.conftest import PATIENT, post_webhook, text_message, wait_until
-from nlu import handoff_reply
+from nlu import handoff_reply, too_many_questions_reply
 from security.blind_index import blind_index
 from testing.fake_openai import FakeOpenAI, ToolCall
 
@@ -324,3 +324,41 @@ async def test_a_message_that_waited_past_the_deadline_is_handed_off_without_ask
     assert llm.requests() == []
     journal = await journal_of("LLM-LATE")
     assert journal.llm_error == "DeadlineExceeded" and journal.llm_handoff_reason == "error"
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_a_patient_sending_many_questions_gets_at_most_the_minutes_model_calls(
+    async_client, clinic, outbox, llm, settings
+):
+    settings.LLM_CALLS_PER_CONVERSATION_PER_MINUTE = 3
+
+    for n in range(12):
+        await ask(async_client, QUESTION, f"LLM-BURST-{n}")
+
+    assert len(llm.requests()) == 3
+    assert [sent["text"] for sent in outbox] == [ANSWER] * 3 + [too_many_questions_reply("en")] * 9
+    journal = await journal_of("LLM-BURST-11")
+    assert journal.llm_error == "limit:conversation" and not journal.llm_handoff
+    session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
+    assert session.control == ConversationSession.Control.BOT
+    # Another patient of the clinic is not held back by this one.
+    await ask(async_client, QUESTION, "LLM-BURST-OTHER", phone="79990000001")
+    assert len(llm.requests()) == 4 and outbox[-1]["text"] == ANSWER
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_a_clinic_past_its_daily_model_calls_hands_questions_to_staff_politely(
+    async_client, clinic, outbox, llm, settings
+):
+    settings.LLM_CALLS_PER_CLINIC_PER_DAY = 2
+    phones = [f"7999000{n:04d}" for n in range(5)]
+
+    for n, phone in enumerate(phones):
+        await ask(async_client, QUESTION, f"LLM-DAY-{n}", phone=phone)
+
+    assert len(llm.requests()) == 2
+    assert [sent["text"] for sent in outbox] == [ANSWER] * 2 + [handoff_reply("en")] * 3
+    journal = await journal_of("LLM-DAY-4")
+    assert journal.llm_error == "limit:clinic" and not journal.llm_handoff
+    # Over the limit, nobody is muted: the bot keeps answering what it can without the model.
+    assert not await ConversationSession.objects.filter(control="staff").aexists()
