@@ -149,6 +149,10 @@ OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
 LLM_DEADLINE_S = 8.0
 LLM_DEFAULT_MODEL = "gpt-4o-mini"
 LLM_MAX_COMPLETION_TOKENS = 400
+# Answers that may ask the model, per conversation per minute and per clinic per day
+# (conversations.llm.limits); past them the patient gets a polite reply instead.
+LLM_CALLS_PER_CONVERSATION_PER_MINUTE = env.int("LLM_CALLS_PER_CONVERSATION_PER_MINUTE", default=5)
+LLM_CALLS_PER_CLINIC_PER_DAY = env.int("LLM_CALLS_PER_CLINIC_PER_DAY", default=2000)
 
 PHI_MASTER_KEY = env.str("PHI_MASTER_KEY", default="")
 PHI_RSA_PRIVATE_KEY = env.str("PHI_RSA_PRIVATE_KEY", default="")

@@ -239,7 +239,10 @@ def llm_answer(self, key: str) -> None:
             # Answered, but the run that wrote it may have died before enqueueing the send.
             outbox_deliver.delay(key)
         return
-    started_at = time.time()
+    started_at = journal.llm_started_at or time.time()
+    if journal.llm_started_at is None:
+        # Should this run die, the next one knows the answer is late through our fault.
+        aio.run(_journal_update(key, llm_started_at=started_at))
     result = llm_reply(key, journal=journal)
     if not aio.run(_answer_record(key, journal, _answer_values(result, started_at))):
         return  # another run of this task answered first
@@ -249,6 +252,10 @@ def llm_answer(self, key: str) -> None:
         # After the send, not before: stage B stores the answer either way, and the patient
         # does not wait for the flush's publish.
         aio.run(_schedule_flush())
+
+
+async def _journal_update(key: str, **values) -> None:
+    await hot_store().journal_update(key, **values)
 
 
 async def _answer_record(key: str, journal: Journal, values: dict) -> bool:

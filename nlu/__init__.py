@@ -17,6 +17,7 @@ from nlu.replies import (
     compose_reply,
     handoff_reply,
     text_required_reply,
+    too_many_questions_reply,
 )
 from nlu.router import INTENTS, Understanding, understand
 
@@ -36,5 +37,6 @@ __all__ = [
     "format_price",
     "handoff_reply",
     "text_required_reply",
+    "too_many_questions_reply",
     "understand",
 ]

@@ -80,6 +80,16 @@ def _stem_in_channel(token: str, channel: str) -> str:
     return stem(token, channel)
 
 
+@lru_cache(maxsize=16384)
+def stems_by_channel(token: str) -> frozenset[tuple[str, str]]:
+    """The token's stems through every channel of its script, each with its channel: two words
+    are forms of one word when they share a (channel, stem)."""
+    script = script_of(token)
+    if script == "other":
+        return frozenset()
+    return frozenset((ch, _stem_in_channel(token, ch)) for ch in _CHANNELS_BY_SCRIPT[script])
+
+
 def content_tokens(tokens: Sequence[str]) -> list[tuple[int, str]]:
     """(position, token) of the tokens that can be part of a service name."""
     return [(i, t) for i, t in enumerate(tokens) if t not in SERVICE_STOPWORDS]

@@ -45,6 +45,11 @@ def handoff_reply(language: str) -> str:
     return _texts(language)["handoff"]
 
 
+def too_many_questions_reply(language: str) -> str:
+    """To a patient whose questions come faster than the model may be asked."""
+    return _texts(language)["too_many_questions"]
+
+
 def text_required_reply(language: str) -> str:
     return _texts(language)["text_required"]
 

@@ -11,9 +11,17 @@
    reply in the patient's language, with `handoff` set so the conversation is flagged for
    staff. When the model calls hand_to_staff, its own words go to the patient and `handoff` is
    set too.
+   An answer that starts late through our own fault (the worker running it died and the
+   message was handed to another, or it waited out the deadline in the task queue) gets a
+   whole deadline from its start, if the message is at most LATE_ANSWER_WITHIN_S old. If it
+   still fails, or the message is older, the patient gets the hand-off reply but `handoff`
+   stays unset: the bot keeps the conversation ("late" in handoff_reason).
+4. Past the model-call limits (conversations.llm.limits: per conversation per minute, per
+   clinic per day) the model is not asked: the patient gets a polite reply, and the
+   conversation stays with the bot.
 
-This never raises, and writes nothing but what a registered tool does (an appointment held or
-booked); conversations.tasks.llm_answer stores and sends the answer.
+This never raises, and writes nothing but the call counters and what a registered tool does (an
+appointment held or booked); conversations.tasks.llm_answer stores and sends the answer.
 """
 
 from __future__ import annotations
@@ -28,13 +36,17 @@ from conversations.journal import Journal
 from conversations.llm.adapters import Completion, Deadline, describe
 from conversations.llm.capabilities import Purpose, adapter_for, model_for
 from conversations.llm.context import AnswerContext, answer_context
+from conversations.llm.limits import Limit, take_model_call
 from conversations.llm.tools import Toolbox
-from nlu import handoff_reply
+from nlu import handoff_reply, too_many_questions_reply
 
 logger = logging.getLogger(__name__)
 
 MAX_ROUNDS = 3
 MAX_REPLY_CHARS = 1500
+# A late answer still makes sense this long after the question: longer than the broker takes to
+# hand a dead worker's task over (settings.CELERY_BROKER_TRANSPORT_OPTIONS' visibility_timeout).
+LATE_ANSWER_WITHIN_S = 15 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +80,9 @@ class _Tally:
 def llm_reply(key: str, *, journal: Journal) -> LLMResult:
     """The answer to the journaled message `key` (instance:message id)."""
     started = time.perf_counter()
-    deadline = Deadline(settings.LLM_DEADLINE_S - _waited(journal))
+    late = _started_late(journal)
+    # Late through our own fault, the model gets a whole deadline of its own from now.
+    deadline = Deadline(settings.LLM_DEADLINE_S - (0.0 if late else _waited(journal)))
     language = journal.language or "en"
     tally = _Tally()
     toolbox: Toolbox | None = None
@@ -76,8 +90,11 @@ def llm_reply(key: str, *, journal: Journal) -> LLMResult:
     try:
         if not settings.OPENAI_API_KEY:
             error = "no_api_key"
+        elif late and _waited(journal) > LATE_ANSWER_WITHIN_S:
+            error = "too_late"  # the conversation has moved on: a colleague answers
+        elif limit := _take_model_call(journal):
+            return _over_limit(limit, language)
         else:
-            deadline.check()  # a message that waited out its deadline is handed off at once
             context = answer_context(journal)
             deadline.check()
             choice = model_for(Purpose.TOOLS, journal.clinic_id)
@@ -88,13 +105,17 @@ def llm_reply(key: str, *, journal: Journal) -> LLMResult:
             text = _converse(adapter_for(choice), context, toolbox, deadline, tally)
     except Exception as exc:  # noqa: BLE001  (any failure: the patient still gets a reply)
         error = describe(exc)
-        logger.warning("LLM answer for %s failed (%s); handing off to staff", key, error)
+        to = "softly, the bot keeping the conversation" if late else "to staff"
+        logger.warning("LLM answer for %s failed (%s); handing off %s", key, error, to)
     if not text and not error:
         error = "empty_answer"
     handed = bool(toolbox and toolbox.handed_to_staff)
+    # A late answer that fails is handed off softly: the patient is told a colleague will
+    # reply, but the bot keeps the conversation. It is not the patient's doing.
+    taken = bool(error) and not late
     return LLMResult(
         text=text if text and not error else handoff_reply(language),
-        handoff=bool(error) or handed,
+        handoff=taken or handed,
         model=tally.model,
         prompt_tokens=tally.prompt_tokens,
         completion_tokens=tally.completion_tokens,
@@ -102,8 +123,44 @@ def llm_reply(key: str, *, journal: Journal) -> LLMResult:
         error=error,
         rounds=tally.rounds,
         tools=tuple(toolbox.calls) if toolbox else (),
-        handoff_reason="error" if error else (toolbox.handoff_reason if handed else ""),
+        handoff_reason=_handoff_reason(error, late, toolbox if handed else None),
     )
+
+
+def _handoff_reason(error: str, late: bool, handed_by: Toolbox | None) -> str:
+    if error:
+        return "late" if late else "error"
+    return handed_by.handoff_reason if handed_by else ""
+
+
+def _take_model_call(journal: Journal) -> Limit:
+    if _rerun(journal):
+        return Limit.NONE  # the run that died counted this answer
+    return take_model_call(journal.conversation, journal.clinic_id)
+
+
+def _rerun(journal: Journal) -> bool:
+    """An earlier run of the answer started and wrote nothing: its worker died (or was killed)
+    and the broker handed the message over again."""
+    return journal.llm_started_at is not None
+
+
+def _started_late(journal: Journal) -> bool:
+    """The answer starts after the time it was due through our own fault: its worker died mid
+    answer, or the message waited out the deadline in the task queue."""
+    return _rerun(journal) or _waited(journal) >= settings.LLM_DEADLINE_S
+
+
+def _over_limit(limit: Limit, language: str) -> LLMResult:
+    """The model is not asked. A patient writing too fast is asked to wait a minute; past the
+    clinic's day, the question is left to staff with the usual hand-off words. Neither takes
+    the conversation from the bot: its other answers do not need the model."""
+    text = (
+        too_many_questions_reply(language)
+        if limit == Limit.CONVERSATION
+        else handoff_reply(language)
+    )
+    return LLMResult(text=text, handoff=False, error=f"limit:{limit}")
 
 
 def _waited(journal: Journal) -> float:

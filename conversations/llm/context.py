@@ -23,6 +23,7 @@ from conversations.llm.tools import tool_rules
 from conversations.models import Message, phone_index_candidates
 from nlu import ClinicInfo
 from nlu.catalog import PriceIndex, format_price
+from nlu.names import is_name_form, name_words
 from pricing.cache import price_lists, read_version
 
 HISTORY_LIMIT = 10
@@ -37,8 +38,12 @@ LANGUAGE_NAMES = {
     "he": "Hebrew",
 }
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# A run of 8 or more digits, with the separators people type inside phone numbers.
-NUMBER_LIKE = re.compile(r"\+?\d(?:[\s().-]{0,2}\d){7,}")
+# A run of 8 or more digits, whatever people type between them ("+7 (999) 000-03-05",
+# "7999 - 000 - 0305", "7999/000/0305"): up to 5 characters that are not a letter, a colon (a
+# time of day, "10:00-12:00", stays readable) or a line break.
+NUMBER_LIKE = re.compile(r"\+?\d(?:(?:[^\w:\n]|_){0,5}\d){7,}")
+# A word as written, with an apostrophe inside ("Mary's", "O'Brien").
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 SYSTEM_PROMPT = """\
 You are the WhatsApp assistant of {name}, a clinic. Answer as its friendly receptionist would.
@@ -79,10 +84,12 @@ class AnswerContext:
 
 
 def redact(text: str, *, name: str = "") -> str:
-    """The text without phone-like numbers or the patient's (WhatsApp) name."""
+    """The text without phone-like numbers or the patient's (WhatsApp) name, in any of the
+    forms the patient's language gives it ("Марии Ивановой" for Мария Иванова)."""
     text = NUMBER_LIKE.sub("[number]", text)
-    for part in {p for p in re.split(r"\s+", name.strip()) if len(p) >= 2}:
-        text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", "[name]", text, flags=re.IGNORECASE)
+    names = name_words(name)
+    if names:
+        text = WORD.sub(lambda m: "[name]" if is_name_form(m[0], names) else m[0], text)
     return text
 
 

@@ -12,11 +12,12 @@ from django.db import connections
 
 from conversations.hotstore import hot_store, message_key
 from conversations.llm.adapters import forget_clients
+from conversations.llm.answer import LATE_ANSWER_WITHIN_S
 from conversations.llm.capabilities import capabilities
 from conversations.models import ConversationSession, Message, MessageMetric
 from conversations.tasks import llm_answer, outbox_deliver
 from conversations.tests.conftest import PATIENT, post_webhook, text_message, wait_until
-from nlu import handoff_reply
+from nlu import handoff_reply, too_many_questions_reply
 from security.blind_index import blind_index
 from testing.fake_openai import FakeOpenAI, ToolCall
 
@@ -309,7 +310,13 @@ async def test_the_answer_is_stored_with_its_llm_metrics(async_client, clinic, o
     assert [sent["text"] for sent in outbox] == [ANSWER]
 
 
-async def test_a_message_that_waited_past_the_deadline_is_handed_off_without_asking_the_model(
+async def session_control(journal) -> str:
+    """The conversation's control as the request path reads it (the hot store's session)."""
+    control = await hot_store().redis.hget(f"cb:s:{journal.conversation}", "control")
+    return control.decode() if control else "bot"
+
+
+async def test_a_message_that_waited_out_its_deadline_in_the_queue_gets_the_models_late_answer(
     async_client, clinic, outbox, llm, settings
 ):
     # Tasks go to the broker and wait there, as behind a busy worker.
@@ -320,7 +327,88 @@ async def test_a_message_that_waited_past_the_deadline_is_handed_off_without_ask
     await asyncio.to_thread(run_task, llm_answer, key)
     await asyncio.to_thread(run_task, outbox_deliver, key)
 
+    assert [sent["text"] for sent in outbox] == [ANSWER]
+    assert len(llm.requests()) == 1
+    journal = await journal_of("LLM-LATE")
+    assert not journal.llm_error and not journal.llm_handoff
+    assert await session_control(journal) == "bot"
+
+
+async def test_a_question_redelivered_after_its_worker_died_gets_a_whole_deadline_of_its_own(
+    async_client, clinic, outbox, llm, settings
+):
+    # The first run asked the model and died; the broker hands the task over with 0.1 s of the
+    # deadline left, less than the model takes.
+    settings.LLM_DEADLINE_S = 3.0
+    llm.set_latency(1.0)
+    await ask(async_client, QUESTION, "LLM-REDELIVERED")
+    key = message_key("smile-main", "LLM-REDELIVERED")
+    arrived = time.time() - 2.9
+    await hot_store().journal_update(key, received_at=arrived, llm_started_at=arrived + 0.1)
+
+    await asyncio.to_thread(run_task, llm_answer, key)
+    await asyncio.to_thread(run_task, outbox_deliver, key)
+
+    # The model's late answer (or, on a machine too busy for it, a soft hand-off) ...
+    assert [sent["text"] for sent in outbox] in ([ANSWER], [handoff_reply("en")])
+    journal = await journal_of("LLM-REDELIVERED")
+    assert journal.llm_error in ("", "DeadlineExceeded")
+    # ... and the bot keeps the conversation.
+    assert not journal.llm_handoff
+    assert await session_control(journal) == "bot"
+
+
+async def test_a_question_too_old_for_a_late_answer_is_handed_off_softly_without_the_model(
+    async_client, clinic, outbox, llm
+):
+    await ask(async_client, QUESTION, "LLM-STALE")
+    key = message_key("smile-main", "LLM-STALE")
+    await hot_store().journal_update(key, received_at=time.time() - LATE_ANSWER_WITHIN_S - 1)
+
+    await asyncio.to_thread(run_task, llm_answer, key)
+    await asyncio.to_thread(run_task, outbox_deliver, key)
+
     assert [sent["text"] for sent in outbox] == [handoff_reply("en")]
     assert llm.requests() == []
-    journal = await journal_of("LLM-LATE")
-    assert journal.llm_error == "DeadlineExceeded" and journal.llm_handoff_reason == "error"
+    journal = await journal_of("LLM-STALE")
+    assert journal.llm_error == "too_late" and journal.llm_handoff_reason == "late"
+    assert not journal.llm_handoff
+    assert await session_control(journal) == "bot"
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_a_patient_sending_many_questions_gets_at_most_the_minutes_model_calls(
+    async_client, clinic, outbox, llm, settings
+):
+    settings.LLM_CALLS_PER_CONVERSATION_PER_MINUTE = 3
+
+    for n in range(12):
+        await ask(async_client, QUESTION, f"LLM-BURST-{n}")
+
+    assert len(llm.requests()) == 3
+    assert [sent["text"] for sent in outbox] == [ANSWER] * 3 + [too_many_questions_reply("en")] * 9
+    journal = await journal_of("LLM-BURST-11")
+    assert journal.llm_error == "limit:conversation" and not journal.llm_handoff
+    session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
+    assert session.control == ConversationSession.Control.BOT
+    # Another patient of the clinic is not held back by this one.
+    await ask(async_client, QUESTION, "LLM-BURST-OTHER", phone="79990000001")
+    assert len(llm.requests()) == 4 and outbox[-1]["text"] == ANSWER
+
+
+@pytest.mark.usefixtures("eager_tasks")
+async def test_a_clinic_past_its_daily_model_calls_hands_questions_to_staff_politely(
+    async_client, clinic, outbox, llm, settings
+):
+    settings.LLM_CALLS_PER_CLINIC_PER_DAY = 2
+    phones = [f"7999000{n:04d}" for n in range(5)]
+
+    for n, phone in enumerate(phones):
+        await ask(async_client, QUESTION, f"LLM-DAY-{n}", phone=phone)
+
+    assert len(llm.requests()) == 2
+    assert [sent["text"] for sent in outbox] == [ANSWER] * 2 + [handoff_reply("en")] * 3
+    journal = await journal_of("LLM-DAY-4")
+    assert journal.llm_error == "limit:clinic" and not journal.llm_handoff
+    # Over the limit, nobody is muted: the bot keeps answering what it can without the model.
+    assert not await ConversationSession.objects.filter(control="staff").aexists()

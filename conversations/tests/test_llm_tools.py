@@ -96,6 +96,50 @@ def test_phone_numbers_are_redacted(text):
     assert not any(run_ in redacted for run_ in ("123", "4567"))
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Позвоните мне: 7999 - 000 - 0305",
+        "мой номер 7999 — 000 — 0305, спасибо",
+        "call 7999 / 000 / 0305",
+        "7 9 9 9 0 0 0 0 3 0 5",
+        "+7 (999)  000 . 03 . 05",
+        "7999_000_0305",
+        "７９９９ ０００ ０３０５",
+    ],
+)
+def test_phone_numbers_are_redacted_whatever_the_separators(text):
+    redacted = redact(text)
+    assert "[number]" in redacted
+    assert not [c for c in redacted if c.isdigit()], redacted
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "Мария Иванова",
+            "Передайте врачу, что пишет Марии Ивановой сестра",
+            "Передайте врачу, что пишет [name] [name] сестра",
+        ),
+        (
+            "Мария Иванова",
+            "Запишите Марию Иванову в марте, с Марией придёт муж",
+            "Запишите [name] [name] в марте, с [name] придёт муж",
+        ),
+        (
+            "Олена Петренко",
+            "Запишіть Олену Петренка, будь ласка",
+            "Запишіть [name] [name], будь ласка",
+        ),
+        ("Mary Smith", "This is Mary's sister, Mrs Smith's", "This is [name] sister, Mrs [name]"),
+        ("שרה כהן", "תודה לשרה מהמרפאה", "תודה [name] מהמרפאה"),
+    ],
+)
+def test_the_patients_name_is_redacted_in_its_inflected_forms(name, text, expected):
+    assert redact(text, name=name) == expected
+
+
 def test_the_patients_name_is_redacted_but_prices_and_times_are_kept():
     text = "Иван here. Is 3500 the price? Can I come at 10:30 on 12.05? иван"
 

@@ -558,6 +558,8 @@ REPLIES = {
     "opt_out": "Done, we won't message you anymore. If you change your mind, just send START.",
     "opt_in": "Welcome back! You'll get appointment reminders from us again.",
     "human": "Sure, we've passed this on to the front desk; a colleague will reply here shortly.",
+    "too_many_questions": "Thanks for your messages! I need a moment to catch up: please ask me "
+    "again in a minute.",
     "handoff": "Thanks for your message! A colleague will reply to you shortly.",
     "text_required": "Sorry, we can't play voice messages or read images here yet. Could you "
     "type your message? We'll reply right away.",

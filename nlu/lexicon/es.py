@@ -555,6 +555,8 @@ REPLIES = {
     "opt_out": "Hecho, no te escribiremos más. Si cambias de opinión, envía START.",
     "opt_in": "¡Bienvenido de nuevo! Volverás a recibir nuestros recordatorios de citas.",
     "human": "Claro, ya se lo hemos pasado a recepción; un compañero te responderá aquí en breve.",
+    "too_many_questions": "¡Gracias por tus mensajes! Necesito un momento para ponerme al día: "
+    "vuelve a preguntarme en un minuto, por favor.",
     "handoff": "¡Gracias por tu mensaje! Un compañero te responderá en breve.",
     "text_required": "Perdona, aquí todavía no podemos escuchar audios ni ver imágenes. ¿Nos lo "
     "escribes? Te respondemos enseguida.",

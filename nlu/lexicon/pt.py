@@ -554,6 +554,8 @@ REPLIES = {
     "opt_out": "Pronto, não vamos mais te mandar mensagens. Se mudar de ideia, envie START.",
     "opt_in": "Que bom ter você de volta! Você vai voltar a receber nossos lembretes.",
     "human": "Claro, já passamos para a recepção; um colega responde aqui em instantes.",
+    "too_many_questions": "Obrigado pelas mensagens! Preciso de um momento para acompanhar: "
+    "pergunte de novo em um minuto, por favor.",
     "handoff": "Obrigado pela mensagem! Um colega vai te responder em instantes.",
     "text_required": "Desculpe, por aqui ainda não conseguimos ouvir áudios nem ver imagens. "
     "Pode escrever sua mensagem? Respondemos na hora.",
