@@ -139,20 +139,23 @@ async def test_a_price_question_is_answered_through_a_tool_call_with_the_right_p
 async def test_a_slow_model_hits_the_deadline_and_the_handoff_reply_goes_out_once(
     async_client, clinic, outbox, llm, settings
 ):
-    settings.LLM_DEADLINE_S = 1.0
-    llm.set_latency(3)
+    settings.LLM_DEADLINE_S = 0.5
+    model_latency_s = 3.0
+    llm.set_latency(model_latency_s)
 
     started = time.monotonic()
     await ask(async_client, QUESTION, "LLM-SLOW")
     elapsed = time.monotonic() - started
 
-    assert elapsed < 2.0
+    # The hand-off left at the deadline, before the model answered (the margin between the two
+    # is for a busy machine; how close to the deadline it leaves is make bench's to measure).
+    assert elapsed < model_latency_s
     assert [sent["text"] for sent in outbox] == [handoff_reply("en")]
-    await asyncio.sleep(2.5)  # the model's late answer arrives now, and must change nothing
+    await asyncio.sleep(model_latency_s)  # the model's late answer arrives, and changes nothing
     assert len(outbox) == 1
     journal = await journal_of("LLM-SLOW")
     assert journal.llm_error == "DeadlineExceeded" and journal.llm_handoff
-    assert journal.llm_ms < 1500
+    assert journal.llm_ms < model_latency_s * 1000
     session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
     assert session.control == ConversationSession.Control.STAFF
 
