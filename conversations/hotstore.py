@@ -43,6 +43,10 @@ FLUSH_CLAIM = "cb:flush"
 ACCEPT_SCRIPT = """
 -- KEYS: seen, journal, ticket, served, session, unstored, price version, outbox
 -- ARGV: seen_ttl, journal_ttl, turn_ttl, now, member, take_ticket, ticket field, field, value...
+-- A journal outlives the seen key: one still here was accepted before, past the seen key's TTL.
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return false
+end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return false
 end
