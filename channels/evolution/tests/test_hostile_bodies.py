@@ -119,3 +119,11 @@ async def test_an_instance_name_no_clinic_can_have_is_refused_and_logged_safely(
     # The next, well-formed message is answered: nothing was left broken.
     response = await post_webhook(async_client, text_message("Привет"))
     assert response.json() == {"status": "accepted"}
+
+
+def test_the_limits_checked_at_the_webhook_are_the_databases():
+    from channels.base import INSTANCE_MAX, MESSAGE_ID_MAX
+    from conversations.models import Clinic
+
+    assert Message._meta.get_field("wa_message_id").max_length == MESSAGE_ID_MAX
+    assert Clinic._meta.get_field("whatsapp_instance").max_length == INSTANCE_MAX
