@@ -2,6 +2,7 @@
 channel implements (its webhook and its sender)."""
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -10,6 +11,39 @@ from typing import Protocol
 class MalformedPayload(ValueError):
     """The body is not a webhook the channel can read; the message names the field, never the
     patient's text."""
+
+
+# What the database holds of an inbound message (conversations.models: Message.wa_message_id,
+# Clinic.whatsapp_instance). A value it cannot hold is refused before the message is accepted:
+# accepted, it would be answered and then never stored.
+MESSAGE_ID_MAX = 128
+INSTANCE_MAX = 100
+# WhatsApp's own limit on a text message. A longer text is cut to it before the language layer,
+# whose work grows with the text (megabytes of it would hold the event loop for seconds).
+TEXT_MAX = 65_536
+NAME_MAX = 200
+
+# A UTF-16 half with no other half: valid in JSON's \u escapes, but no UTF-8 encoding exists for
+# it, so neither Redis nor the database could take a string holding one.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def identifier(field: str, value: object, limit: int) -> str:
+    """An id or name the database stores and logs: a printable string of at most `limit`
+    characters (no NUL, no control character, no lone surrogate), else MalformedPayload."""
+    if not isinstance(value, str) or not value:
+        raise MalformedPayload(f"{field}: missing")
+    if len(value) > limit:
+        raise MalformedPayload(f"{field}: over {limit} characters")
+    if not value.isprintable():
+        raise MalformedPayload(f"{field}: holds characters that cannot be stored")
+    return value
+
+
+def free_text(value: str, limit: int) -> str:
+    """A patient's text or name, cut to `limit` characters, with any lone surrogate replaced by
+    U+FFFD: what was readable of it is kept."""
+    return _LONE_SURROGATE.sub("\ufffd", value[:limit])
 
 
 @dataclass(frozen=True, slots=True)

@@ -378,6 +378,7 @@ class MessageMetricAdmin(ClinicScopedAdmin):
         chosen = (
             clinics.filter(pk=request.GET["clinic"]).first() if _clinic_param(request) else None
         )
+        visible = list(clinics)
         metrics = scoped(MessageMetric.objects.all(), request.user)
         messages = scoped(Message.objects.all(), request.user)
         followups = scoped(FollowUp.objects.all(), request.user)
@@ -389,13 +390,13 @@ class MessageMetricAdmin(ClinicScopedAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Dashboard",
-            "clinics": list(clinics),
+            "clinics": visible,
             "chosen": chosen,
-            **self._figures(metrics, messages, followups),
+            **self._figures(metrics, messages, followups, [chosen] if chosen else visible),
         }
         return TemplateResponse(request, "admin/conversations/dashboard.html", context)
 
-    def _figures(self, metrics, messages, followups) -> dict:
+    def _figures(self, metrics, messages, followups, clinics) -> dict:
         """The metrics' figures, the replies given up and the follow-ups: each app's selectors,
         put side by side."""
         figures = dashboard_figures(metrics)
@@ -409,6 +410,7 @@ class MessageMetricAdmin(ClinicScopedAdmin):
             "charts": charts,
             "slow_ms": SLOW_MS,
             "undelivered": selectors.undelivered_replies(messages, week),
+            "unstorable": selectors.unstorable_messages(clinics, week),
             "followups": followup_counts(followups, end),
         }
 

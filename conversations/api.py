@@ -66,6 +66,10 @@ async def _webhook(request, name: str, subpath: str) -> HttpResponse:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return _error(422, "body: not valid JSON")
+    except RecursionError:
+        # The parser gives up at the interpreter's recursion limit, about a thousand levels
+        # deep, after reading no more than that: no gateway nests a body so deep.
+        return _error(422, "body: nested too deeply")
     try:
         events = channel.parse(payload, subpath)
     except MalformedPayload as exc:

@@ -6,6 +6,8 @@ Per inbound message (instance + WhatsApp id):
   cb:j:{m}        hash, 7 days: the message's journal (conversations.journal: everything stage B
                   stores, and the reply's state). `cb:unstored` (sorted by time) lists journals
                   not yet in the database, so a sweep can re-enqueue any whose task was lost.
+                  `cb:unstorable` (sorted by time) lists those stage B set aside because the
+                  database refuses their values; the dashboard shows them until they expire.
 Per conversation (instance + phone):
   cb:c:{c}:ticket INCR at acceptance: the arrival order.
   cb:c:{c}:served the last ticket whose turn is over; ticket t goes when served >= t - 1.
@@ -35,6 +37,7 @@ JOURNAL_TTL_S = 7 * 24 * 3600
 TURN_TTL_S = 24 * 3600
 SESSION_TTL_S = 5 * 60
 UNSTORED = "cb:unstored"
+UNSTORABLE = "cb:unstorable"
 FLUSH_LOCK = "cb:flush:lock"
 FLUSH_AGAIN = "cb:flush:again"
 FLUSH_LOCK_S = 120  # longer than a flush takes; a dead holder's lock expires after it
@@ -43,6 +46,10 @@ FLUSH_CLAIM = "cb:flush"
 ACCEPT_SCRIPT = """
 -- KEYS: seen, journal, ticket, served, session, unstored, price version, outbox
 -- ARGV: seen_ttl, journal_ttl, turn_ttl, now, member, take_ticket, ticket field, field, value...
+-- A journal outlives the seen key: one still here was accepted before, past the seen key's TTL.
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return false
+end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return false
 end
@@ -239,6 +246,22 @@ class RedisHotStore:
             pipe.delete(*(f"cb:j:{message}" for message in messages))
             await pipe.execute()
 
+    async def set_aside(self, messages: Iterable[str]) -> None:
+        """Stop listing journals as unstored and list them as unstorable: the database refuses
+        their values. They stay until their TTL, for the dashboard."""
+        if messages := list(messages):
+            now = time.time()
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.zrem(UNSTORED, *messages)
+            pipe.zadd(UNSTORABLE, dict.fromkeys(messages, now))
+            pipe.zremrangebyscore(UNSTORABLE, "-inf", now - JOURNAL_TTL_S)
+            await pipe.execute()
+
+    async def set_aside_since(self, since: float) -> list[tuple[str, Journal | None]]:
+        """The journals set aside since `since`, latest first (None: expired meanwhile)."""
+        members = [_text(m) for m in await self.redis.zrevrangebyscore(UNSTORABLE, "+inf", since)]
+        return list(zip(members, await self.journals(members), strict=True))
+
     async def flush_lock(self):
         """One flush at a time across the workers (redis-py's token lock, expiring in case its
         holder dies); None when another flush holds it."""
@@ -289,6 +312,7 @@ class MemoryHotStore:
         self.sessions: dict[str, dict[str, str]] = {}
         self.outboxes: dict[str, list[str]] = {}
         self.unstored: dict[str, float] = {}
+        self.unstorable: dict[str, float] = {}
         self._flush_lock = threading.Lock()
         self.flush_again = False
 
@@ -377,6 +401,21 @@ class MemoryHotStore:
             for message in messages:
                 self.unstored.pop(message, None)
                 self.records.pop(message, None)
+
+    async def set_aside(self, messages):
+        with self._lock:
+            for message in messages:
+                self.unstored.pop(message, None)
+                self.unstorable[message] = time.time()
+
+    async def set_aside_since(self, since):
+        with self._lock:
+            members = sorted(
+                (m for m, at in self.unstorable.items() if at >= since),
+                key=self.unstorable.__getitem__,
+                reverse=True,
+            )
+        return list(zip(members, await self.journals(members), strict=True))
 
     async def flush_lock(self):
         return self._flush_lock if self._flush_lock.acquire(blocking=False) else None

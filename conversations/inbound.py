@@ -27,7 +27,7 @@ from clinicbot.runtime.admission import stepped_aside
 from conversations import outbox
 from conversations.decide import Decision, reply_decide
 from conversations.directory import ClinicSnapshot, clinics, session_state_load
-from conversations.hotstore import conversation_key, hot_store, message_key
+from conversations.hotstore import SEEN_TTL_S, conversation_key, hot_store, message_key
 from conversations.journal import Kind, ReplyState
 from conversations.models import Lane
 from pricing.cache import price_lists, version_key
@@ -71,13 +71,17 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
     store = hot_store()
     key = message_key(message.instance, message.message_id)
     conversation = conversation_key(message.instance, message.phone)
+    stale = not message.from_me and _sent_before_the_window(message)
+    journal = _journal(message, clinic, conversation)
+    if stale:  # stored as it is, for staff to see; nothing more will happen to it
+        journal |= {"reply_state": ReplyState.NONE, "total_ms": _ms_since(started_ns)}
     try:
         accepted = await store.accept(
             message=key,
             conversation=conversation,
-            journal=_journal(message, clinic, conversation),
+            journal=journal,
             prices_key=version_key(clinic.id),
-            take_ticket=not message.from_me,
+            take_ticket=not message.from_me and not stale,
         )
     except (RedisError, OSError) as exc:
         raise NotAccepted(type(exc).__name__) from exc
@@ -85,6 +89,9 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
         return Handled(Answer.DUPLICATE)
     if message.from_me:
         return await _staff_echo(store, message, key, conversation, accepted.session)
+    if stale:
+        await outbox.schedule_flush(store)
+        return Handled(Answer.IGNORED, STALE_REASON)
     try:
         return await _answer(store, message, key, conversation, clinic, accepted, started_ns)
     except (RedisError, OSError) as exc:
@@ -92,6 +99,16 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
         # answers it (conversations.tasks.late_answer). A retry would only be a duplicate.
         logger.warning("message %s accepted, reply deferred to a worker (%s)", key, exc)
         return Handled(Answer.ACCEPTED, reason="reply deferred")
+
+
+STALE_REASON = "sent before the de-duplication window: stored for staff, not answered"
+
+
+def _sent_before_the_window(message: InboundMessage) -> bool:
+    """Whether WhatsApp's timestamp is older than the de-duplication window: past it, a
+    redelivery (or a captured request played again) would no longer be known as one, and the
+    patient would get a second reply."""
+    return message.timestamp is not None and message.timestamp < time.time() - SEEN_TTL_S
 
 
 def _journal(message: InboundMessage, clinic: ClinicSnapshot, conversation: str) -> dict:

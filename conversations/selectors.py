@@ -1,10 +1,13 @@
-"""The reads the staff console needs: the inbox, a conversation's thread, and the replies that
-could not be delivered. Each is one query, whatever the number of rows."""
+"""The reads the staff console needs: the inbox, a conversation's thread, the replies that
+could not be delivered and the messages that could not be stored. Each is one query (or one
+Redis round trip), whatever the number of rows."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import BooleanField, Case, OuterRef, Subquery, When
 
+from clinicbot.runtime import aio
+from conversations.hotstore import hot_store
 from conversations.models import ConversationSession, Message
 
 THREAD_LIMIT = 200
@@ -55,3 +58,26 @@ def undelivered_replies(messages, since: datetime, limit: int = UNDELIVERED_LIMI
         .order_by("-received_at")
         .values("received_at", "clinic__name", "intent", "from_staff", "session_id")[:limit]
     )
+
+
+def unstorable_messages(clinics, since: datetime, limit: int = UNDELIVERED_LIMIT) -> list[dict]:
+    """The latest messages stage B set aside because the database refuses their values (an id
+    it cannot hold, ...): accepted, perhaps answered, but never stored. Their journals in Redis
+    are all that is left of them, until they expire."""
+    names = {clinic.pk: clinic.name for clinic in clinics}
+    entries = aio.run(_set_aside_since(since.timestamp()))
+    return [
+        {
+            "received_at": datetime.fromtimestamp(journal.received_at, tz=UTC),
+            "clinic__name": names[journal.clinic_id],
+            "kind": journal.kind,
+            "message_id": journal.message_id,
+        }
+        for _, journal in entries
+        if journal is not None and journal.clinic_id in names
+    ][:limit]
+
+
+async def _set_aside_since(since: float):
+    # The hot store belongs to the event loop it is used on: aio.run's.
+    return await hot_store().set_aside_since(since)

@@ -7,7 +7,7 @@ import time
 
 from cachalot.api import cachalot_disabled
 from celery import shared_task
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
 from channels.echo import echo_field
@@ -42,13 +42,16 @@ async def _unflushed(limit: int, offset: int) -> list[tuple[str, Journal | None]
     return list(zip(keys, await store.journals(keys), strict=True))
 
 
-def _flush_batch(batch: list[tuple[str, Journal | None]]) -> tuple[dict[str, str], set[str]]:
+def _flush_batch(
+    batch: list[tuple[str, Journal | None]],
+) -> tuple[dict[str, str], set[str], set[str]]:
     """Store the batch's journals that changed since they were last stored. Returns the state
-    each was stored in, and the journals that expired before they could be stored. One
-    transaction for the batch; if the database refuses a row, the rest are stored one by one so
-    that row alone waits for the next flush."""
+    each was stored in, the journals that expired before they could be stored, and those whose
+    values the database refuses. One transaction for the batch; if the database refuses a row,
+    the rest are stored one by one so that row alone is held back."""
     todo: dict[str, Journal] = {}
     expired = set()
+    refused: set[str] = set()
     asked: dict[str, dict] = {}
     for key, journal in batch:
         if journal is None:
@@ -68,12 +71,12 @@ def _flush_batch(batch: list[tuple[str, Journal | None]]) -> tuple[dict[str, str
     except (OperationalError, InterfaceError):
         raise  # the database is unavailable: retry the whole flush later
     except DatabaseError:
-        todo = _store_one_by_one(todo)
+        todo, refused = _store_one_by_one(todo)
     finally:
         # Asked once per grace period, not on every flush: under load a flush runs several
         # times a second, and re-asking each time would flood the queue it waits on.
         aio.run(_journals_update(asked))
-    return {key: _stored_state(journal) for key, journal in todo.items()}, expired
+    return {key: _stored_state(journal) for key, journal in todo.items()}, expired, refused
 
 
 async def _journals_update(updates: dict[str, dict]) -> None:
@@ -82,20 +85,30 @@ async def _journals_update(updates: dict[str, dict]) -> None:
         await store.journal_update(key, **values)
 
 
-def _store_one_by_one(todo: dict[str, Journal]) -> dict[str, Journal]:
-    stored = {}
+def _store_one_by_one(todo: dict[str, Journal]) -> tuple[dict[str, Journal], set[str]]:
+    """The journals stored, and those whose values the database refuses."""
+    stored, refused = {}, set()
     for key, journal in todo.items():
         try:
             journals_store(journals=[journal])
         except (OperationalError, InterfaceError):
             raise
+        except (DataError, IntegrityError) as exc:
+            # The row's own values are refused (too long, a NUL, ...): no later flush can store
+            # them. It is set aside, once, where the dashboard shows it, rather than tried and
+            # logged again on every flush.
+            logger.error(
+                "journal %s set aside: it can never be stored (%s)", key, type(exc).__name__
+            )
+            refused.add(key)
+            continue
         except DatabaseError as exc:
             # A row the database refuses must not hold up every other message; it stays
             # listed and the minute flush tries it again.
             logger.error("journal %s could not be stored (%s)", key, type(exc).__name__)
             continue
         stored[key] = journal
-    return stored
+    return stored, refused
 
 
 def _stored_state(journal: Journal) -> str:
@@ -153,13 +166,14 @@ def _flush_until_empty() -> int:
         # cachalot would only add work here: every table stage B touches is uncachable, yet
         # each query would still be parsed for its tables, in Python, on every flush.
         with database_breaker.guard(), cachalot_disabled():
-            flushed, expired = _flush_batch(batch)
+            flushed, expired, refused = _flush_batch(batch)
         aio.run(_store_call("mark_flushed", flushed, SETTLED))
         aio.run(_store_call("unlist", expired))  # nothing left of them to store
+        aio.run(_store_call("set_aside", refused))
         total += len(flushed)
         # Journals not final yet (an answer pending, a reply queued) stay listed ahead of the
         # next page: step over them, so that a page of them cannot hide the newer messages.
-        listed = [key for key, _ in batch if key not in expired]
+        listed = [key for key, _ in batch if key not in expired and key not in refused]
         offset += sum(1 for key in listed if flushed.get(key) not in SETTLED)
         if len(batch) < FLUSH_BATCH:
             break

@@ -16,6 +16,7 @@ which gives the index under every key in PHI_MASTER_KEY.
 import hashlib
 import hmac
 import re
+import unicodedata
 
 from security.keys import keyring
 
@@ -24,9 +25,12 @@ NON_DIGITS = re.compile(r"\D")
 
 def normalize_phone(phone: str) -> str:
     """E.164 digits: `+7 (900) 123-45-67`, `0079001234567` and the WhatsApp JID
-    `79001234567@s.whatsapp.net` all give `79001234567`."""
+    `79001234567@s.whatsapp.net` all give `79001234567`, and so do the digits of other scripts
+    (`٧٩٠٠١٢٣٤٥٦٧`, fullwidth `７９００１２３４５６７`)."""
     number = phone.split("@", 1)[0].split(":", 1)[0]  # JID domain and device suffix
-    digits = NON_DIGITS.sub("", number)
+    digits = NON_DIGITS.sub("", number)  # keeps every script's decimal digits
+    if not digits.isascii():
+        digits = "".join(str(unicodedata.decimal(digit)) for digit in digits)
     if digits.startswith("00"):
         digits = digits[2:]
     if not digits:

@@ -5,7 +5,17 @@ depend on is checked; a body we cannot read raises MalformedPayload naming the f
 quoting the patient's text.
 """
 
-from channels.base import Ignored, InboundMessage, MalformedPayload
+from channels.base import (
+    INSTANCE_MAX,
+    MESSAGE_ID_MAX,
+    NAME_MAX,
+    TEXT_MAX,
+    Ignored,
+    InboundMessage,
+    MalformedPayload,
+    free_text,
+    identifier,
+)
 
 KIND = "evolution"
 USER_SUFFIX = "@s.whatsapp.net"
@@ -26,9 +36,7 @@ def read_webhook(body: object, path_event: str = "") -> InboundMessage | Ignored
     """One webhook body; `path_event` is the event a by-events URL names (`messages-upsert`)."""
     if not isinstance(body, dict):
         raise MalformedPayload("body: expected a JSON object")
-    instance = body.get("instance")
-    if not isinstance(instance, str) or not instance:
-        raise MalformedPayload("instance: missing")
+    instance = identifier("instance", body.get("instance"), INSTANCE_MAX)
     event = event_name(body) or _normal_event(path_event)
     if event != "messages.upsert":
         return Ignored(f"event {event or 'unknown'}", instance)
@@ -44,9 +52,7 @@ def _read_message(instance: str, data: dict) -> InboundMessage | Ignored:
     key = data.get("key")
     if not isinstance(key, dict):
         raise MalformedPayload("data.key: missing")
-    message_id = key.get("id")
-    if not isinstance(message_id, str) or not message_id:
-        raise MalformedPayload("data.key.id: missing")
+    message_id = identifier("data.key.id", key.get("id"), MESSAGE_ID_MAX)
     remote = str(key.get("remoteJid") or "")
     if remote.endswith("@g.us"):
         return Ignored("group message", instance)
@@ -71,8 +77,8 @@ def _read_message(instance: str, data: dict) -> InboundMessage | Ignored:
         instance=instance,
         message_id=message_id,
         phone=phone,
-        push_name=str(data.get("pushName") or "")[:200],
-        text=text,
+        push_name=free_text(str(data.get("pushName") or ""), NAME_MAX),
+        text=free_text(text, TEXT_MAX),
         from_me=bool(key.get("fromMe")),
         has_media=has_media,
         timestamp=_int_or_none(data.get("messageTimestamp")),
@@ -86,6 +92,10 @@ def _patient_phone(key: dict) -> str:
         value = key.get(field)
         if isinstance(value, str) and value.endswith(USER_SUFFIX):
             digits = value.removesuffix(USER_SUFFIX).split(":", 1)[0]
+            if digits.isdigit() and not digits.isascii():
+                # WhatsApp writes 0-9 only; other scripts' digits would be another spelling
+                # of some patient's number, or of none (an empty blind index, shared by all).
+                raise MalformedPayload(f"data.key.{field}: digits other than 0-9")
             if digits.isdigit():
                 return digits
     return ""
@@ -107,5 +117,5 @@ def _text_of(content: dict) -> str:
 def _int_or_none(value: object) -> int | None:
     try:
         return int(value)  # v1 sends a string, v2 a number
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # JSON's 1e999 reads as infinity
         return None

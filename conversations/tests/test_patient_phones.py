@@ -39,6 +39,13 @@ def test_it_masks_a_value_with_too_few_digits_entirely(written):
     assert mask_phone(written) == "***"
 
 
+@pytest.mark.parametrize("written", ["٧٩٠٠١٢٣٤٥٦٧", "７９００ １２３ ４５ ６７", "+۷۹۰۰۱۲۳۴۵۶۷"])
+def test_digits_of_other_scripts_are_read_as_the_same_number(written):
+    # An empty index would put every such number in one conversation.
+    assert normalize_phone(written) == "79001234567"
+    assert blind_index(written) == blind_index("79001234567")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_stores_the_number_typed_into_chat_as_the_gateway_would_give_it(clinic, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("Здравствуйте\n"))

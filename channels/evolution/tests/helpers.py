@@ -14,7 +14,13 @@ _ids = itertools.count(1)
 
 
 def fixture_body(name: str) -> dict:
-    return json.loads((EVOLUTION_FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    """The corpus body, as the gateway would deliver it now: a message's timestamp is the
+    current time (one older than the de-duplication window is not answered)."""
+    body = json.loads((EVOLUTION_FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    data = body.get("data")
+    if isinstance(data, dict) and "messageTimestamp" in data:
+        data["messageTimestamp"] = int(time.time())
+    return body
 
 
 def text_message(
