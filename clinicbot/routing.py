@@ -17,16 +17,25 @@ lookups run in a worker thread that hands its connection back itself (conversati
 pricing.cache).
 Everything else (the admin) keeps the full stack.
 
-Webhooks take turns: one at work at a time per process (clinicbot.runtime.admission).
+Webhooks take turns: one at work at a time per process (clinicbot.runtime.admission). A
+webhook's body is read whole before it queues for a turn, so a client that sends it slowly holds
+up no one else (clinicbot.runtime.bodies).
 """
 
+import io
+import logging
+
 import django
+from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
 
 from clinicbot.runtime import aio
 from clinicbot.runtime.admission import admitted
+from clinicbot.runtime.bodies import ClientGone, Refused, answer, whole_body, within_limits
+
+logger = logging.getLogger(__name__)
 
 WEBHOOK_PREFIX = "/webhooks/"  # lean, and admitted in turns
 LEAN_PATHS = ("/health",)  # lean (the exact /health is answered before this)
@@ -43,6 +52,10 @@ class LeanASGIHandler(ASGIHandler):
             body_file = await self.read_body(receive)
         except RequestAborted:
             return
+        await self.respond(scope, body_file, send)
+
+    async def respond(self, scope, body_file, send):
+        """Answer a request whose body has been read."""
         try:
             request, response = self.create_request(scope, body_file)
             if request is not None:
@@ -73,13 +86,43 @@ def build_application():
             # worker is (the same answer as the ninja route clinicbot.health.health).
             return await _health(send)
         if scope["type"] == "http" and scope["path"].startswith(WEBHOOK_PREFIX):
-            async with admitted():
-                return await lean(scope, receive, send)
-        if scope["type"] == "http" and scope["path"].startswith(LEAN_PATHS):
-            return await lean(scope, receive, send)
-        return await full(scope, receive, send)
+            return await _webhook(lean, scope, receive, send)
+        if scope["type"] != "http":
+            return await full(scope, receive, send)
+        handler = lean if scope["path"].startswith(LEAN_PATHS) else full
+        return await within_limits(
+            handler,
+            scope,
+            receive,
+            send,
+            limit=settings.REQUEST_MAX_BODY_BYTES,
+            timeout=settings.REQUEST_BODY_READ_TIMEOUT,
+        )
 
     return application
+
+
+async def _webhook(lean: LeanASGIHandler, scope, receive, send) -> None:
+    """Read the whole body first, then take a turn: a slow or stalled client holds no turn."""
+    limit, timeout = settings.WEBHOOK_MAX_BODY_BYTES, settings.REQUEST_BODY_READ_TIMEOUT
+    try:
+        async with whole_body(scope, receive, limit=limit, timeout=timeout) as body, admitted():
+            await lean.respond(scope, io.BytesIO(body), send)
+    except ClientGone:
+        return
+    except Refused as refused:
+        if refused.status in REFUSALS_WORTH_A_LOG:
+            logger.warning(
+                "webhook %s: answered %s", REFUSALS_WORTH_A_LOG[refused.status], refused.status
+            )
+        await answer(send, refused.status)
+
+
+# A gateway on a slow link, or a process short of memory for bodies, is worth knowing about.
+REFUSALS_WORTH_A_LOG = {
+    408: "body not received within REQUEST_BODY_READ_TIMEOUT",
+    503: "body over what this process may hold in memory now",
+}
 
 
 async def _lifespan(receive, send) -> None:

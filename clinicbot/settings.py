@@ -258,10 +258,19 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Webhook bodies over 5 MiB are refused with 413 by the webhook itself; Django's own cap must not
-# answer first with a 400.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
-WEBHOOK_MAX_BODY_BYTES = 5 * 1024 * 1024
+# Request bodies (clinicbot.runtime.bodies). A body must arrive whole within
+# REQUEST_BODY_READ_TIMEOUT seconds (else 408; long enough for a 64 MiB media body on a modest
+# link). A webhook's is read into memory before its turn: at most WEBHOOK_MAX_BODY_BYTES (413,
+# refused from its Content-Length), and at most WEBHOOK_MAX_TEXT_BODY_BYTES unless it carries
+# media (base64 media is what makes a body big); the bodies one process holds at once stay within
+# WEBHOOK_BODIES_IN_MEMORY_BYTES (else 503, which the gateway retries). Any other request's body
+# (the staff console's) is at most REQUEST_MAX_BODY_BYTES (413), kept in memory by Django too.
+REQUEST_BODY_READ_TIMEOUT = env.float("REQUEST_BODY_READ_TIMEOUT", default=30.0)
+WEBHOOK_MAX_BODY_BYTES = 64 * 1024 * 1024
+WEBHOOK_MAX_TEXT_BODY_BYTES = 5 * 1024 * 1024
+WEBHOOK_BODIES_IN_MEMORY_BYTES = 192 * 1024 * 1024
+REQUEST_MAX_BODY_BYTES = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
 
 # --- production hardening (Fly.io terminates TLS and sets X-Forwarded-Proto) ---------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

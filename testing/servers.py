@@ -1,4 +1,5 @@
-"""Starts the real ASGI server (uvicorn) in a subprocess for tests that need a whole process."""
+"""Starts the real ASGI server in a subprocess for tests that need a whole process: uvicorn, or
+gunicorn with uvicorn workers as deployed (fly.toml)."""
 
 import os
 import socket
@@ -39,6 +40,7 @@ def clean_environment(**overrides: str) -> dict[str, str]:
         "PHI_RSA_PRIVATE_KEY",
         "HIPAA_AUDIT_KEY",
         "DJANGO_SETTINGS_MODULE",
+        "REQUEST_BODY_READ_TIMEOUT",
     }
     environment = {k: v for k, v in os.environ.items() if k not in names}
     # The service refuses to start without its keys: give it this run's test keys, unless an
@@ -47,24 +49,21 @@ def clean_environment(**overrides: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(environment: dict[str, str], cwd: Path = PROJECT_ROOT, timeout: float = 20):
+def running_server(
+    environment: dict[str, str],
+    cwd: Path = PROJECT_ROOT,
+    timeout: float = 20,
+    gunicorn_workers: int = 0,
+):
+    """The server on a free port; with `gunicorn_workers`, gunicorn's master and that many
+    uvicorn workers, as fly.toml starts them (the master's process is `base_url.process`)."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "clinicbot.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
+    command = _gunicorn(port, gunicorn_workers) if gunicorn_workers else _uvicorn(port)
     process = subprocess.Popen(
         command, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = ServerURL(f"http://127.0.0.1:{port}")
+    base_url.process = process
     try:
         _wait_until_listening(process, base_url, timeout)
         yield base_url
@@ -74,6 +73,27 @@ def running_server(environment: dict[str, str], cwd: Path = PROJECT_ROOT, timeou
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+class ServerURL(str):
+    """The server's base URL, which also knows the server's process."""
+
+    process: subprocess.Popen
+
+
+def _uvicorn(port: int) -> list[str]:
+    return [
+        *(sys.executable, "-m", "uvicorn", "clinicbot.asgi:application"),
+        *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+    ]
+
+
+def _gunicorn(port: int, workers: int) -> list[str]:
+    return [
+        *(sys.executable, "-m", "gunicorn", "clinicbot.asgi:application"),
+        *("-k", "uvicorn.workers.UvicornWorker", "-w", str(workers)),
+        *("--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--graceful-timeout", "5"),
+    ]
 
 
 def _wait_until_listening(process: subprocess.Popen, base_url: str, timeout: float) -> None:

@@ -53,7 +53,7 @@ async def test_webhooks_are_admitted_a_few_at_a_time_in_arrival_order(monkeypatc
     monkeypatch.setattr(admission, "WEBHOOKS_AT_ONCE", 3)
     working, most, entered = set(), [0], []
 
-    async def slow_handle(self, scope, receive, send):
+    async def slow_respond(self, scope, body_file, send):
         entered.append(scope["path"])
         working.add(scope["path"])
         most[0] = max(most[0], len(working))
@@ -62,7 +62,7 @@ async def test_webhooks_are_admitted_a_few_at_a_time_in_arrival_order(monkeypatc
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    monkeypatch.setattr(routing.LeanASGIHandler, "handle", slow_handle)
+    monkeypatch.setattr(routing.LeanASGIHandler, "respond", slow_respond)
     transport = httpx.ASGITransport(app=routing.build_application())
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         posts = []

@@ -67,6 +67,14 @@ async def test_a_body_over_5_mib_gets_413(async_client, clinic, outbox):
     assert outbox == []
 
 
+async def test_a_body_over_5_mib_with_media_in_it_is_accepted(async_client, clinic, outbox):
+    body = fixture_body("v2_image_with_caption")
+    body["data"]["message"]["base64"] = "A" * (6 * 1024 * 1024)  # Evolution's webhookBase64
+    response = await post_webhook(async_client, body)
+    assert response.status_code == 200
+    assert response.json() == {"status": "accepted"}
+
+
 async def test_a_body_that_is_not_json_gets_422_naming_it(async_client, clinic):
     response = await post_webhook(async_client, b"{not json")
     assert response.status_code == 422

@@ -1,0 +1,223 @@
+"""Webhook bodies through the real server, gunicorn with two uvicorn workers as deployed: a client
+that sends its body slowly, or stops, holds up no one else's webhook and is dropped when the
+read's deadline passes (408); an oversized body is refused without being read to its end and
+leaves nothing on disk (413)."""
+
+import json
+import os
+import select
+import socket
+import time
+from contextlib import ExitStack, closing, contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conversations.tests.conftest import SECRET, text_message
+from testing.fake_evolution import FakeEvolution
+from testing.servers import clean_environment, running_server
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MiB = 1024 * 1024
+WORKERS = 2
+SLOW_CLIENTS = 8
+ANSWER_TIMEOUT = 30  # seconds: generous, the machine may be busy; not a timing target
+CONTENT_TYPE = b"Content-Type: application/json\r\n"
+
+
+@pytest.fixture
+def server_temp(tmp_path) -> Path:
+    """The server's temporary directory (TMPDIR), empty at the start."""
+    directory = tmp_path / "server-tmp"
+    directory.mkdir()
+    return directory
+
+
+@contextmanager
+def gunicorn(settings, server_temp: Path, read_timeout: float):
+    database = settings.DATABASES["default"]["NAME"]
+    with ExitStack() as stack:
+        gateway = stack.enter_context(FakeEvolution(api_key="bodies-key"))
+        environment = clean_environment(
+            DEBUG="true",
+            DATABASE_URL=settings.DATABASE_URL.rsplit("/", 1)[0] + f"/{database}",
+            REDIS_URL=settings.REDIS_URL,
+            EVOLUTION_API_URL=gateway.url,
+            EVOLUTION_API_KEY="bodies-key",
+            EVOLUTION_WEBHOOK_SECRET=SECRET,
+            REQUEST_BODY_READ_TIMEOUT=str(read_timeout),
+            TMPDIR=str(server_temp),
+        )
+        base_url = stack.enter_context(
+            running_server(environment, timeout=60, gunicorn_workers=WORKERS)
+        )
+        _wait_for_workers(base_url.process.pid)
+        yield base_url
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(entry.name))
+    return children
+
+
+def _wait_for_workers(master: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while len(_children(master)) < WORKERS:
+        assert time.monotonic() < deadline, "gunicorn did not start its workers"
+        time.sleep(0.2)
+
+
+def files_open_in(directory: Path, master: int) -> list[str]:
+    """What the server's processes hold open in `directory` (a spooled body is an unlinked file
+    there, which a listing of the directory would not show), but gunicorn's worker heartbeats."""
+    held = []
+    for pid in [master, *_children(master)]:
+        fd_dir = Path(f"/proc/{pid}/fd")
+        for fd in fd_dir.iterdir() if fd_dir.exists() else ():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith(str(directory)) and "/wgunicorn-" not in target:
+                held.append(target)
+    return held
+
+
+def connect(base_url: str) -> socket.socket:
+    host, port = base_url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=ANSWER_TIMEOUT)
+
+
+def request_head(content_length: int | None) -> bytes:
+    length = (
+        b"Transfer-Encoding: chunked\r\n"
+        if content_length is None
+        else f"Content-Length: {content_length}\r\n".encode()
+    )
+    start = b"POST /webhooks/evolution HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    return start + CONTENT_TYPE + length + b"\r\n"
+
+
+def answer_of(sock: socket.socket) -> bytes:
+    """The bytes the server sent until it closed the connection (or ANSWER_TIMEOUT passed)."""
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except (TimeoutError, ConnectionResetError):
+        pass
+    return received
+
+
+def status_of(answer: bytes) -> int | None:
+    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else None
+
+
+def nothing_received(sock: socket.socket) -> bool:
+    readable, _, _ = select.select([sock], [], [], 0)
+    return not readable
+
+
+def post_signed(base_url: str, body: dict, tries: int = 5) -> httpx.Response:
+    """Post as the gateway does, which retries a 503 (a worker just started may answer one while
+    its caches are cold and the machine is busy)."""
+    for _ in range(tries):
+        response = httpx.post(
+            f"{base_url}/webhooks/evolution",
+            content=json.dumps(body).encode(),
+            timeout=ANSWER_TIMEOUT,
+            headers={"X-Webhook-Secret": SECRET, "Content-Type": "application/json"},
+        )
+        if response.status_code != 503:
+            break
+        time.sleep(0.5)
+    return response
+
+
+@pytest.mark.timeout(240)
+def test_stalled_bodies_hold_up_no_signed_webhook(settings, clinic, server_temp):
+    with gunicorn(settings, server_temp, read_timeout=600) as base_url, ExitStack() as stack:
+        slow = []
+        for _ in range(SLOW_CLIENTS):  # a head, the start of a body, then nothing
+            sock = stack.enter_context(closing(connect(base_url)))
+            sock.sendall(request_head(100_000) + b'{"a":')
+            slow.append(sock)
+        answers = [
+            post_signed(base_url, text_message("Здравствуйте", phone=f"7966100{n:04d}"))
+            for n in range(5)
+        ]
+        still_waiting = [nothing_received(sock) for sock in slow]
+    assert [(answer.status_code, answer.text) for answer in answers] == [
+        (200, '{"status": "accepted"}')
+    ] * 5
+    assert still_waiting == [True] * SLOW_CLIENTS  # not answered merely by dropping them first
+
+
+@pytest.mark.timeout(240)
+def test_a_body_not_sent_within_the_read_deadline_gets_408(settings, clinic, server_temp):
+    with gunicorn(settings, server_temp, read_timeout=1) as base_url:
+        with closing(connect(base_url)) as stalled:
+            stalled.sendall(request_head(100_000) + b'{"a":')
+            stalled_answer = answer_of(stalled)
+        with closing(connect(base_url)) as dribbling:  # a byte at a time, each in good time
+            dribbling.sendall(request_head(100_000))
+            dribbling.settimeout(0.2)
+            deadline = time.monotonic() + ANSWER_TIMEOUT
+            while nothing_received(dribbling) and time.monotonic() < deadline:
+                dribbling.sendall(b" ")
+                time.sleep(0.2)
+            dribbling.settimeout(ANSWER_TIMEOUT)
+            dribbling_answer = answer_of(dribbling)
+        answer = post_signed(base_url, text_message("Здравствуйте"))
+    assert status_of(stalled_answer) == 408
+    assert status_of(dribbling_answer) == 408
+    assert answer.json() == {"status": "accepted"}
+
+
+@pytest.mark.timeout(240)
+def test_a_declared_oversized_body_gets_413_before_it_is_sent(settings, clinic, server_temp):
+    with gunicorn(settings, server_temp, read_timeout=600) as base_url:
+        with closing(connect(base_url)) as sock:
+            sock.sendall(request_head(100 * MiB) + b" " * 65536)  # the rest is never sent
+            answer = answer_of(sock)
+        held = files_open_in(server_temp, base_url.process.pid)
+    assert status_of(answer) == 413
+    assert held == []
+    assert list(server_temp.iterdir()) == []
+
+
+@pytest.mark.timeout(240)
+def test_a_chunked_oversized_body_gets_413_once_past_the_limit_and_is_never_spooled(
+    settings, clinic, server_temp
+):
+    chunk = b" " * MiB
+    framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    sent, held = 0, []
+    server = gunicorn(settings, server_temp, read_timeout=600)
+    with server as base_url, closing(connect(base_url)) as sock:
+        sock.sendall(request_head(None))
+        try:
+            while sent < 100 * MiB and nothing_received(sock):
+                sock.sendall(framed)
+                sent += len(chunk)
+                if sent == 20 * MiB:  # well past Django's 2.5 MiB spooled in memory
+                    held = files_open_in(server_temp, base_url.process.pid)
+            if nothing_received(sock):
+                sock.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed while this was sending
+        answer = answer_of(sock)
+    assert held == []
+    assert status_of(answer) == 413
+    assert sent < 100 * MiB  # the server stopped reading past the limit
+    assert list(server_temp.iterdir()) == []
