@@ -8,6 +8,9 @@ one query. A clinic edited in the admin is therefore seen by every worker within
 Session state (who is in control, opted out, language) lives in Redis with a 5 min TTL; a miss
 loads it from the database the same way. Both lookups go through the database circuit breaker:
 while it is open they fall back at once instead of waiting 600 ms each time.
+
+Whether a message is stored already is asked only of a message sent before Redis's 48 h
+de-duplication window; that lookup has no fallback: its caller refuses the message for now.
 """
 
 import asyncio
@@ -23,7 +26,7 @@ from django.db import DatabaseError, connection
 from clinicbot.runtime import async_db
 from clinicbot.runtime.breaker import database_breaker
 from clinicbot.runtime.singleflight import SingleFlight
-from conversations.models import Clinic, ConversationSession, phone_index_candidates
+from conversations.models import Clinic, ConversationSession, Message, phone_index_candidates
 from nlu import ClinicInfo
 
 logger = logging.getLogger(__name__)
@@ -213,3 +216,47 @@ async def session_state_load(clinic: ClinicSnapshot, phone: str) -> dict[str, st
     except (TimeoutError, DatabaseError) as exc:
         logger.warning("session lookup failed (%s); using defaults", type(exc).__name__)
         return dict(DEFAULT_SESSION)
+
+
+# --- messages already stored ----------------------------------------------------------------------
+# What Message's unique constraint covers (instance + WhatsApp id, for what WhatsApp delivered to
+# us). The query repeats its condition, so PostgreSQL answers from its partial unique index.
+STORED_ONCE = next(
+    constraint.condition
+    for constraint in Message._meta.constraints
+    if constraint.name == "message_unique_per_instance"
+)
+MESSAGE_STORED_SQL = (
+    f"SELECT 1 AS stored FROM {Message._meta.db_table} "  # noqa: S608 - names from the model
+    "WHERE clinic_id = %s AND wa_message_id = %s "
+    "AND (direction = 'in' OR from_staff) AND NOT (wa_message_id = '') LIMIT 1"
+)
+
+
+def _message_stored_blocking(clinic_id: int, message_id: str) -> bool:
+    """The blocking lookup, for a database other than PostgreSQL (the embedded SQLite)."""
+    try:
+        with cachalot_disabled():
+            rows = Message.objects.filter(
+                STORED_ONCE, clinic_id=clinic_id, wa_message_id=message_id
+            )
+            return rows.exists()
+    finally:
+        connection.close()  # back to the pool: no request_finished reaches this thread
+
+
+_message_stored_in_thread = sync_to_async(_message_stored_blocking, thread_sensitive=False)
+
+
+async def _message_stored(clinic_id: int, message_id: str) -> bool:
+    if not async_db.available():
+        return await _message_stored_in_thread(clinic_id, message_id)
+    return await async_db.fetch_one(MESSAGE_STORED_SQL, [clinic_id, message_id]) is not None
+
+
+async def message_stored(clinic: ClinicSnapshot, message_id: str) -> bool:
+    """Whether the clinic's message with this WhatsApp id is stored. Raises TimeoutError, or a
+    DatabaseError (CircuitOpen while the breaker is open), when the database cannot say within
+    600 ms: there is no safe default to fall back on."""
+    async with database_breaker.aguard():
+        return await asyncio.wait_for(_message_stored(clinic.id, message_id), LOOKUP_CAP_S)

@@ -2,7 +2,9 @@
 
 1. Find the clinic (process memory).
 2. Accept: one Redis round trip de-duplicates, journals the message for stage B, takes the
-   conversation's turn ticket and reads the session state and price-list version.
+   conversation's turn ticket and reads the session state and price-list version. A message
+   sent before Redis's 48 h de-duplication window is first looked up in the database (one
+   indexed query): stored already, it is a duplicate; the database unreachable, a 503.
 3. Wait for the conversation's turn, so replies leave in arrival order.
 4. Decide the reply in memory (conversations.decide).
 5. Send it, waiting at most 1 s; a slower or failed send continues through the ordered outbox.
@@ -18,6 +20,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from channels.base import InboundMessage, Outcome
@@ -26,7 +29,7 @@ from channels.registry import sender_for
 from clinicbot.runtime.admission import stepped_aside
 from conversations import outbox
 from conversations.decide import Decision, reply_decide
-from conversations.directory import ClinicSnapshot, clinics, session_state_load
+from conversations.directory import ClinicSnapshot, clinics, message_stored, session_state_load
 from conversations.hotstore import SEEN_TTL_S, conversation_key, hot_store, message_key
 from conversations.journal import Kind, ReplyState
 from conversations.models import Lane
@@ -71,17 +74,17 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
     store = hot_store()
     key = message_key(message.instance, message.message_id)
     conversation = conversation_key(message.instance, message.phone)
-    stale = not message.from_me and _sent_before_the_window(message)
-    journal = _journal(message, clinic, conversation)
-    if stale:  # stored as it is, for staff to see; nothing more will happen to it
-        journal |= {"reply_state": ReplyState.NONE, "total_ms": _ms_since(started_ns)}
+    if not message.from_me and _sent_before_the_window(message):
+        async with stepped_aside():  # the database: milliseconds away, more when it is slow
+            if await _stored_already(clinic, message):
+                return Handled(Answer.DUPLICATE)
     try:
         accepted = await store.accept(
             message=key,
             conversation=conversation,
-            journal=journal,
+            journal=_journal(message, clinic, conversation),
             prices_key=version_key(clinic.id),
-            take_ticket=not message.from_me and not stale,
+            take_ticket=not message.from_me,
         )
     except (RedisError, OSError) as exc:
         raise NotAccepted(type(exc).__name__) from exc
@@ -89,9 +92,6 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
         return Handled(Answer.DUPLICATE)
     if message.from_me:
         return await _staff_echo(store, message, key, conversation, accepted.session)
-    if stale:
-        await outbox.schedule_flush(store)
-        return Handled(Answer.IGNORED, STALE_REASON)
     try:
         return await _answer(store, message, key, conversation, clinic, accepted, started_ns)
     except (RedisError, OSError) as exc:
@@ -101,14 +101,20 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
         return Handled(Answer.ACCEPTED, reason="reply deferred")
 
 
-STALE_REASON = "sent before the de-duplication window: stored for staff, not answered"
-
-
 def _sent_before_the_window(message: InboundMessage) -> bool:
-    """Whether WhatsApp's timestamp is older than the de-duplication window: past it, a
-    redelivery (or a captured request played again) would no longer be known as one, and the
-    patient would get a second reply."""
+    """Whether WhatsApp's timestamp is older than the de-duplication window: past it, Redis no
+    longer knows a redelivery (or a captured request played again) from a new message."""
     return message.timestamp is not None and message.timestamp < time.time() - SEEN_TTL_S
+
+
+async def _stored_already(clinic: ClinicSnapshot, message: InboundMessage) -> bool:
+    """Whether stage B stored this message (every accepted message is stored, unique on
+    instance + WhatsApp id). A message delayed for days (a phone offline) is not, and is answered;
+    one played again after the window is. When the database cannot say, nothing is accepted."""
+    try:
+        return await message_stored(clinic, message.message_id)
+    except (TimeoutError, DatabaseError) as exc:
+        raise NotAccepted(type(exc).__name__) from exc
 
 
 def _journal(message: InboundMessage, clinic: ClinicSnapshot, conversation: str) -> dict:

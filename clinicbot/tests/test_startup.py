@@ -2,7 +2,6 @@
 clean under `check --deploy`, embedded on SQLite with no database or Redis configured, and /ready
 naming what is down."""
 
-import json
 import os
 import secrets
 import shutil
@@ -13,7 +12,6 @@ import sys
 import httpx
 import pytest
 
-from channels.evolution.tests.helpers import fixture_body
 from testing.pytest_env import TEST_KEYS
 from testing.servers import PROJECT_ROOT, clean_environment, free_port, running_server
 
@@ -160,13 +158,14 @@ def test_the_embedded_default_boots_with_no_database_or_redis(project_copy):
     imported = manage("import_clinic", demo, environment=environment, cwd=project_copy)
     assert "Created clinic smile-dental" in imported.stdout, imported.stderr
     assert (project_copy / "db.sqlite3").exists()
-    greeting = json.dumps(fixture_body("v2_text_greeting_ru")).encode()  # sent now
+    # The corpus body byte for byte, WhatsApp timestamp and all (sent long before this test).
+    greeting = project_copy / "channels/evolution/tests/fixtures/v2_text_greeting_ru.json"
     with running_server(environment, cwd=project_copy) as base_url:
         assert httpx.get(f"{base_url}/health", timeout=2).json() == {"status": "ok"}
         ready = httpx.get(f"{base_url}/ready", timeout=3)
         webhook = httpx.post(
             f"{base_url}/webhooks/evolution",
-            content=greeting,
+            content=greeting.read_bytes(),
             timeout=5,
             headers={"X-Webhook-Secret": "embedded-secret", "Content-Type": "application/json"},
         )

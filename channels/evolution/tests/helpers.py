@@ -15,7 +15,8 @@ _ids = itertools.count(1)
 
 def fixture_body(name: str) -> dict:
     """The corpus body, as the gateway would deliver it now: a message's timestamp is the
-    current time (one older than the de-duplication window is not answered)."""
+    current time (one older than the de-duplication window is first looked up in the database,
+    a query the fast lane's tests do not expect; test_payloads posts the corpus as it is)."""
     body = json.loads((EVOLUTION_FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
     data = body.get("data")
     if isinstance(data, dict) and "messageTimestamp" in data:
