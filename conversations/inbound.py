@@ -74,7 +74,7 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
     store = hot_store()
     key = message_key(message.instance, message.message_id)
     conversation = conversation_key(message.instance, message.phone)
-    if not message.from_me and _sent_before_the_window(message):
+    if _sent_before_the_window(message):
         async with stepped_aside():  # the database: milliseconds away, more when it is slow
             if await _stored_already(clinic, message):
                 return Handled(Answer.DUPLICATE)

@@ -74,6 +74,20 @@ async def test_a_request_replayed_after_the_window_gets_no_second_reply(
     assert reply.delivery_status == Message.Delivery.SENT
 
 
+async def test_a_staff_echo_replayed_after_the_window_is_a_duplicate(async_client, clinic, outbox):
+    """Played again, a staff member's old message would hand the conversation back to staff."""
+    body = text_message("Перезвоню вам завтра", message_id="ECHO-REPLAYED", from_me=True)
+    first = await post_webhook(async_client, body)
+    assert first.status_code == 200
+    assert await Message.objects.filter(wa_message_id="ECHO-REPLAYED").aexists()
+    key = message_key("smile-main", "ECHO-REPLAYED")
+    sync_redis().delete(f"cb:seen:{key}", f"cb:j:{key}")
+    with time_machine.travel(time.time() + SEEN_TTL_S + 3600, tick=True):
+        response = await post_webhook(async_client, body)
+    assert response.json() == {"status": "duplicate"}
+    assert sync_redis().exists(f"cb:j:{key}") == 0  # not journaled again
+
+
 async def test_a_journal_still_in_redis_counts_as_seen_before_it_is_stored(
     async_client, clinic, outbox
 ):
