@@ -174,8 +174,11 @@ class ConversationSessionAdmin(AuditedViewAdmin):
     ordering = ["-last_inbound_at"]
     raw_id_fields = ["clinic"]
     exclude = ["patient_phone_index"]
-    # Control changes only through the actions: they also update the request path's state.
+    # The phone is the conversation's identity (the webhook finds it through its blind index, one
+    # conversation per phone and channel): never edited by staff. Control changes only through
+    # the actions: they also update the request path's state.
     readonly_fields = [
+        "patient_phone",
         "clinic",
         "channel",
         "control",
