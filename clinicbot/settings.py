@@ -67,10 +67,12 @@ CACHALOT_TIMEOUT = 600
 # Our only raw writes (clinicbot.runtime.bulk.rows_update) refuse cached tables: don't parse every
 # statement looking for writes.
 CACHALOT_INVALIDATE_RAW = False
+# The sign-in apps never: their rows hold password hashes and session keys, which must stay in
+# the database, not in a copy in Redis.
+CACHALOT_UNCACHABLE_APPS = frozenset({"axes", "auth", "sessions"})
 # Conversations, messages, metrics and follow-ups are written with every message: caching them
 # would only churn Redis with invalidations, each write parsed for its tables and followed by a
 # Redis write, on stage B's path, for reads that are hardly ever repeated.
-CACHALOT_UNCACHABLE_APPS = frozenset({"axes"})
 CACHALOT_UNCACHABLE_TABLES = frozenset(
     {
         "django_migrations",
