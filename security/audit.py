@@ -166,6 +166,12 @@ def _append(fields: dict) -> AuditEvent:
     event = AuditEvent.objects.create(seq=seq, at=at, prev_mac=head.mac, mac=mac, **fields)
     head.seq, head.mac = seq, mac
     head.save(update_fields=["seq", "mac"])
+    if seq == 1:
+        # Signed at once, not at the next hourly checkpoint: the chain's start is in the log
+        # from the first entry on, so wiping the tables early cannot pass for a fresh install.
+        checkpoint = _signed_checkpoint(seq=seq, head_mac=mac)
+        checkpoint.save()
+        transaction.on_commit(lambda: _log_checkpoint(checkpoint))
     return event
 
 
@@ -332,20 +338,30 @@ def checkpoint_create() -> AuditCheckpoint | None:
     if not report.ok:
         logger.error("audit chain broken, checkpoint not signed: %s", report.problem)
         raise AuditChainBroken(report.problem)
-    private_key = rsa_private_key()
-    checkpoint = AuditCheckpoint(
-        at=timezone.now(),
-        seq=last_event.seq,
-        head_mac=last_event.mac,
-        key_fingerprint=public_key_fingerprint(private_key),
-    )
-    signature = private_key.sign(checkpoint_message(checkpoint), PSS, hashes.SHA256())
-    checkpoint.signature = base64.b64encode(signature).decode("ascii")
+    checkpoint = _signed_checkpoint(seq=last_event.seq, head_mac=last_event.mac)
     try:
         with transaction.atomic():
             checkpoint.save()
     except IntegrityError:
         return None  # another run signed this head first
+    _log_checkpoint(checkpoint)
+    return checkpoint
+
+
+def _signed_checkpoint(*, seq: int, head_mac: str) -> AuditCheckpoint:
+    private_key = rsa_private_key()
+    checkpoint = AuditCheckpoint(
+        at=timezone.now(),
+        seq=seq,
+        head_mac=head_mac,
+        key_fingerprint=public_key_fingerprint(private_key),
+    )
+    signature = private_key.sign(checkpoint_message(checkpoint), PSS, hashes.SHA256())
+    checkpoint.signature = base64.b64encode(signature).decode("ascii")
+    return checkpoint
+
+
+def _log_checkpoint(checkpoint: AuditCheckpoint) -> None:
     # The log line is the off-box copy: with it, a rewritten database chain is still caught.
     logger.info(
         "audit checkpoint seq=%s head_mac=%s at=%s key=%s signature=%s",
@@ -355,7 +371,6 @@ def checkpoint_create() -> AuditCheckpoint | None:
         checkpoint.key_fingerprint[:16],
         checkpoint.signature,
     )
-    return checkpoint
 
 
 def checkpoint_verify(checkpoint: AuditCheckpoint) -> bool:
