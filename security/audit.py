@@ -32,6 +32,8 @@ HEAD_PK = 1
 APPEND_ATTEMPTS = 3
 VERIFY_CHUNK = 2000
 CHECKPOINT_CONTEXT = b"clinicbot audit checkpoint v1\n"
+# The key of `details` naming the clinic an entry is about (security.admin scopes by it).
+CLINIC_DETAIL = "clinic"
 PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
 
 
@@ -101,6 +103,10 @@ def _clean_details(details) -> dict:
     return json.loads(json.dumps(details, allow_nan=False, sort_keys=True))
 
 
+def _clinic_detail(clinic_id) -> dict:
+    return {} if clinic_id is None else {CLINIC_DETAIL: int(clinic_id)}
+
+
 def audit_record(
     *,
     actor: str,
@@ -110,8 +116,12 @@ def audit_record(
     outcome: str = "success",
     source_ip: str = "",
     details: dict | None = None,
+    clinic_id: int | None = None,
 ) -> AuditEvent:
     """Append one entry to the audit log and return it.
+
+    `clinic_id` names the clinic whose patient or data the entry is about (kept in `details`
+    as "clinic", under the mac like every field): the clinic's staff see the entry in the admin.
 
     Runs in its own atomic block. Called inside a caller's transaction it commits (or rolls back)
     with it, and other appenders wait for that transaction: keep such transactions short.
@@ -134,7 +144,7 @@ def audit_record(
         "object_id": str(object_id),
         "outcome": outcome,
         "source_ip": source_ip,
-        "details": _clean_details(details),
+        "details": _clean_details(details) | _clinic_detail(clinic_id),
     }
     for attempt in range(1, APPEND_ATTEMPTS + 1):
         try:

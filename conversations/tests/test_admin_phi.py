@@ -173,6 +173,7 @@ def test_a_price_edit_is_audited_with_the_old_and_new_price(admin_client, clinic
         "code": service.code,
         "old_price": str(old_price),
         "new_price": str(new_price),
+        "clinic": service.clinic_id,
     }
     # Saving again without a price change writes nothing more.
     admin_client.post(
