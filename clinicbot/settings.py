@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 from clinicbot.runtime.dbconfig import database_config
 
@@ -170,6 +171,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "cachalot",
     "axes",
+    "csp",
     "clinicbot",
     "conversations",
     "pricing",
@@ -180,6 +182,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # The admin's static files, wherever clinicbot runs (Fly's proxy only answers them sooner).
     # Only the full stack has middleware: the webhook and /health never reach it (routing.py).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -288,6 +292,25 @@ if not DEBUG:
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Every page of the admin and the console: scripts, styles, images, fonts and form posts from this
+# site only. No inline script at all; the console's own <style> blocks carry the response's nonce.
+# Style attributes stay allowed (the calendar positions its blocks with them; Django's admin has
+# a few): they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    # The API's interactive docs (DEBUG only) load their scripts from a CDN.
+    "EXCLUDE_URL_PREFIXES": ["/docs"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 # --- logging: one line per event, never message text or phone numbers ----------------------------
 LOGGING = {
