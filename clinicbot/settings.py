@@ -198,8 +198,14 @@ MIDDLEWARE = [
 ]
 
 # --- staff sign-in hardening (the admin) ---------------------------------------------------------
+# The header in which the proxy in front of clinicbot passes the client's address (Fly's proxy:
+# Fly-Client-IP, which it sets itself whatever the client sent). Unset: the connecting address.
+# Never X-Forwarded-For, which a client writes as it likes (and the web command trusts from no
+# peer: fly.toml's --forwarded-allow-ips).
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
 # django-axes counts failed sign-ins: 5 failures lock the account out for an hour from that
-# address (a clinic behind one NAT is not locked out wholesale), and a success resets the count.
+# address, so a stranger's guesses lock out the stranger, not the staff member at their own
+# address (nor a clinic behind one NAT wholesale); a success resets the count.
 # Lockouts land in the audit log (security.signals).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -209,8 +215,8 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The peer address only: a client-supplied X-Forwarded-For is never trusted (as in the audit log).
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client's address as the audit log records it (CLIENT_IP_HEADER, else the peer).
+AXES_CLIENT_IP_CALLABLE = "security.signals.source_ip"
 # HIPAA automatic logoff: a staff session ends after 15 idle minutes (every request renews it).
 SESSION_COOKIE_AGE = 900
 SESSION_SAVE_EVERY_REQUEST = True
