@@ -319,6 +319,9 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- logging: one line per event, never message text or phone numbers ----------------------------
+# Django's LOGGING below, and the web server's access log without query strings (an admin search
+# carries a phone number in its URL): clinicbot.runtime.logs.
+LOGGING_CONFIG = "clinicbot.runtime.logs.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
