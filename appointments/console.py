@@ -396,7 +396,17 @@ def audit(request, action, object_id, conversation_id, outcome="success") -> Non
         outcome=outcome,
         source_ip=source_ip(request),
         details={"conversation": conversation_id} if conversation_id else {},
+        # The clinic's staff see the entry; a denied attempt on another clinic's appointment is
+        # that clinic's to see.
+        clinic_id=_clinic_of(object_id),
     )
+
+
+def _clinic_of(appointment_id) -> int | None:
+    if not str(appointment_id).isdigit():  # a booking refused before it had an id
+        return None
+    rows = Appointment.objects.filter(pk=appointment_id)
+    return rows.values_list("clinic_id", flat=True).first()
 
 
 def _checked_slot(cal: Calendar, code: str, service: Service, start: datetime, *, verb: str):

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 from clinicbot.runtime.dbconfig import database_config
 
@@ -67,10 +68,12 @@ CACHALOT_TIMEOUT = 600
 # Our only raw writes (clinicbot.runtime.bulk.rows_update) refuse cached tables: don't parse every
 # statement looking for writes.
 CACHALOT_INVALIDATE_RAW = False
+# The sign-in apps never: their rows hold password hashes and session keys, which must stay in
+# the database, not in a copy in Redis.
+CACHALOT_UNCACHABLE_APPS = frozenset({"axes", "auth", "sessions"})
 # Conversations, messages, metrics and follow-ups are written with every message: caching them
 # would only churn Redis with invalidations, each write parsed for its tables and followed by a
 # Redis write, on stage B's path, for reads that are hardly ever repeated.
-CACHALOT_UNCACHABLE_APPS = frozenset({"axes"})
 CACHALOT_UNCACHABLE_TABLES = frozenset(
     {
         "django_migrations",
@@ -168,6 +171,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "cachalot",
     "axes",
+    "csp",
     "clinicbot",
     "conversations",
     "pricing",
@@ -178,6 +182,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # The admin's static files, wherever clinicbot runs (Fly's proxy only answers them sooner).
     # Only the full stack has middleware: the webhook and /health never reach it (routing.py).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -192,8 +198,14 @@ MIDDLEWARE = [
 ]
 
 # --- staff sign-in hardening (the admin) ---------------------------------------------------------
+# The header in which the proxy in front of clinicbot passes the client's address (Fly's proxy:
+# Fly-Client-IP, which it sets itself whatever the client sent). Unset: the connecting address.
+# Never X-Forwarded-For, which a client writes as it likes (and the web command trusts from no
+# peer: fly.toml's --forwarded-allow-ips).
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
 # django-axes counts failed sign-ins: 5 failures lock the account out for an hour from that
-# address (a clinic behind one NAT is not locked out wholesale), and a success resets the count.
+# address, so a stranger's guesses lock out the stranger, not the staff member at their own
+# address (nor a clinic behind one NAT wholesale); a success resets the count.
 # Lockouts land in the audit log (security.signals).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -203,8 +215,8 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The peer address only: a client-supplied X-Forwarded-For is never trusted (as in the audit log).
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client's address as the audit log records it (CLIENT_IP_HEADER, else the peer).
+AXES_CLIENT_IP_CALLABLE = "security.signals.source_ip"
 # HIPAA automatic logoff: a staff session ends after 15 idle minutes (every request renews it).
 SESSION_COOKIE_AGE = 900
 SESSION_SAVE_EVERY_REQUEST = True
@@ -286,8 +298,30 @@ if not DEBUG:
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Every page of the admin and the console: scripts, styles, images, fonts and form posts from this
+# site only. No inline script at all; the console's own <style> blocks carry the response's nonce.
+# Style attributes stay allowed (the calendar positions its blocks with them; Django's admin has
+# a few): they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    # The API's interactive docs (DEBUG only) load their scripts from a CDN.
+    "EXCLUDE_URL_PREFIXES": ["/docs"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 # --- logging: one line per event, never message text or phone numbers ----------------------------
+# Django's LOGGING below, and the web server's access log without query strings (an admin search
+# carries a phone number in its URL): clinicbot.runtime.logs.
+LOGGING_CONFIG = "clinicbot.runtime.logs.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -52,7 +52,7 @@ def looks_like_phone(term: str) -> bool:
 
 
 def audit_admin(
-    request, *, action: str, object_type: str, object_id, outcome: str = "success"
+    request, *, action: str, object_type: str, object_id, clinic_id, outcome: str = "success"
 ) -> None:
     audit_record(
         actor=request.user.get_username(),
@@ -61,6 +61,7 @@ def audit_admin(
         object_id=str(object_id)[:64],
         outcome=outcome,
         source_ip=source_ip(request),
+        clinic_id=clinic_id,
     )
 
 
@@ -78,23 +79,28 @@ class AuditedViewAdmin(ClinicScopedAdmin):
                 action=self.audit_action,
                 object_type=self.audit_object_type,
                 object_id=obj.pk,
+                clinic_id=obj.clinic_id,
             )
-        elif obj is None and self._exists_elsewhere(unquote(object_id)):
-            # Another clinic's object: "not found" for the user, a denied access in the log.
+        elif obj is None and (clinic_id := self._clinic_elsewhere(unquote(object_id))):
+            # Another clinic's object: "not found" for the user, a denied access in the log,
+            # where that clinic's staff see it.
             audit_admin(
                 request,
                 action=self.audit_action,
                 object_type=self.audit_object_type,
                 object_id=unquote(object_id),
+                clinic_id=clinic_id,
                 outcome="denied",
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def _exists_elsewhere(self, object_id: str) -> bool:
+    def _clinic_elsewhere(self, object_id: str) -> int | None:
+        """The clinic of an object this user's queryset does not show, if it exists at all."""
         try:
-            return self.model._default_manager.filter(pk=object_id).exists()
+            rows = self.model._default_manager.filter(pk=object_id)
+            return rows.values_list("clinic_id", flat=True).first()
         except (ValueError, ValidationError):
-            return False
+            return None
 
 
 @admin.register(Clinic)
@@ -174,8 +180,11 @@ class ConversationSessionAdmin(AuditedViewAdmin):
     ordering = ["-last_inbound_at"]
     raw_id_fields = ["clinic"]
     exclude = ["patient_phone_index"]
-    # Control changes only through the actions: they also update the request path's state.
+    # The phone is the conversation's identity (the webhook finds it through its blind index, one
+    # conversation per phone and channel): never edited by staff. Control changes only through
+    # the actions: they also update the request path's state.
     readonly_fields = [
+        "patient_phone",
         "clinic",
         "channel",
         "control",
@@ -244,7 +253,13 @@ class ConversationSessionAdmin(AuditedViewAdmin):
     def _control_one(self, request, session, control):
         conversation_set_control(session=session, control=control)
         action = "take_over" if control == ConversationSession.Control.STAFF else "release"
-        audit_admin(request, action=action, object_type="conversation", object_id=session.pk)
+        audit_admin(
+            request,
+            action=action,
+            object_type="conversation",
+            object_id=session.pk,
+            clinic_id=session.clinic_id,
+        )
 
     # --- the conversation page ----------------------------------------------------------------
 
@@ -308,7 +323,11 @@ class ConversationSessionAdmin(AuditedViewAdmin):
             return self._back(session)
         if staff_message_send(session=session, text=text, token=token):
             audit_admin(
-                request, action="send_message", object_type="conversation", object_id=session.pk
+                request,
+                action="send_message",
+                object_type="conversation",
+                object_id=session.pk,
+                clinic_id=session.clinic_id,
             )
             self.message_user(request, "Message queued for the patient; the bot stays silent.")
         else:

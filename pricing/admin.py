@@ -155,6 +155,7 @@ class ServiceAdmin(ClinicScopedAdmin):
             object_type="service",
             object_id=str(obj.pk),
             source_ip=source_ip(request),
+            clinic_id=obj.clinic_id,
             details={
                 "code": obj.code,
                 "old_price": None if old_price is None else str(Decimal(old_price)),
@@ -238,6 +239,7 @@ class ServiceAdmin(ClinicScopedAdmin):
             object_id=str(clinic.pk),
             source_ip=source_ip(request),
             details={"source": kind},
+            clinic_id=clinic.pk,
         )
 
     def _import_page(self, request, form, title, help_text):

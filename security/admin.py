@@ -1,9 +1,16 @@
 """The audit log in the admin: readable by staff with the view permission, changeable by nobody
-(no add, change or delete; on PostgreSQL a trigger refuses UPDATE and DELETE anyway)."""
+(no add, change or delete; on PostgreSQL a trigger refuses UPDATE and DELETE anyway).
+
+A clinic's staff see the entries about their clinics (`details.clinic`, security.audit) and their
+own sign-ins; a superuser sees every entry."""
 
 from django.contrib import admin
+from django.db.models import Q
 
+from conversations.models import Clinic
+from conversations.staff_scope import scoped, sees_every_clinic
 from security.admin_base import ReadOnlyAdmin
+from security.audit import CLINIC_DETAIL
 from security.models import AuditCheckpoint, AuditEvent
 
 
@@ -24,6 +31,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
     ordering = ["-seq"]
     date_hierarchy = "at"
     readonly_fields = [field.name for field in AuditEvent._meta.fields]
+
+    def get_queryset(self, request):
+        events = super().get_queryset(request)
+        user = request.user
+        if sees_every_clinic(user):
+            return events
+        clinic_ids = list(scoped(Clinic.objects.all(), user).values_list("pk", flat=True))
+        about_their_clinics = Q(**{f"details__{CLINIC_DETAIL}__in": clinic_ids})
+        return events.filter(about_their_clinics | Q(actor=user.get_username()))
 
 
 @admin.register(AuditCheckpoint)

@@ -32,6 +32,8 @@ HEAD_PK = 1
 APPEND_ATTEMPTS = 3
 VERIFY_CHUNK = 2000
 CHECKPOINT_CONTEXT = b"clinicbot audit checkpoint v1\n"
+# The key of `details` naming the clinic an entry is about (security.admin scopes by it).
+CLINIC_DETAIL = "clinic"
 PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
 
 
@@ -101,6 +103,10 @@ def _clean_details(details) -> dict:
     return json.loads(json.dumps(details, allow_nan=False, sort_keys=True))
 
 
+def _clinic_detail(clinic_id) -> dict:
+    return {} if clinic_id is None else {CLINIC_DETAIL: int(clinic_id)}
+
+
 def audit_record(
     *,
     actor: str,
@@ -110,8 +116,12 @@ def audit_record(
     outcome: str = "success",
     source_ip: str = "",
     details: dict | None = None,
+    clinic_id: int | None = None,
 ) -> AuditEvent:
     """Append one entry to the audit log and return it.
+
+    `clinic_id` names the clinic whose patient or data the entry is about (kept in `details`
+    as "clinic", under the mac like every field): the clinic's staff see the entry in the admin.
 
     Runs in its own atomic block. Called inside a caller's transaction it commits (or rolls back)
     with it, and other appenders wait for that transaction: keep such transactions short.
@@ -134,7 +144,7 @@ def audit_record(
         "object_id": str(object_id),
         "outcome": outcome,
         "source_ip": source_ip,
-        "details": _clean_details(details),
+        "details": _clean_details(details) | _clinic_detail(clinic_id),
     }
     for attempt in range(1, APPEND_ATTEMPTS + 1):
         try:
@@ -166,6 +176,12 @@ def _append(fields: dict) -> AuditEvent:
     event = AuditEvent.objects.create(seq=seq, at=at, prev_mac=head.mac, mac=mac, **fields)
     head.seq, head.mac = seq, mac
     head.save(update_fields=["seq", "mac"])
+    if seq == 1:
+        # Signed at once, not at the next hourly checkpoint: the chain's start is in the log
+        # from the first entry on, so wiping the tables early cannot pass for a fresh install.
+        checkpoint = _signed_checkpoint(seq=seq, head_mac=mac)
+        checkpoint.save()
+        transaction.on_commit(lambda: _log_checkpoint(checkpoint))
     return event
 
 
@@ -332,20 +348,30 @@ def checkpoint_create() -> AuditCheckpoint | None:
     if not report.ok:
         logger.error("audit chain broken, checkpoint not signed: %s", report.problem)
         raise AuditChainBroken(report.problem)
-    private_key = rsa_private_key()
-    checkpoint = AuditCheckpoint(
-        at=timezone.now(),
-        seq=last_event.seq,
-        head_mac=last_event.mac,
-        key_fingerprint=public_key_fingerprint(private_key),
-    )
-    signature = private_key.sign(checkpoint_message(checkpoint), PSS, hashes.SHA256())
-    checkpoint.signature = base64.b64encode(signature).decode("ascii")
+    checkpoint = _signed_checkpoint(seq=last_event.seq, head_mac=last_event.mac)
     try:
         with transaction.atomic():
             checkpoint.save()
     except IntegrityError:
         return None  # another run signed this head first
+    _log_checkpoint(checkpoint)
+    return checkpoint
+
+
+def _signed_checkpoint(*, seq: int, head_mac: str) -> AuditCheckpoint:
+    private_key = rsa_private_key()
+    checkpoint = AuditCheckpoint(
+        at=timezone.now(),
+        seq=seq,
+        head_mac=head_mac,
+        key_fingerprint=public_key_fingerprint(private_key),
+    )
+    signature = private_key.sign(checkpoint_message(checkpoint), PSS, hashes.SHA256())
+    checkpoint.signature = base64.b64encode(signature).decode("ascii")
+    return checkpoint
+
+
+def _log_checkpoint(checkpoint: AuditCheckpoint) -> None:
     # The log line is the off-box copy: with it, a rewritten database chain is still caught.
     logger.info(
         "audit checkpoint seq=%s head_mac=%s at=%s key=%s signature=%s",
@@ -355,7 +381,6 @@ def checkpoint_create() -> AuditCheckpoint | None:
         checkpoint.key_fingerprint[:16],
         checkpoint.signature,
     )
-    return checkpoint
 
 
 def checkpoint_verify(checkpoint: AuditCheckpoint) -> bool:

@@ -2,10 +2,13 @@
 lockouts after too many failed sign-ins (django-axes' `user_locked_out`).
 
 Connected in `SecurityConfig.ready()`. The actor is the staff username (for a failed sign-in,
-the username that was tried); the source is the connecting address as Django sees it.
+the username that was tried); the source is the client's address (`source_ip`).
 """
 
+import ipaddress
+
 from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -13,9 +16,25 @@ from security.audit import audit_record
 
 
 def source_ip(request) -> str:
-    """The peer address. Behind a proxy this is the proxy's unless REMOTE_ADDR is rewritten by a
-    trusted middleware; a client-supplied X-Forwarded-For is never trusted here."""
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    """The client's address: from the header the proxy in front sets (settings.CLIENT_IP_HEADER,
+    Fly-Client-IP on Fly), else the connecting address. Never X-Forwarded-For, which the client
+    writes. django-axes locks sign-ins out by this address too."""
+    if request is None:
+        return ""
+    if settings.CLIENT_IP_HEADER:
+        key = "HTTP_" + settings.CLIENT_IP_HEADER.upper().replace("-", "_")
+        address = request.META.get(key, "").strip()
+        if _is_address(address):
+            return address
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 @receiver(user_logged_in, dispatch_uid="security.audit_login")

@@ -2,10 +2,12 @@
 gunicorn with uvicorn workers as deployed (fly.toml)."""
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
 import time
+import tomllib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,6 +43,7 @@ def clean_environment(**overrides: str) -> dict[str, str]:
         "HIPAA_AUDIT_KEY",
         "DJANGO_SETTINGS_MODULE",
         "REQUEST_BODY_READ_TIMEOUT",
+        "CLIENT_IP_HEADER",
     }
     environment = {k: v for k, v in os.environ.items() if k not in names}
     # The service refuses to start without its keys: give it this run's test keys, unless an
@@ -96,11 +99,14 @@ def _gunicorn(port: int, workers: int) -> list[str]:
     ]
 
 
-def _wait_until_listening(process: subprocess.Popen, base_url: str, timeout: float) -> None:
+def _wait_until_listening(
+    process: subprocess.Popen, base_url: str, timeout: float, log: Path | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            output += log.read_text(errors="replace") if log else ""
             raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
         try:
             httpx.get(f"{base_url}/health", timeout=0.5)
@@ -108,3 +114,40 @@ def _wait_until_listening(process: subprocess.Popen, base_url: str, timeout: flo
         except httpx.TransportError:
             time.sleep(0.1)
     raise TimeoutError(f"server did not answer within {timeout} s")
+
+
+def production_web_argv(port: int, *, workers: int = 1, extra: tuple[str, ...] = ()) -> list[str]:
+    """fly.toml's web command as deployed (gunicorn, uvicorn workers, its flags), bound to
+    loopback on `port` with `workers` workers, plus `extra` flags."""
+    fly = tomllib.loads((PROJECT_ROOT / "fly.toml").read_text())
+    args = shlex.split(fly["processes"]["web"])
+    assert args[0] == "gunicorn"
+    args[args.index("-w") + 1] = str(workers)
+    args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
+    return [sys.executable, "-m", "gunicorn", *args[1:], *extra]
+
+
+@contextmanager
+def running_production_server(environment: dict[str, str], log: Path, *, extra=(), timeout=30):
+    """The production web command (production_web_argv) in a subprocess, everything it writes
+    in the file `log`; yields its base URL."""
+    port = free_port()
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            production_web_argv(port, extra=tuple(extra)),
+            cwd=PROJECT_ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_listening(process, base_url, timeout, log=log)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -182,7 +182,7 @@ def test_staff_book_and_the_patient_is_told_once_in_their_language(
         str(appointment.pk),
         "success",
     )
-    assert event.details == {"conversation": conversation.pk}
+    assert event.details == {"conversation": conversation.pk, "clinic": conversation.clinic_id}
 
 
 def test_a_clash_is_refused_naming_the_appointment_and_nothing_changes(

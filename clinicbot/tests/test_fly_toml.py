@@ -26,6 +26,12 @@ def test_the_web_process_runs_gunicorn_with_two_uvicorn_workers_and_a_deep_backl
     assert callable(getattr(importlib.import_module(module), attribute))
 
 
+def test_the_client_address_is_flys_and_no_forwarding_header_is_trusted():
+    assert FLY["env"]["CLIENT_IP_HEADER"] == "Fly-Client-IP"
+    args = shlex.split(FLY["processes"]["web"])
+    assert "--forwarded-allow-ips=" in args
+
+
 @pytest.mark.parametrize("process", ["worker", "beat"])
 def test_celery_processes_name_the_project_app(process):
     args = shlex.split(FLY["processes"][process])

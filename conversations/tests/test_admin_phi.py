@@ -101,6 +101,21 @@ def test_a_search_that_is_not_a_phone_finds_nothing_in_encrypted_columns(
     assert listed(response) == []
 
 
+def test_staff_cannot_change_a_conversations_phone(admin_client, conversation_a, conversation_b):
+    """The phone is the conversation's identity (the webhook finds it by its blind index): the
+    change page shows it read-only, and a posted phone, even another patient's, changes nothing."""
+    url = f"/admin/conversations/conversationsession/{conversation_a.pk}/change/"
+    page = admin_client.get(url)
+    assert "patient_phone" not in page.context["adminform"].form.fields
+    assert PHONE_A in page.content.decode()
+    form = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    inline = {"appointments-TOTAL_FORMS": "0", "appointments-INITIAL_FORMS": "0"}
+    response = admin_client.post(url, form | inline | {"patient_phone": PHONE_B, "_save": "Save"})
+    assert response.status_code == 302  # saved, the phone left as it was
+    conversation_a.refresh_from_db()
+    assert conversation_a.patient_phone == PHONE_A
+
+
 # --- the audit log --------------------------------------------------------------------------------
 
 
@@ -158,6 +173,7 @@ def test_a_price_edit_is_audited_with_the_old_and_new_price(admin_client, clinic
         "code": service.code,
         "old_price": str(old_price),
         "new_price": str(new_price),
+        "clinic": service.clinic_id,
     }
     # Saving again without a price change writes nothing more.
     admin_client.post(

@@ -60,12 +60,22 @@ def console_server(transactional_db):
 
 @pytest.fixture
 def page(chromium, console_server):
+    """A page of the console; at the end, no script, style or form the page's
+    Content-Security-Policy blocked (Chromium reports each refusal on the console)."""
     context = chromium.new_context(
         base_url=console_server.url, viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(15_000)
-    yield context.new_page()
+    page = context.new_page()
+    refused = []
+    page.on("console", lambda message: refused.append(message.text) if is_csp(message) else None)
+    yield page
     context.close()
+    assert refused == [], "the Content-Security-Policy blocked parts of the console"
+
+
+def is_csp(message) -> bool:
+    return message.type == "error" and "Content Security Policy" in message.text
 
 
 def screenshot(page, name: str) -> Path:
@@ -235,3 +245,7 @@ def test_the_dashboard_renders_its_charts(page, clinic_staff, waiting_conversati
     assert page.locator("svg.latency-chart polyline").count() >= 2
     assert "closed" in page.inner_text("#breaker")
     screenshot(page, "dashboard")
+    # Choosing a clinic shows its figures at once (a script of the page's own, no inline code).
+    with page.expect_navigation():
+        page.select_option("#clinic-filter select", str(clinic.pk))
+    assert f"clinic={clinic.pk}" in page.url

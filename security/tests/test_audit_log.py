@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from conversations.models import ConversationSession
 from security.audit import (
     GENESIS_MAC,
     PSS,
@@ -108,6 +109,32 @@ def test_an_intact_chain_verifies(db):
 
 def test_an_empty_log_verifies(db):
     assert verify_command()[0] == 0
+
+
+def test_the_first_entry_is_signed_at_once(db):
+    (first,) = record_events(1)
+    checkpoint = AuditCheckpoint.objects.get()
+    assert (checkpoint.seq, checkpoint.head_mac) == (1, first.mac)
+    assert checkpoint_verify(checkpoint)
+    record_events(1, start=2)
+    assert AuditCheckpoint.objects.count() == 1  # later entries wait for the periodic task
+
+
+def test_the_audit_tables_truncated_after_the_first_entry_fail_verification(db, clinic):
+    ConversationSession.objects.create(clinic=clinic, patient_phone="79001234567")
+    record_events(1)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE security_auditevent, security_audithead, security_auditcheckpoint")
+    code, message = verify_command()
+    assert code == 1
+    assert "no entries" in message and "1 conversation" in message
+
+
+def test_an_empty_log_fails_verification_when_the_clinics_have_conversations(db, clinic):
+    ConversationSession.objects.create(clinic=clinic, patient_phone="79001234567")
+    code, message = verify_command()
+    assert code == 1
+    assert "the audit log has no entries, but 1 conversation exists" in message
 
 
 def test_an_edited_entry_is_named(db):
@@ -210,7 +237,7 @@ def test_a_checkpoint_signs_the_chain_head_and_verifies(db):
     record_events(2, start=4)
     code, output = verify_command()
     assert code == 0
-    assert "1 signed checkpoints verified" in output
+    assert "2 signed checkpoints verified" in output  # the first entry's, and this one
 
 
 def test_the_checkpoint_task_signs_only_new_heads(db):
@@ -220,7 +247,7 @@ def test_the_checkpoint_task_signs_only_new_heads(db):
     assert audit_checkpoint.apply().get() is None
     record_events(1, start=3)
     assert audit_checkpoint.apply().get() == 3
-    assert list(AuditCheckpoint.objects.values_list("seq", flat=True)) == [3, 2]
+    assert list(AuditCheckpoint.objects.values_list("seq", flat=True)) == [3, 2, 1]
 
 
 def test_a_forged_checkpoint_signature_fails(db):
@@ -272,7 +299,7 @@ def test_a_checkpoint_is_not_signed_over_a_tampered_chain(db):
         cursor.execute("UPDATE security_auditevent SET outcome = 'failure' WHERE seq = 3")
     with pytest.raises(AuditChainBroken, match="entry seq 3 was altered"):
         checkpoint_create()
-    assert AuditCheckpoint.objects.count() == 1
+    assert list(AuditCheckpoint.objects.values_list("seq", flat=True)) == [2, 1]
 
 
 @pytest.mark.django_db(transaction=True)
