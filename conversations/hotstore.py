@@ -4,8 +4,10 @@ session state and the ordered outbox. Nothing here touches the database.
 Per inbound message (instance + WhatsApp id):
   cb:seen:{m}     SET NX, 48 h: the first delivery wins; redeliveries are duplicates.
   cb:j:{m}        hash, 7 days: the message's journal (conversations.journal: everything stage B
-                  stores, and the reply's state). `cb:unstored` (sorted by time) lists journals
-                  not yet in the database, so a sweep can re-enqueue any whose task was lost.
+                  stores, and the reply's state; its PHI fields sealed with the PHI key). Deleted
+                  once stage B stored it with its reply settled. `cb:unstored` (sorted by time)
+                  lists journals not yet in the database, so a sweep can re-enqueue any whose
+                  task was lost.
 Per conversation (instance + phone):
   cb:c:{c}:ticket INCR at acceptance: the arrival order.
   cb:c:{c}:served the last ticket whose turn is over; ticket t goes when served >= t - 1.
@@ -81,6 +83,17 @@ return 0
 """
 
 
+# KEYS: journal; ARGV: field, value, ... Writes only into a journal that exists: one stage B
+# deleted (stored, its reply settled) or that expired must not come back as a stray hash with
+# no expiry.
+UPDATE_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+return redis.call('HSET', KEYS[1], unpack(ARGV))
+"""
+
+
 def message_key(instance: str, message_id: str) -> str:
     return f"{instance}:{message_id}"
 
@@ -119,6 +132,7 @@ class RedisHotStore:
         self._accept = client.register_script(ACCEPT_SCRIPT)
         self._finish = client.register_script(FINISH_SCRIPT)
         self._transition = client.register_script(journals.TRANSITION_SCRIPT)
+        self._update = client.register_script(UPDATE_SCRIPT)
 
     async def accept(
         self,
@@ -196,7 +210,8 @@ class RedisHotStore:
         await pipe.execute()
 
     async def journal_update(self, message: str, **values) -> None:
-        await self.redis.hset(f"cb:j:{message}", mapping=journals.changes(**values))
+        fields = _flat(journals.changes(**values))
+        await self._update(keys=[f"cb:j:{message}"], args=fields)
 
     async def journal(self, message: str) -> Journal | None:
         return journals.decode(await self.redis.hgetall(f"cb:j:{message}"))
@@ -222,12 +237,15 @@ class RedisHotStore:
         await self.redis.lrem(f"cb:c:{conversation}:outbox", 1, message)
 
     async def mark_flushed(self, states: dict[str, str], final: Iterable[str]) -> None:
-        """Record the reply state each journal was stored in; stop listing the final ones."""
+        """Record the reply state each journal was stored in; delete the final ones (stored,
+        their replies settled: nothing reads them again, and de-duplication has cb:seen)."""
         pipe = self.redis.pipeline(transaction=False)
         for message, state in states.items():
-            pipe.hset(f"cb:j:{message}", mapping=journals.changes(stored_state=state))
             if state in final:
                 pipe.zrem(UNSTORED, message)
+                pipe.delete(f"cb:j:{message}")
+            else:
+                pipe.hset(f"cb:j:{message}", mapping=journals.changes(stored_state=state))
         await pipe.execute()
 
     async def unlist(self, messages: Iterable[str]) -> None:
@@ -335,7 +353,8 @@ class MemoryHotStore:
 
     async def journal_update(self, message, **values):
         with self._lock:
-            self.records.setdefault(message, {}).update(journals.changes(**values))
+            if message in self.records:
+                self.records[message].update(journals.changes(**values))
 
     async def journal(self, message):
         with self._lock:
@@ -368,9 +387,11 @@ class MemoryHotStore:
     async def mark_flushed(self, states, final):
         with self._lock:
             for message, state in states.items():
-                self.records.setdefault(message, {}).update(journals.changes(stored_state=state))
                 if state in final:
                     self.unstored.pop(message, None)
+                    self.records.pop(message, None)
+                elif message in self.records:
+                    self.records[message].update(journals.changes(stored_state=state))
 
     async def unlist(self, messages):
         with self._lock:

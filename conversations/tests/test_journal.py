@@ -25,6 +25,28 @@ def test_a_journal_comes_back_with_its_types():
     assert decode(raw) == journal
 
 
+def test_what_identifies_the_patient_or_was_written_is_sealed_in_the_hash():
+    values = {"phone": "79001234567", "name": "Иван", "text": "Болит зуб", "reply_text": "Ой"}
+    raw = changes(message_id="m1", **values)
+    for name, plaintext in values.items():
+        assert raw[name].startswith("enc1:") and plaintext not in raw[name]
+    journal = decode(raw)
+    assert {name: getattr(journal, name) for name in values} == values
+    assert changes(text="")["text"] == ""  # nothing to hide
+
+
+def test_a_sealed_value_copied_into_another_field_does_not_open(caplog):
+    raw = changes(message_id="m1", phone="79001234567", text="Болит зуб")
+    journal = decode(raw | {"reply_text": raw["text"]})
+    assert journal.reply_text == "" and journal.text == "Болит зуб"
+    assert "journal field reply_text unreadable" in caplog.text
+    assert "Болит" not in caplog.text
+
+
+def test_a_plaintext_field_an_older_version_wrote_still_reads():
+    assert decode({"message_id": "m1", "text": "Болит зуб"}).text == "Болит зуб"
+
+
 def test_an_unknown_field_is_refused_before_anything_is_written():
     with pytest.raises(TypeError, match="no field 'reply_stat'"):
         changes(reply_stat="sent")
