@@ -5,12 +5,14 @@ by what the database says."""
 
 import asyncio
 import time
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connections
 
 from clinicbot.celery import app as celery_app
+from clinicbot.runtime import async_db
 from clinicbot.runtime.breaker import database_breaker
 from conversations.hotstore import conversation_key, hot_store, message_key
 from conversations.models import ConversationSession, Message
@@ -18,6 +20,7 @@ from conversations.tasks import journal_flush
 from conversations.tests.conftest import PATIENT, post_webhook, redis_commands, text_message
 from conversations.tests.test_webhook_breaker import open_the_circuit
 from security.blind_index import blind_index
+from testing.fault_proxy import FaultProxy
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 OTHER_PATIENT = "79990000077"
@@ -34,14 +37,42 @@ def tasks_inline():
         celery_app.conf.task_always_eager = eager
 
 
+@asynccontextmanager
+async def circuit_open():
+    open_the_circuit()
+    yield
+    database_breaker.reset()
+
+
+@asynccontextmanager
+async def database_refusing():
+    """The request path's database lookups go through a proxy that refuses every connection."""
+    database = connections["default"].settings_dict
+    saved = database["HOST"], database["PORT"]
+    with FaultProxy(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432)) as proxy:
+        proxy.refuse(True)
+        database["HOST"], database["PORT"] = "127.0.0.1", str(proxy.port)
+        await async_db.close()  # this event loop's pool: the next lookup opens a new one
+        try:
+            yield
+        finally:
+            database["HOST"], database["PORT"] = saved
+            await async_db.close()
+            database_breaker.reset()
+
+
+OUTAGES = {"circuit open": circuit_open, "database refusing connections": database_refusing}
+
+
 def caches_bot_control(command: str, conversation: str) -> bool:
     """A Redis command (as MONITOR shows it) that writes control=bot into the session copy."""
     return f'"cb:s:{conversation}"' in command and '"control" "bot"' in command
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("outage", OUTAGES.values(), ids=OUTAGES.keys())
 async def test_a_conversation_staff_took_over_gets_no_bot_reply_while_the_database_is_down(
-    async_client, clinic, outbox
+    async_client, clinic, outbox, outage
 ):
     await post_webhook(async_client, text_message("Здравствуйте", phone=OTHER_PATIENT))
     assert len(outbox) == 1  # the clinic is in the process's cache now
@@ -57,15 +88,14 @@ async def test_a_conversation_staff_took_over_gets_no_bot_reply_while_the_databa
     assert not await hot_store().redis.exists(f"cb:s:{conversation}")
     body = text_message("Сколько стоит пломба?", message_id="WHILE-DB-DOWN")
     with redis_commands() as commands:
-        open_the_circuit()
-        response = await post_webhook(async_client, body)
-        assert response.json() == {"status": "accepted"}
-        assert len(outbox) == 1  # no bot reply
+        async with outage():
+            response = await post_webhook(async_client, body)
+            assert response.json() == {"status": "accepted"}
+            assert len(outbox) == 1  # no bot reply
         assert not await Message.objects.filter(wa_message_id="WHILE-DB-DOWN").aexists()
 
         # The database is back: stage B stores the message; the sweep that decides a reply
         # left undecided (its request could not) reads control from the database.
-        database_breaker.reset()
         key = message_key("smile-main", "WHILE-DB-DOWN")
         await hot_store().journal_update(key, received_at=time.time() - 60)
         with tasks_inline():  # the sweep's late answer runs here
