@@ -210,7 +210,7 @@ def celery_worker_thread(transactional_db):
 @pytest.fixture
 def stored_journals(monkeypatch):
     """Keeps each journal as stage B stores it, for tests that read a journal after its reply
-    settled: stage B deletes it from Redis then (conversations.tests.conftest.journal_seen)."""
+    settled: stage B shrinks it in Redis then (conversations.tests.conftest.journal_seen)."""
     from conversations import tasks
     from conversations.hotstore import message_key
     from conversations.tests.conftest import STORED_JOURNALS

@@ -139,6 +139,12 @@ PHI_FIELDS = frozenset({"phone", "name", "text", "reply_text", "llm_handoff_reas
 PHI_SCOPE = "cb:j"  # the associated data is "cb:j.<field>"
 
 
+# What a journal keeps once stage B stored it with its reply settled: everything else (its PHI
+# among it) is shed. The small hash left, no journal to `decode`, still says "accepted before"
+# until it expires.
+KEPT_ONCE_STORED = ("reply_state", "stored_state")
+
+
 def _seal(name: str, value: object) -> str:
     text = _encode(value)
     return crypto.encrypt(text, table=PHI_SCOPE, column=name) if text else ""

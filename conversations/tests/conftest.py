@@ -25,7 +25,7 @@ STORED_JOURNALS: dict = {}
 
 async def journal_seen(key: str):
     """A message's journal: from Redis while it is there, else as stage B last stored it (it
-    deletes a journal once stored with its reply settled)."""
+    shrinks a journal to its reply's state once stored with the reply settled)."""
     from conversations.hotstore import hot_store
 
     return await hot_store().journal(key) or STORED_JOURNALS.get(key)

@@ -1,6 +1,8 @@
 """The journal's schema: its fields come back with their types, an unknown field is refused, and
 a reply moves from one state to another exactly once, in Redis and in the embedded store."""
 
+import time
+
 import pytest
 
 from conversations.hotstore import MemoryHotStore, hot_store
@@ -87,3 +89,29 @@ async def test_an_answer_is_written_only_while_its_reply_is_pending(embedded):
     # A journal that is gone (expired) is never brought back by a transition.
     assert not await store.transition("i:gone", {ReplyState.UNDECIDED}, **ready)
     assert await store.journal("i:gone") is None
+
+
+@pytest.mark.parametrize("embedded", [True, False], ids=["embedded", "redis"])
+@pytest.mark.django_db
+async def test_a_journal_stored_with_its_reply_settled_keeps_only_that_state(embedded):
+    store = MemoryHotStore() if embedded else hot_store()
+    for message in ("i:m1", "i:m2"):
+        await store.accept(
+            message=message,
+            conversation="i:c",
+            journal={"message_id": message[2:], "phone": "79001234567", "text": "Болит зуб"},
+            prices_key="p",
+        )
+    await store.journal_update("i:m1", reply_state=ReplyState.SENT, reply_text="Ой")
+    await store.mark_flushed({"i:m1": "sent", "i:m2": "pending"}, final={"sent"})
+    assert await store.journal("i:m1") is None  # nothing left to read but its reply's state
+    assert (await store.journal("i:m2")).text == "Болит зуб"  # still waiting: whole
+    assert await store.unstored_before(time.time() + 1, 10) == ["i:m2"]
+    # A late update neither brings it back nor makes a stray journal of one that expired.
+    await store.journal_update("i:m1", reply_detail="late")
+    await store.journal_update("i:gone", reply_detail="late")
+    assert await store.journal("i:m1") is None
+    assert await store.journal("i:gone") is None
+    if not embedded:
+        assert set(await store.redis.hkeys("cb:j:i:m1")) == {b"reply_state", b"stored_state"}
+        assert not await store.redis.exists("cb:j:i:gone")

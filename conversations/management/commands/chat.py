@@ -95,7 +95,7 @@ class Command(BaseCommand):
         )
         sent = len(LocmemSender.outbox)
         handled = aio.run(inbound_handle(message, started_ns=time.perf_counter_ns()))
-        # Tasks run inline, so stage B has stored the message and deleted its journal by now:
+        # Tasks run inline, so stage B has stored the message and shrunk its journal by now:
         # the reply is what was sent, the rest is stage A's decision.
         replies = [m["text"] for m in LocmemSender.outbox[sent:] if m["number"] == phone]
         decision = handled.decision
