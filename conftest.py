@@ -208,6 +208,26 @@ def celery_worker_thread(transactional_db):
 
 
 @pytest.fixture
+def stored_journals(monkeypatch):
+    """Keeps each journal as stage B stores it, for tests that read a journal after its reply
+    settled: stage B shrinks it in Redis then (conversations.tests.conftest.journal_seen)."""
+    from conversations import tasks
+    from conversations.hotstore import message_key
+    from conversations.tests.conftest import STORED_JOURNALS
+
+    store = tasks.journals_store
+
+    def keeping(*, journals):
+        store(journals=journals)
+        STORED_JOURNALS.update({message_key(j.instance, j.message_id): j for j in journals})
+
+    STORED_JOURNALS.clear()
+    monkeypatch.setattr(tasks, "journals_store", keeping)
+    yield STORED_JOURNALS
+    STORED_JOURNALS.clear()
+
+
+@pytest.fixture
 def no_cachalot(settings):
     """django-cachalot off in every thread, so an ORM read shows up as SQL instead of being
     answered from its cache (its own `cachalot_disabled()` covers only the current thread)."""

@@ -6,11 +6,13 @@ one query. A clinic edited in the admin is therefore seen by every worker within
 (prices have their own 5 s invalidation, see pricing.cache).
 
 Session state (who is in control, opted out, language) lives in Redis with a 5 min TTL; a miss
-loads it from the database the same way. Both lookups go through the database circuit breaker:
-while it is open they fall back at once instead of waiting 600 ms each time.
+loads it from the database the same way, but has no last known value to fall back on: when the
+database cannot answer, who is in control is unknown (see session_state_load). Both lookups go
+through the database circuit breaker: while it is open they fail at once instead of waiting
+600 ms each time.
 
 Whether a message is stored already is asked only of a message sent before Redis's 48 h
-de-duplication window; that lookup has no fallback: its caller refuses the message for now.
+de-duplication window; that lookup has no fallback either: its caller refuses the message for now.
 """
 
 import asyncio
@@ -203,9 +205,11 @@ def _session_state(row: dict | None) -> dict[str, str]:
     return row | {"control_at": changed.timestamp() if changed else ""}
 
 
-async def session_state_load(clinic: ClinicSnapshot, phone: str) -> dict[str, str]:
-    """The stored session state when Redis has none; defaults if the database cannot answer in
-    600 ms (the bot then answers as for a new conversation, and stage B reconciles)."""
+async def session_state_load(clinic: ClinicSnapshot, phone: str) -> dict[str, str] | None:
+    """The stored session state when Redis has none (defaults for a conversation the database
+    does not have); None when the database cannot answer in 600 ms. Then nobody knows whether
+    staff have the conversation, so no default may stand in for it: the caller leaves the reply
+    undecided until the database answers."""
     key = (clinic.id, phone)
     try:
         async with database_breaker.aguard():
@@ -214,8 +218,8 @@ async def session_state_load(clinic: ClinicSnapshot, phone: str) -> dict[str, st
                 LOOKUP_CAP_S,
             )
     except (TimeoutError, DatabaseError) as exc:
-        logger.warning("session lookup failed (%s); using defaults", type(exc).__name__)
-        return dict(DEFAULT_SESSION)
+        logger.warning("session lookup failed (%s); control unknown", type(exc).__name__)
+        return None
 
 
 # --- messages already stored ----------------------------------------------------------------------

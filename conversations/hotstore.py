@@ -4,8 +4,10 @@ session state and the ordered outbox. Nothing here touches the database.
 Per inbound message (instance + WhatsApp id):
   cb:seen:{m}     SET NX, 48 h: the first delivery wins; redeliveries are duplicates.
   cb:j:{m}        hash, 7 days: the message's journal (conversations.journal: everything stage B
-                  stores, and the reply's state). `cb:unstored` (sorted by time) lists journals
-                  not yet in the database, so a sweep can re-enqueue any whose task was lost.
+                  stores, and the reply's state; its PHI fields sealed with the PHI key). Once
+                  stage B stored it with its reply settled, it is shrunk to its reply's state.
+                  `cb:unstored` (sorted by time) lists journals not yet in the database, so a
+                  sweep can re-enqueue any whose task was lost.
                   `cb:unstorable` (sorted by time) lists those stage B set aside because the
                   database refuses their values; the dashboard shows them until they expire.
 Per conversation (instance + phone):
@@ -88,6 +90,36 @@ return 0
 """
 
 
+# KEYS: journal; ARGV: field, value, ... Writes only into a whole journal: one that expired must
+# not come back as a stray hash with no expiry, nor one shrunk once stored grow again.
+UPDATE_SCRIPT = """
+if redis.call('HEXISTS', KEYS[1], 'message_id') == 0 then
+  return 0
+end
+return redis.call('HSET', KEYS[1], unpack(ARGV))
+"""
+
+
+# KEYS: journal; ARGV: stored state, field to keep, ... Records the state a journal was stored in
+# and sheds every field but the kept ones (conversations.journal.KEPT_ONCE_STORED).
+SHRINK_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'stored_state', ARGV[1])
+local keep = {}
+for i = 2, #ARGV do
+  keep[ARGV[i]] = true
+end
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if not keep[name] then
+    redis.call('HDEL', KEYS[1], name)
+  end
+end
+return 1
+"""
+
+
 def message_key(instance: str, message_id: str) -> str:
     return f"{instance}:{message_id}"
 
@@ -126,6 +158,8 @@ class RedisHotStore:
         self._accept = client.register_script(ACCEPT_SCRIPT)
         self._finish = client.register_script(FINISH_SCRIPT)
         self._transition = client.register_script(journals.TRANSITION_SCRIPT)
+        self._update = client.register_script(UPDATE_SCRIPT)
+        self._shrink = client.register_script(SHRINK_SCRIPT)
 
     async def accept(
         self,
@@ -203,7 +237,8 @@ class RedisHotStore:
         await pipe.execute()
 
     async def journal_update(self, message: str, **values) -> None:
-        await self.redis.hset(f"cb:j:{message}", mapping=journals.changes(**values))
+        fields = _flat(journals.changes(**values))
+        await self._update(keys=[f"cb:j:{message}"], args=fields)
 
     async def journal(self, message: str) -> Journal | None:
         return journals.decode(await self.redis.hgetall(f"cb:j:{message}"))
@@ -229,12 +264,17 @@ class RedisHotStore:
         await self.redis.lrem(f"cb:c:{conversation}:outbox", 1, message)
 
     async def mark_flushed(self, states: dict[str, str], final: Iterable[str]) -> None:
-        """Record the reply state each journal was stored in; stop listing the final ones."""
+        """Record the reply state each journal was stored in; stop listing the final ones and
+        shrink them to their reply's state (stored, their replies settled: nothing reads the
+        rest again)."""
         pipe = self.redis.pipeline(transaction=False)
         for message, state in states.items():
-            pipe.hset(f"cb:j:{message}", mapping=journals.changes(stored_state=state))
             if state in final:
                 pipe.zrem(UNSTORED, message)
+                args = [state, *journals.KEPT_ONCE_STORED]
+                await self._shrink(keys=[f"cb:j:{message}"], args=args, client=pipe)
+            else:
+                pipe.hset(f"cb:j:{message}", mapping=journals.changes(stored_state=state))
         await pipe.execute()
 
     async def unlist(self, messages: Iterable[str]) -> None:
@@ -359,7 +399,8 @@ class MemoryHotStore:
 
     async def journal_update(self, message, **values):
         with self._lock:
-            self.records.setdefault(message, {}).update(journals.changes(**values))
+            if "message_id" in self.records.get(message, {}):
+                self.records[message].update(journals.changes(**values))
 
     async def journal(self, message):
         with self._lock:
@@ -392,9 +433,15 @@ class MemoryHotStore:
     async def mark_flushed(self, states, final):
         with self._lock:
             for message, state in states.items():
-                self.records.setdefault(message, {}).update(journals.changes(stored_state=state))
                 if state in final:
                     self.unstored.pop(message, None)
+                record = self.records.get(message)
+                if record is None:
+                    continue  # expired: it must not come back
+                record.update(journals.changes(stored_state=state))
+                if state in final:
+                    kept = journals.KEPT_ONCE_STORED
+                    self.records[message] = {k: v for k, v in record.items() if k in kept}
 
     async def unlist(self, messages):
         with self._lock:

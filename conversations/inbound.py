@@ -6,7 +6,9 @@
    sent before Redis's 48 h de-duplication window is first looked up in the database (one
    indexed query): stored already, it is a duplicate; the database unreachable, a 503.
 3. Wait for the conversation's turn, so replies leave in arrival order.
-4. Decide the reply in memory (conversations.decide).
+4. Decide the reply in memory (conversations.decide). Not when the session state is neither in
+   Redis nor given by the database: who is in control is unknown, so the reply stays undecided
+   until the database answers.
 5. Send it, waiting at most 1 s; a slower or failed send continues through the ordered outbox.
 6. End the turn and, at most every 200 ms, enqueue stage B (conversations.tasks.journal_flush),
    which stores the journals in Postgres; then answer the gateway.
@@ -39,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 ORDER_WAIT_S = 3.0  # a crashed turn holder blocks its conversation no longer than this
 SEND_WAIT_S = 1.0
+CONTROL_UNKNOWN = "reply deferred: control unknown"
 
 
 class Answer(enum.StrEnum):
@@ -156,6 +159,11 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
             async with stepped_aside():  # the message before ours may need a turn to finish
                 waiting = await _wait_for_turn(store, conversation, ticket)
         session, prices, timings, loaded = await _context(clinic, message, accepted)
+        if session is None:
+            # Nobody can say whether staff have this conversation: the bot must not answer
+            # it on a guess. The message stays journaled with its reply undecided; once the
+            # database answers, stage B's sweep decides it (conversations.tasks.late_answer).
+            return Handled(Answer.ACCEPTED, reason=CONTROL_UNKNOWN)
         decide_start = time.perf_counter_ns()
         decision = reply_decide(
             text=message.text,
@@ -178,7 +186,8 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
 
 async def _context(clinic, message, accepted):
     """The session state and price list the reply depends on, from memory or Redis when warm.
-    Returns (session, prices, timings, the session if it had to be loaded from the database)."""
+    Returns (session, prices, timings, the session if it had to be loaded from the database);
+    the session is None when neither Redis nor the database could say who is in control."""
     lookup_start = time.perf_counter_ns()
     hits = 1  # the clinic came from memory
     session = accepted.session
@@ -188,6 +197,8 @@ async def _context(clinic, message, accepted):
     else:
         async with stepped_aside():  # the database: milliseconds away, more when it is slow
             session = loaded = await session_state_load(clinic, message.phone)
+        if session is None:
+            return None, None, {}, None
     prices, price_hit = await price_lists.get(clinic.id, accepted.price_version)
     hits += price_hit
     db_ms = _ms_since(lookup_start) if hits < 3 else 0.0

@@ -5,7 +5,9 @@ conversations.hotstore). Stage A writes it, the LLM lane, the outbox and a late 
 it, and stage B stores it in the database. This module is its schema: the fields and their
 types (`Journal`), the reply's states (`ReplyState`), the encoding of both into the hash's
 strings, and the one conditional write that moves a reply from one state to another. Nobody
-else names a field: they read a `Journal` and write through `changes(...)`.
+else names a field: they read a `Journal` and write through `changes(...)`. The fields that
+identify the patient or hold what someone wrote (PHI_FIELDS) are sealed with the PHI key on the
+way in and opened on the way out, so Redis never holds them in plaintext.
 
 A reply's states:
 
@@ -30,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 
 from channels.registry import DEFAULT_KIND
+from security import crypto
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +132,31 @@ class Journal:
 
 # --- encoding: every value is a string in the hash --------------------------------------------
 
+# The fields that say who the patient is or what someone wrote: Redis holds them sealed with the
+# PHI key (security.crypto, AES-256-GCM), never in plaintext. The associated data names the
+# field, so a value copied into another field (or a database column) does not open.
+PHI_FIELDS = frozenset({"phone", "name", "text", "reply_text", "llm_handoff_reason"})
+PHI_SCOPE = "cb:j"  # the associated data is "cb:j.<field>"
+
+
+# What a journal keeps once stage B stored it with its reply settled: everything else (its PHI
+# among it) is shed. The small hash left, no journal to `decode`, still says "accepted before"
+# until it expires.
+KEPT_ONCE_STORED = ("reply_state", "stored_state")
+
+
+def _seal(name: str, value: object) -> str:
+    text = _encode(value)
+    return crypto.encrypt(text, table=PHI_SCOPE, column=name) if text else ""
+
+
+def _open(name: str, text: str) -> str:
+    """A sealed field's plaintext. A value that is not a token was written before journals were
+    sealed (an older version, during a deploy): it is read as it is."""
+    if not crypto.is_encrypted(text):
+        return text
+    return crypto.decrypt(text, table=PHI_SCOPE, column=name)
+
 
 def _encode(value: object) -> str:
     kind = type(value)
@@ -177,6 +205,8 @@ def changes(**values) -> dict[str, str]:
     for name, value in values.items():
         if name == "session_changes":
             encoded |= {f"session_{k}": _encode(v) for k, v in _session_changes(value).items()}
+        elif name in PHI_FIELDS:
+            encoded[name] = _seal(name, value)
         elif name in _DECODERS:
             encoded[name] = _encode(value)
         else:
@@ -220,8 +250,10 @@ def decode(raw: Mapping) -> Journal | None:
 
 def _set(journal: Journal, name: str, text: str) -> None:
     try:
+        if name in PHI_FIELDS and text:
+            text = _open(name, text)
         setattr(journal, name, _DECODERS[name](text))
-    except ValueError:
+    except ValueError:  # crypto.DecryptionError too: it names the field and key id only
         # One unreadable value must not stop stage B, which reads journals oldest first.
         logger.error("journal field %s unreadable; left at its default", name)
 

@@ -315,6 +315,8 @@ async def _late_answer(key: str) -> None:
     if clinic is None:
         return
     session = await session_state_load(clinic, journal.phone)
+    if session is None:
+        return  # who is in control is unknown: the sweep asks again after its grace period
     prices, _ = await price_lists.get(clinic.id)
     decision = reply_decide(
         text=journal.text,

@@ -17,19 +17,20 @@ from appointments.slots import Slot
 from appointments.tests.conftest import local
 from channels.evolution.tests.helpers import PATIENT, post_webhook, text_message
 from conversations.directory import ClinicSnapshot
-from conversations.hotstore import hot_store, message_key
+from conversations.hotstore import message_key
 from conversations.journal import Journal
 from conversations.llm.adapters import Deadline, ToolCallRequest, forget_clients
 from conversations.llm.capabilities import capabilities
 from conversations.llm.tools import Toolbox
 from conversations.models import ConversationSession
 from conversations.services.storage import conversation_get_or_create
+from conversations.tests.conftest import journal_seen
 from pricing.models import Service
 from testing.fake_openai import FakeOpenAI, ToolCall
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("eager_tasks", "clinic_clock"),
+    pytest.mark.usefixtures("eager_tasks", "clinic_clock", "stored_journals"),
 ]
 
 API_KEY = "test-llm-key"
@@ -66,7 +67,7 @@ async def say(async_client, llm, text: str, script: list, lane: str = "llm") -> 
     response = await post_webhook(async_client, body)
     assert response.json() == {"status": "accepted"}
     key = message_key("smile-main", body["data"]["key"]["id"])
-    journal = await hot_store().journal(key)
+    journal = await journal_seen(key)
     assert journal.lane == lane, f"{text!r} went to the {journal.lane} lane"
     return key
 

@@ -19,6 +19,17 @@ from channels.evolution.tests.helpers import (  # noqa: F401
     text_message,
 )
 
+# Message key -> its journal as stage B last stored it (filled by the `stored_journals` fixture).
+STORED_JOURNALS: dict = {}
+
+
+async def journal_seen(key: str):
+    """A message's journal: from Redis while it is there, else as stage B last stored it (it
+    shrinks a journal to its reply's state once stored with the reply settled)."""
+    from conversations.hotstore import hot_store
+
+    return await hot_store().journal(key) or STORED_JOURNALS.get(key)
+
 
 class QueryLog(list):
     pass

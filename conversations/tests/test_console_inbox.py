@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from conversations import journal as journals
 from conversations.hotstore import conversation_key
 from conversations.models import ConversationSession, Message, MessageMetric
 from conversations.phones import mask_phone
@@ -217,7 +218,7 @@ def test_a_staff_message_waits_behind_a_reply_still_queued(
 
 async def _queue_pending_reply(hot_store, conversation_id, journal):
     store = hot_store()
-    await store.journal_update("smile-main:pending-1", **journal)
+    await store.redis.hset("cb:j:smile-main:pending-1", mapping=journals.changes(**journal))
     await store.outbox_push(conversation_id, "smile-main:pending-1")
 
 

@@ -16,12 +16,18 @@ from conversations.llm.answer import LATE_ANSWER_WITHIN_S
 from conversations.llm.capabilities import capabilities
 from conversations.models import ConversationSession, Message, MessageMetric
 from conversations.tasks import llm_answer, outbox_deliver
-from conversations.tests.conftest import PATIENT, post_webhook, text_message, wait_until
+from conversations.tests.conftest import (
+    PATIENT,
+    journal_seen,
+    post_webhook,
+    text_message,
+    wait_until,
+)
 from nlu import handoff_reply, too_many_questions_reply
 from security.blind_index import blind_index
 from testing.fake_openai import FakeOpenAI, ToolCall
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("stored_journals")]
 
 API_KEY = "test-llm-key"
 QUESTION = "Does a filling hurt?"
@@ -41,7 +47,7 @@ def llm(settings):
 
 
 async def journal_of(message_id: str):
-    return await hot_store().journal(message_key("smile-main", message_id))
+    return await journal_seen(message_key("smile-main", message_id))
 
 
 async def ask(async_client, text: str, message_id: str, **options) -> None:

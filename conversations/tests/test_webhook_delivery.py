@@ -10,6 +10,7 @@ from django.db import connection
 from conversations.hotstore import hot_store, message_key
 from conversations.models import Message, MessageMetric
 from conversations.tests.conftest import (
+    journal_seen,
     post_webhook,
     queries_in_any_thread,
     text_message,
@@ -32,7 +33,7 @@ async def test_ten_concurrent_redeliveries_give_one_reply_and_one_stored_row(
     assert await Message.objects.filter(direction="out").acount() == 1
 
 
-@pytest.mark.usefixtures("eager_tasks")
+@pytest.mark.usefixtures("eager_tasks", "stored_journals")
 async def test_a_burst_of_five_messages_is_answered_in_arrival_order(async_client, clinic, gateway):
     gateway.set_latency(0.05)  # sends overlap unless the conversation keeps its order
     questions = ["пломба", "чистка", "отбеливание", "имплант", "рентген"]
@@ -42,7 +43,7 @@ async def test_a_burst_of_five_messages_is_answered_in_arrival_order(async_clien
     sent = gateway.wait_for(5, timeout=10)
     tickets = {}
     for body in bodies:
-        journal = await hot_store().journal(message_key("smile-main", body["data"]["key"]["id"]))
+        journal = await journal_seen(message_key("smile-main", body["data"]["key"]["id"]))
         tickets[journal.ticket] = journal.reply_text
     arrival_order = [tickets[t] for t in sorted(tickets, key=int)]
     assert [s["text"] for s in sent] == arrival_order
@@ -127,13 +128,13 @@ async def test_stage_b_is_retried_after_a_database_error_and_stores_each_row_onc
     assert await MessageMetric.objects.acount() == 1
 
 
-@pytest.mark.usefixtures("eager_tasks")
+@pytest.mark.usefixtures("eager_tasks", "stored_journals")
 async def test_running_stage_b_again_changes_nothing(async_client, clinic, outbox):
     from conversations.services.storage import journals_store
 
     await post_webhook(async_client, text_message("Сколько стоит пломба?", message_id="TWICE"))
     before = [m async for m in Message.objects.order_by("id").values()]
-    journal = await hot_store().journal(message_key("smile-main", "TWICE"))
+    journal = await journal_seen(message_key("smile-main", "TWICE"))
     await asyncio.to_thread(journals_store, journals=[journal])
     after = [m async for m in Message.objects.order_by("id").values()]
     assert after == before

@@ -21,10 +21,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from appointments.selectors import appointment_json, next_appointment
 from channels.base import InboundMessage
+from channels.senders import LocmemSender
 from clinicbot.runtime import aio, clock
-from conversations.hotstore import hot_store, message_key
 from conversations.inbound import inbound_handle
-from conversations.journal import Journal
 from conversations.models import Clinic
 from security.blind_index import normalize_phone
 
@@ -50,8 +49,8 @@ class Command(BaseCommand):
         interactive = sys.stdin.isatty() and not json
         if interactive:
             self.stdout.write(f"Chatting with {clinic.name} as +{phone}. Ctrl-D to leave.")
-        # The reply is read back from the journal rather than sent to a gateway, and tasks run
-        # inline so the LLM lane answers before the next line is read.
+        # The reply is kept in memory rather than sent to a gateway, and tasks run inline so the
+        # LLM lane answers before the next line is read.
         sender, eager = settings.CHANNEL_SENDER_OVERRIDE, celery_app.conf.task_always_eager
         settings.CHANNEL_SENDER_OVERRIDE, celery_app.conf.task_always_eager = "locmem", True
         try:
@@ -94,14 +93,18 @@ class Command(BaseCommand):
             has_media=False,
             timestamp=int(time.time()),
         )
+        sent = len(LocmemSender.outbox)
         handled = aio.run(inbound_handle(message, started_ns=time.perf_counter_ns()))
-        journal = aio.run(_journal(message_key(message.instance, message.message_id)))
+        # Tasks run inline, so stage B has stored the message and shrunk its journal by now:
+        # the reply is what was sent, the rest is stage A's decision.
+        replies = [m["text"] for m in LocmemSender.outbox[sent:] if m["number"] == phone]
+        decision = handled.decision
         return {
             "text": text,
-            "reply": journal.reply_text or None,
-            "intent": journal.intent or None,
-            "lane": journal.lane or None,
-            "service": journal.service or None,
+            "reply": replies[-1] if replies else None,
+            "intent": (decision.intent if decision else "") or None,
+            "lane": (decision.lane if decision else "") or None,
+            "service": (decision.service if decision else "") or None,
             "ms": round(handled.total_ms, 3),
             "appointment": appointment_json(
                 next_appointment(clinic=clinic, phone=phone, now=clock.now()), clinic.timezone
@@ -125,10 +128,6 @@ def _digits(phone: str) -> str:
         return normalize_phone(phone)
     except ValueError:  # no digits at all
         return DEFAULT_PHONE
-
-
-async def _journal(key: str) -> Journal:
-    return await hot_store().journal(key)
 
 
 def _json(result: dict) -> str:
