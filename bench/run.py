@@ -639,7 +639,7 @@ TABLE_TITLES = {
     "llm": "LLM lane during the same run: its own overhead, fake model at 800 ms (issue 5)",
     "booking": "Booking lane: turns during the same run, slot search, a race for one slot",
     "machine": "The machine during the measured phase (2 cores shared by everything)",
-    "health": "/health through three bursts of 1,000 webhooks (fault scenario 6)",
+    "health": "/health through three bursts of 1,000 webhooks, per web server (fault scenario 6)",
     "clinic_day": "Clinic day: the mix against a database 50 ms away (issue 8)",
     "outage": "Fault scenario 1 on the clinic-day stack: the database hangs for 30 s (issue 8)",
     "stage_b": "Stage B: messages stored (delivery guarantee 1)",
@@ -773,10 +773,13 @@ def method_notes(args, dropped: list[str]) -> str:
   cachalot, appointments always from PostgreSQL), and {booking_bench.RACERS} processes, each
   a different patient, booking one slot at the same instant.
 - **/health through bursts**: {health_burst.BURSTS} bursts of {health_burst.BURST_SIZE}
-  webhooks from new patients ("Привет"), each sent as fast as {health_burst.SENDERS}
-  keep-alive clients can, from a process at nice {health_burst.STAND_IN_NICENESS} (the fake
-  gateway is niced too while they run: both stand in for other machines); a process of its own
-  at normal priority gets `/health` every 10 ms meanwhile (bench/health_burst.py). A burst
+  webhooks from new patients ("Привет"), each sent as fast as {health_burst.SENDERS} keep-alive
+  clients can, from a process at nice {health_burst.STAND_IN_NICENESS} (the fake gateway and the
+  Celery worker are niced too while they run: all stand in for other machines, as in the fault
+  tests); a process of its own at normal priority gets `/health` every 10 ms meanwhile
+  (bench/health_burst.py). First against the production web command with one worker, the server
+  fault scenario 6 was set on (judged); then against the two-worker server (reported: here its
+  two workers share 2 cores with each other, PostgreSQL, Redis, the senders and the probe). A burst
   starts once the one before is stored and the processes are quiet; the p99 is over all probes.
 - **Stage B**: after the open-loop run, the database is polled until it holds one inbound
   `conversations_message` row per accepted message.
@@ -833,53 +836,92 @@ HEALTH_BURST_PREFIX = "7977"
 def health_through_bursts(servers: Servers, results: Results) -> None:
     """Fault scenario 6: /health probed every 10 ms while bursts of webhooks from new patients
     arrive as fast as bench.health_burst's senders send them; each burst starts once the one
-    before is stored and the processes are quiet."""
-    secret = servers.env["EVOLUTION_WEBHOOK_SECRET"]
-    messages = wb.Messages(f"127.0.0.1:{servers.web_port}", secret)
-    headers = messages.headers
-    stored = wb.inbound_rows(servers.env["DATABASE_URL"])
-    gateway = next(p for p in servers.running.started if p.name == "fake-evolution")
-    # The gateway stands in for another machine: it must not take the web server's cores.
-    os.setpriority(os.PRIO_PROCESS, gateway.popen.pid, health_burst.STAND_IN_NICENESS)
-    probes, seconds, refused = [], [], 0
+    before is stored and the processes are quiet. Judged on one web worker, the server the
+    scenario was set on (the fault tests' stack); the production command's two workers are
+    measured the same way and reported: on this 2-core machine they share the cores with each
+    other, PostgreSQL, Redis, the senders and the probe, which a deployed web machine does not."""
+    single = start_single_worker(servers)
+    # The gateway and the Celery worker stand in for other machines (deployed, the worker is a
+    # Fly process of its own): they must not take the web server's cores. Each was started in a
+    # process group of its own, so the whole group (Celery's pool too) is niced.
+    others = [
+        p.popen.pid for p in servers.running.started if p.name in ("fake-evolution", "celery")
+    ]
+    for group in others:
+        os.setpriority(os.PRIO_PGRP, group, health_burst.STAND_IN_NICENESS)
     try:
-        for round_ in range(health_burst.BURSTS):
-            first = round_ * health_burst.BURST_SIZE
-            bodies = [
-                messages.body(
-                    f"{HEALTH_BURST_PREFIX}{n:07d}", messages.next_id(), "Привет"
-                ).decode()
-                for n in range(first, first + health_burst.BURST_SIZE)
-            ]
-            burst_s, statuses, probed = health_burst.burst(
-                "127.0.0.1", servers.web_port, headers, bodies
-            )
-            probes += probed
-            seconds.append(burst_s)
-            refused += sum(1 for status in statuses if status != 200)
-            stored += health_burst.BURST_SIZE
-            wb.wait_stored(servers.env["DATABASE_URL"], stored, timeout_s=60)
-            procs.wait_until_quiet(servers.cpu, QUIET_NAMES)
+        judged = bursts(servers, single.port, first_patient=0)
+        reported = bursts(servers, servers.web_port, first_patient=len(judged.seconds) * 1000)
     finally:
-        with contextlib.suppress(PermissionError):  # raising priority back needs root
-            os.setpriority(os.PRIO_PROCESS, gateway.popen.pid, 0)
-    judge_health_bursts(probes, seconds, refused, results)
+        for group in others:
+            with contextlib.suppress(PermissionError):  # raising priority back needs root
+                os.setpriority(os.PRIO_PGRP, group, 0)
+        servers.running.stop(single.process)
+    judge_health_bursts(judged, reported, results)
 
 
-def judge_health_bursts(probes: list[float], seconds: list[float], refused: int, results) -> None:
-    probe = wb.latency_summary(probes)
+@dataclass
+class SingleWorker:
+    process: procs.Process
+    port: int
+
+
+def start_single_worker(servers: Servers) -> SingleWorker:
+    port = procs.free_port()
+    argv = procs.web_server_argv("clinicbot.asgi:application", port, 1)
+    process = servers.running.start("web-1", argv, servers.env)
+    ready = f"http://127.0.0.1:{port}/ready"
+    procs.wait_until(process, lambda: procs.http_status(ready) == 200, timeout_s=60)
+    procs.wait_until_quiet(servers.cpu, QUIET_NAMES | {"web-1"})
+    return SingleWorker(process, port)
+
+
+@dataclass
+class Bursts:
+    probes: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    refused: int = 0
+
+
+def bursts(servers: Servers, port: int, first_patient: int) -> Bursts:
+    secret = servers.env["EVOLUTION_WEBHOOK_SECRET"]
+    messages = wb.Messages(f"127.0.0.1:{port}", secret)
+    stored = wb.inbound_rows(servers.env["DATABASE_URL"])
+    measured = Bursts()
+    for round_ in range(health_burst.BURSTS):
+        first = first_patient + round_ * health_burst.BURST_SIZE
+        bodies = [
+            messages.body(f"{HEALTH_BURST_PREFIX}{n:07d}", messages.next_id(), "Привет").decode()
+            for n in range(first, first + health_burst.BURST_SIZE)
+        ]
+        burst_s, statuses, probed = health_burst.burst("127.0.0.1", port, messages.headers, bodies)
+        measured.probes += probed
+        measured.seconds.append(burst_s)
+        measured.refused += sum(1 for status in statuses if status != 200)
+        stored += health_burst.BURST_SIZE
+        wb.wait_stored(servers.env["DATABASE_URL"], stored, timeout_s=60)
+        procs.wait_until_quiet(servers.cpu, QUIET_NAMES)
+    return measured
+
+
+def judge_health_bursts(judged: Bursts, reported: Bursts, results) -> None:
     t = "health"
-    results.add(t, "bursts: webhooks each, seconds each", "",
-                f"{health_burst.BURST_SIZE}; " + ", ".join(f"{s:.2f} s" for s in seconds),
-                None)  # fmt: skip
-    results.add(t, "webhooks not answered 200", "0", str(refused), refused == 0)
-    results.add(t, "/health probes / not answered 200", "all 200",
-                f"{probe['count']} / {sum(1 for ms in probes if ms >= NOT_OK_MS)}",
-                max(probes, default=NOT_OK_MS) < NOT_OK_MS)  # fmt: skip
-    results.add(t, "/health p50 / p99", f"p99 < {health_burst.HEALTH_P99_TARGET_MS:g} ms",
-                f"{probe['p50_ms']:.2f} / {probe['p99_ms']:.2f} ms",
-                probe["p99_ms"] < health_burst.HEALTH_P99_TARGET_MS)  # fmt: skip
-    results.raw["health_bursts"] = {"probe": probe, "burst_s": seconds, "refused": refused}
+    for label, run in (("one web worker", judged), ("two web workers", reported)):
+        probe = wb.latency_summary(run.probes)
+        failed_probes = sum(1 for ms in run.probes if ms >= NOT_OK_MS)
+        results.add(t, f"{label}: seconds per burst", "",
+                    ", ".join(f"{s:.2f} s" for s in run.seconds), None)  # fmt: skip
+        results.add(t, f"{label}: webhooks not answered 200", "0", str(run.refused),
+                    run.refused == 0)  # fmt: skip
+        results.add(t, f"{label}: /health probes / not answered 200", "all 200",
+                    f"{probe['count']} / {failed_probes}", failed_probes == 0)  # fmt: skip
+        target = f"p99 < {health_burst.HEALTH_P99_TARGET_MS:g} ms" if run is judged else "reported"
+        ok = probe["p99_ms"] < health_burst.HEALTH_P99_TARGET_MS if run is judged else None
+        results.add(t, f"{label}: /health p50 / p99", target,
+                    f"{probe['p50_ms']:.2f} / {probe['p99_ms']:.2f} ms", ok)  # fmt: skip
+        results.raw[f"health_bursts_{label.replace(' ', '_')}"] = {
+            "probe": probe, "burst_s": run.seconds, "refused": run.refused,
+        }  # fmt: skip
 
 
 async def clinic_day_runs(servers: Servers, args, texts: dict, results: Results) -> None:

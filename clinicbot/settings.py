@@ -153,8 +153,10 @@ LLM_DEADLINE_S = 8.0
 LLM_DEFAULT_MODEL = "gpt-4o-mini"
 LLM_MAX_COMPLETION_TOKENS = 400
 # Answers that may ask the model, per conversation per minute and per clinic per day
-# (conversations.llm.limits); past them the patient gets a polite reply instead.
-LLM_CALLS_PER_CONVERSATION_PER_MINUTE = env.int("LLM_CALLS_PER_CONVERSATION_PER_MINUTE", default=5)
+# (conversations.llm.limits); past them the patient gets a polite reply instead. Ten a minute is
+# more than a person reads answers to (make bench's clinic day has patients asking six), and
+# bounds a script.
+LLM_CALLS_PER_CONVERSATION_PER_MINUTE = env.int("LLM_CALLS_PER_CONVERSATION_PER_MINUTE", default=10)
 LLM_CALLS_PER_CLINIC_PER_DAY = env.int("LLM_CALLS_PER_CLINIC_PER_DAY", default=2000)
 
 PHI_MASTER_KEY = env.str("PHI_MASTER_KEY", default="")
