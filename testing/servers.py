@@ -61,7 +61,10 @@ def running_server(
     """The server on a free port; with `gunicorn_workers`, gunicorn's master and that many
     uvicorn workers, as fly.toml starts them (the master's process is `base_url.process`)."""
     port = free_port()
-    command = _gunicorn(port, gunicorn_workers) if gunicorn_workers else _uvicorn(port)
+    if gunicorn_workers:
+        command = production_web_argv(port, workers=gunicorn_workers, extra=QUIET_GUNICORN)
+    else:
+        command = _uvicorn(port)
     process = subprocess.Popen(
         command, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -71,11 +74,7 @@ def running_server(
         _wait_until_listening(process, base_url, timeout)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 class ServerURL(str):
@@ -91,12 +90,18 @@ def _uvicorn(port: int) -> list[str]:
     ]
 
 
-def _gunicorn(port: int, workers: int) -> list[str]:
-    return [
-        *(sys.executable, "-m", "gunicorn", "clinicbot.asgi:application"),
-        *("-k", "uvicorn.workers.UvicornWorker", "-w", str(workers)),
-        *("--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--graceful-timeout", "5"),
-    ]
+# Flags after fly.toml's own override them: quieter, and a test's server stops sooner.
+QUIET_GUNICORN = ("--log-level", "warning", "--graceful-timeout", "5")
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, and SIGKILL if it has not exited within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 def _wait_until_listening(
@@ -145,9 +150,4 @@ def running_production_server(environment: dict[str, str], log: Path, *, extra=(
         _wait_until_listening(process, base_url, timeout, log=log)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, timeout=20)

@@ -73,7 +73,7 @@ def running_stack(
     *, database_url: str, redis_url: str, secret: str, environment: dict, worker_pool="solo"
 ):
     """`database_url` names the (test) database; the processes reach it through the proxy."""
-    from testing.servers import free_port
+    from testing.servers import free_port, stop_process
 
     target = urlsplit(database_url)
     with ExitStack() as stack:
@@ -89,14 +89,14 @@ def running_stack(
         }
         port = free_port()
         web = _start([*WEB_ARGV, "--port", str(port), "--log-level", "warning"], env)
-        stack.callback(_stop, web)
+        stack.callback(stop_process, web)
         client = stack.enter_context(httpx.Client())
         running = Stack(
             f"http://127.0.0.1:{port}", gateway, postgres, secret, client, env, worker_pool
         )
         _wait_ready(web, f"{running.base_url}/ready")
         running.start_worker()
-        stack.callback(lambda: _stop(running.worker))
+        stack.callback(lambda: stop_process(running.worker))
         yield running
 
 
@@ -125,15 +125,6 @@ def _start(argv: list[str], env: dict, niceness: int = 0) -> subprocess.Popen:
 
 def log_tail(process: subprocess.Popen, chars: int = 3000) -> str:
     return process.log_path.read_text(errors="replace")[-chars:]
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
 
 
 def _wait_ready(process: subprocess.Popen, url: str, timeout: float = 30) -> None:
