@@ -39,7 +39,10 @@ class AuditEventAdmin(ReadOnlyAdmin):
             return events
         clinic_ids = list(scoped(Clinic.objects.all(), user).values_list("pk", flat=True))
         about_their_clinics = Q(**{f"details__{CLINIC_DETAIL}__in": clinic_ids})
-        return events.filter(about_their_clinics | Q(actor=user.get_username()))
+        # Their own entries too (sign-ins), but not one about another clinic: an attempt the
+        # admin answered "not found" must not say, here, that the object exists and whose it is.
+        their_own = Q(actor=user.get_username(), **{f"details__{CLINIC_DETAIL}__isnull": True})
+        return events.filter(about_their_clinics | their_own)
 
 
 @admin.register(AuditCheckpoint)

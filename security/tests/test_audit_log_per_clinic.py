@@ -69,3 +69,18 @@ def test_another_clinics_denied_attempt_is_that_clinics_to_see(
     assert client.get(url).status_code in (302, 404)
     client.force_login(officer)
     assert ("bob", "view_conversation", str(ours.pk)) in listed(client.get(LOG))
+
+
+def test_a_denied_attempt_does_not_tell_its_author_what_another_clinic_holds(
+    client, officer, conversations
+):
+    """The admin answers "not found" for another clinic's conversation; the author's own audit
+    entry about the attempt must not reveal that it exists, nor whose it is."""
+    ours, theirs = conversations
+    client.force_login(officer)
+    url = f"/admin/conversations/conversationsession/{theirs.pk}/change/"
+    assert client.get(url).status_code in (302, 404)
+    assert AuditEvent.objects.filter(actor="alice", object_id=str(theirs.pk)).exists()
+    seen = listed(client.get(LOG))
+    assert not any(object_id == str(theirs.pk) for _, _, object_id in seen)
+    assert ("alice", "login", str(officer.pk)) in seen
