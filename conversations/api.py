@@ -15,7 +15,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from ninja import Router
 
-from channels.base import Ignored, MalformedPayload
+from channels.base import Ignored, InboundMessage, MalformedPayload
 from channels.registry import by_webhook
 from conversations.directory import ClinicUnavailable
 from conversations.inbound import Answer, NotAccepted, UnknownInstance, inbound_handle
@@ -31,8 +31,11 @@ def _error(status: int, detail: str = "") -> HttpResponse:
     return JsonResponse({"detail": detail}, status=status)
 
 
-def _carries_media(events) -> bool:
-    return any(getattr(event, "has_media", False) for event in events)
+def _text_only(events) -> bool:
+    """Whether the body holds messages and none of them carries media (only media, in base64,
+    makes a body big; an event the bot ignores is answered whatever its size)."""
+    messages = [event for event in events if isinstance(event, InboundMessage)]
+    return bool(messages) and not any(message.has_media for message in messages)
 
 
 async def _webhook(request, name: str, subpath: str) -> HttpResponse:
@@ -59,7 +62,7 @@ async def _webhook(request, name: str, subpath: str) -> HttpResponse:
         events = channel.parse(payload, subpath)
     except MalformedPayload as exc:
         return _error(422, str(exc))
-    if len(body) > settings.WEBHOOK_MAX_TEXT_BODY_BYTES and not _carries_media(events):
+    if len(body) > settings.WEBHOOK_MAX_TEXT_BODY_BYTES and _text_only(events):
         return _error(413)  # only media (base64) makes a body this big
     answers = [await _handle(event, started_ns) for event in events]
     if len(answers) == 1:

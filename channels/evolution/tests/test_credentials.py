@@ -75,6 +75,15 @@ async def test_a_body_over_5_mib_with_media_in_it_is_accepted(async_client, clin
     assert response.json() == {"status": "accepted"}
 
 
+async def test_an_event_the_bot_ignores_over_5_mib_is_answered_ignored(async_client, clinic):
+    body = fixture_body("v2_image_with_caption")
+    body["data"]["key"]["remoteJid"] = "120363041234567890@g.us"  # a group's photo
+    body["data"]["message"]["base64"] = "A" * (6 * 1024 * 1024)
+    response = await post_webhook(async_client, body)
+    assert response.status_code == 200
+    assert response.json()["status"] == "ignored"
+
+
 async def test_a_body_that_is_not_json_gets_422_naming_it(async_client, clinic):
     response = await post_webhook(async_client, b"{not json")
     assert response.status_code == 422
