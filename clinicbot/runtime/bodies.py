@@ -71,10 +71,13 @@ async def whole_body(scope, receive, *, limit: int, timeout: float):
     except BaseException:
         _release(chunks)
         raise
+    # One copy only, the joined body: the chunks go at once, their bytes still counted.
+    body = b"".join(chunks)
+    chunks.clear()
     try:
-        yield b"".join(chunks)
+        yield body
     finally:
-        _release(chunks)
+        _Held.bytes -= len(body)
 
 
 async def _read(receive, chunks: list[bytes], limit: int) -> None:
