@@ -23,9 +23,10 @@ INSTANCE_MAX = 100
 TEXT_MAX = 65_536
 NAME_MAX = 200
 
-# A UTF-16 half with no other half: valid in JSON's \u escapes, but no UTF-8 encoding exists for
-# it, so neither Redis nor the database could take a string holding one.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# A UTF-16 half with no other half (valid in JSON's \u escapes, but no UTF-8 encoding exists for
+# it, so neither Redis nor the database could take a string holding one), and NUL, which no
+# PostgreSQL text column holds.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def identifier(field: str, value: object, limit: int) -> str:
@@ -41,9 +42,9 @@ def identifier(field: str, value: object, limit: int) -> str:
 
 
 def free_text(value: str, limit: int) -> str:
-    """A patient's text or name, cut to `limit` characters, with any lone surrogate replaced by
-    U+FFFD: what was readable of it is kept."""
-    return _LONE_SURROGATE.sub("\ufffd", value[:limit])
+    """A patient's text or name, cut to `limit` characters, with any lone surrogate or NUL
+    replaced by U+FFFD: what was readable of it is kept."""
+    return _UNSTORABLE.sub("\ufffd", value[:limit])
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,16 +65,17 @@ async def test_a_timestamp_out_of_range_is_read_as_none_and_the_message_answered
     assert await Message.objects.filter(wa_message_id=f"TS-{timestamp}").aexists()
 
 
-async def test_lone_surrogates_in_text_and_name_are_replaced_and_the_message_stored(
-    async_client, clinic, outbox
+@pytest.mark.parametrize("bad", ["\ud800", "\x00"], ids=["lone surrogate", "NUL"])
+async def test_unstorable_characters_in_text_and_name_are_replaced_and_the_message_stored(
+    async_client, clinic, outbox, bad
 ):
-    body = text_message("Привет \ud800 доктор", message_id="SURROGATE-1")
-    body["data"]["pushName"] = "Ivan \udfff"
-    # json.dumps writes the surrogates as \\ud800 escapes, as a hostile sender would.
+    body = text_message(f"Привет {bad} доктор", message_id="BADCHAR-1")
+    body["data"]["pushName"] = f"Ivan {bad}"
+    # json.dumps writes them as \\u escapes, as a hostile sender would.
     response = await post_webhook(async_client, json.dumps(body).encode())
     assert response.json() == {"status": "accepted"}
     assert len(outbox) == 1
-    stored = await Message.objects.select_related("session").aget(wa_message_id="SURROGATE-1")
+    stored = await Message.objects.select_related("session").aget(wa_message_id="BADCHAR-1")
     assert stored.text == "Привет \ufffd доктор"
     assert stored.session.patient_name == "Ivan \ufffd"
 
