@@ -5,10 +5,10 @@ of what leaves the service."""
 from __future__ import annotations
 
 from nlu.catalog import stems_by_channel
-from nlu.text import normalize, script_of, tokenize
+from nlu.text import HEBREW_PREFIXES, normalize, script_of, tokenize
 
-# Hebrew writes prepositions and articles as one-letter prefixes of the word they go with.
-_HEBREW_PREFIXES = "והבלמשכ"
+# Hebrew writes prepositions and articles as one-letter prefixes (HEBREW_PREFIXES) of the word
+# they go with.
 _MAX_HEBREW_PREFIXES = 2
 MIN_NAME_WORD = 2
 
@@ -32,7 +32,7 @@ def is_name_form(word: str, names: frozenset[str]) -> bool:
 def _without_hebrew_prefixes(word: str) -> set[str]:
     bare = set()
     for _ in range(_MAX_HEBREW_PREFIXES):
-        if len(word) <= MIN_NAME_WORD or word[0] not in _HEBREW_PREFIXES:
+        if len(word) <= MIN_NAME_WORD or word[0] not in HEBREW_PREFIXES:
             break
         word = word[1:]
         bare.add(word)

@@ -94,7 +94,7 @@ _UK_SUFFIXES = tuple(
         reverse=True,
     )
 )
-_HE_PREFIXES = "והבלמשכ"
+HEBREW_PREFIXES = "והבלמשכ"
 _PT_PLURALS = (("coes", "cao"), ("oes", "ao"), ("aes", "ao"))
 
 
@@ -111,7 +111,7 @@ def _stem_hebrew(token: str) -> str:
     elif len(token) >= 4 and token[-1] in "הת":
         token = token[:-1]
     for _ in range(3):  # "ולהלבנה": and-for-the-whitening
-        if len(token) > 3 and token[0] in _HE_PREFIXES:
+        if len(token) > 3 and token[0] in HEBREW_PREFIXES:
             token = token[1:]
     return token
 
