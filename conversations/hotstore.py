@@ -273,8 +273,9 @@ class RedisHotStore:
                 pipe.zrem(UNSTORED, message)
                 args = [state, *journals.KEPT_ONCE_STORED]
                 await self._shrink(keys=[f"cb:j:{message}"], args=args, client=pipe)
-            else:
-                pipe.hset(f"cb:j:{message}", mapping=journals.changes(stored_state=state))
+            else:  # into a whole journal only: one that expired meanwhile must not come back
+                fields = _flat(journals.changes(stored_state=state))
+                await self._update(keys=[f"cb:j:{message}"], args=fields, client=pipe)
         await pipe.execute()
 
     async def unlist(self, messages: Iterable[str]) -> None:

@@ -115,3 +115,15 @@ async def test_a_journal_stored_with_its_reply_settled_keeps_only_that_state(emb
     if not embedded:
         assert set(await store.redis.hkeys("cb:j:i:m1")) == {b"reply_state", b"stored_state"}
         assert not await store.redis.exists("cb:j:i:gone")
+
+
+@pytest.mark.parametrize("embedded", [True, False], ids=["embedded", "redis"])
+@pytest.mark.django_db
+async def test_marking_a_journal_that_expired_meanwhile_leaves_nothing_behind(embedded):
+    """Stage B read it, then it expired before its state was recorded: no stray hash, which
+    would outlive every TTL and answer a new message with that id as already seen."""
+    store = MemoryHotStore() if embedded else hot_store()
+    await store.mark_flushed({"i:expired": "pending"}, final={"sent"})
+    assert await store.journal("i:expired") is None
+    if not embedded:
+        assert not await store.redis.exists("cb:j:i:expired")
