@@ -11,6 +11,7 @@ Key names hold the conversation key (no phone) and the clinic id.
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 
 from django.conf import settings
@@ -46,6 +47,12 @@ class Limit(enum.StrEnum):
 _RESULTS = {0: Limit.NONE, 1: Limit.CONVERSATION, 2: Limit.CLINIC}
 
 
+@functools.cache
+def _take_script():
+    """The script, sent to Redis once and then run by its digest (EVALSHA), as the hot store's."""
+    return sync_redis().register_script(TAKE_SCRIPT)
+
+
 def take_model_call(conversation: str, clinic_id: int | None) -> Limit:
     """Count one answer's model calls against both limits; the limit it is over, if any."""
     if not settings.REDIS_URL:
@@ -58,7 +65,7 @@ def take_model_call(conversation: str, clinic_id: int | None) -> Limit:
         DAY_S,
     ]
     try:
-        result = sync_redis().eval(TAKE_SCRIPT, len(keys), *keys, *limits)
+        result = _take_script()(keys=keys, args=limits, client=sync_redis())
     except RedisError as exc:
         # A patient's answer is worth more than a count the next call makes again.
         logger.warning("LLM call limits not checked (%s)", type(exc).__name__)
