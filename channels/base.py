@@ -55,17 +55,97 @@ class Ignored:
     instance: str = ""
 
 
+class MediaKind(enum.StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"  # an audio file
+    VOICE = "voice"  # a voice note (push-to-talk)
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    LOCATION = "location"
+    CONTACT = "contact"
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """What a message carries besides (or instead of) text."""
+
+    kind: MediaKind
+    mime_type: str = ""
+    size: int | None = None  # bytes, as the gateway reports them
+    seconds: int | None = None  # audio and video
+    # PHI, stored encrypted: a document's file name, a location ("lat, lng: name, address"), or
+    # the contact cards' names and numbers.
+    content: str = ""
+    # A voice note's text, when the gateway transcribed it already (Evolution's speechToText).
+    transcript: str = ""
+    # The file itself, when the body carried it (base64 text, a view into the body): only a
+    # voice note's is kept, to transcribe it; other media are fetched from the gateway on demand.
+    base64: bytes | memoryview | None = None
+
+
+LID_SUFFIX = "@lid"
+
+
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
     channel: str  # the kind of channel it came through (the registry's key)
     instance: str  # the clinic's number on that channel (Evolution: the instance name)
     message_id: str  # WhatsApp's id for the message, unique per instance
-    phone: str  # the patient's digits
+    # Who the patient is and where the reply goes: the phone's digits, or, for a patient
+    # WhatsApp shows only by their LID (a privacy id), "<lid digits>@lid".
+    phone: str
     push_name: str
     text: str  # "" for media without a caption
     from_me: bool  # written from the clinic's own number (staff, or our echo)
     has_media: bool
     timestamp: int | None
+    # The patient's LID ("<digits>@lid") when the payload names it beside the phone: the pair
+    # is learned, so that a later message carrying only the LID joins the same conversation.
+    lid: str = ""
+    media: Media | None = None
+    quoted_id: str = ""  # the WhatsApp id of the message this one quotes (answers)
+    choice_id: str = ""  # a tapped button's or list row's id (the text is what it showed)
+    # Sent from the clinic's number by the gateway itself (a call's auto-reply), not by a
+    # person: it never takes the conversation over.
+    automated: bool = False
+
+    @property
+    def lid_only(self) -> bool:
+        return self.phone.endswith(LID_SUFFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEdited:
+    """The patient (or staff) edited a message: its new text."""
+
+    channel: str
+    instance: str
+    message_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeleted:
+    """A message deleted for everyone."""
+
+    channel: str
+    instance: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged:
+    """The clinic's number connected to or disconnected from WhatsApp on its gateway."""
+
+    channel: str
+    instance: str
+    state: str  # "open", "connecting", "close", "refused"
+    reason: int | None = None  # the gateway's status code for it
+
+
+# Everything a channel's parser gives the webhook view.
+Event = InboundMessage | MessageEdited | MessageDeleted | ConnectionChanged | Ignored
 
 
 class Outcome(enum.StrEnum):
@@ -105,7 +185,7 @@ class Channel(Protocol):
         """Whether the raw request carries this channel's credentials (checked before parsing)."""
         ...
 
-    def parse(self, payload: object, subpath: str) -> list[InboundMessage | Ignored]:
+    def parse(self, payload: object, subpath: str) -> list[Event]:
         """The messages and events of a decoded JSON body; raises MalformedPayload."""
         ...
 

@@ -78,6 +78,14 @@ class Journal:
     text: str = ""
     kind: Kind = Kind.PATIENT
     has_media: bool = False
+    lid: str = ""  # the patient's LID when the message named it beside the phone
+    media_kind: str = ""  # channels.base.Media, as the message's row stores it
+    media_mime: str = ""
+    media_size: int | None = None
+    media_content: str = ""
+    is_transcript: bool = False  # `text` is a voice note's transcript
+    quoted_id: str = ""
+    choice_id: str = ""
     received_at: float = 0.0
     ticket: int = 0  # the conversation's arrival order
     session_id: int | None = None  # a staff send: its stored conversation
@@ -135,7 +143,9 @@ class Journal:
 # The fields that say who the patient is or what someone wrote: Redis holds them sealed with the
 # PHI key (security.crypto, AES-256-GCM), never in plaintext. The associated data names the
 # field, so a value copied into another field (or a database column) does not open.
-PHI_FIELDS = frozenset({"phone", "name", "text", "reply_text", "llm_handoff_reason"})
+PHI_FIELDS = frozenset(
+    {"phone", "lid", "name", "text", "media_content", "reply_text", "llm_handoff_reason"}
+)
 PHI_SCOPE = "cb:j"  # the associated data is "cb:j.<field>"
 
 

@@ -44,6 +44,11 @@ class Clinic(models.Model):
     # A conversation staff took over goes back to the bot after this many hours of staff
     # control, unless staff release it sooner in the admin.
     handoff_release_hours = models.PositiveSmallIntegerField(default=24)
+    # The clinic's number on its gateway, as the gateway last reported it (Evolution's
+    # connection.update): "open", "connecting", "close" or "refused"; empty until reported.
+    connection_state = models.CharField(max_length=12, blank=True)
+    connection_reason = models.IntegerField(null=True, blank=True)
+    connection_changed_at = models.DateTimeField(null=True, blank=True)
     # The LLM that answers this clinic's patients; empty: the best active model (see
     # conversations.llm.capabilities).
     llm_model = models.ForeignKey(
@@ -128,8 +133,14 @@ class ConversationSession(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="sessions")
     # PHI: encrypted at rest (security.fields), so never filtered on; the blind index finds a
     # patient by phone (security.blind_index), and it is what the unique constraint is on.
+    # The number's digits, or "<lid>@lid" for a patient WhatsApp shows only by a LID (its
+    # privacy id) until a message names the phone too.
     patient_phone = EncryptedTextField(help_text="Digits of the patient's number.")
     patient_phone_index = models.CharField(max_length=64, db_index=True, blank=True)
+    # The patient's LID once a message named it beside the phone: a later message carrying only
+    # the LID belongs to this conversation.
+    patient_lid = EncryptedTextField(blank=True)
+    patient_lid_index = models.CharField(max_length=64, db_index=True, blank=True)
     patient_name = EncryptedTextField(blank=True)
     channel = models.CharField(max_length=20, default="whatsapp")
     language = models.CharField(max_length=2, choices=LANGUAGES, blank=True)
@@ -140,12 +151,16 @@ class ConversationSession(models.Model):
     # next message goes to that app's lane, even a bare "yes" or "2".
     awaiting = models.CharField(max_length=20, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # Why staff should look at this conversation (a voice note the bot could not transcribe...);
+    # empty when nothing waits for them.
+    attention = models.CharField(max_length=60, blank=True)
+    attention_at = models.DateTimeField(null=True, blank=True)
     scheduled_followup_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     # Recomputed by `rotate_phi_key` (security.rotation) under a new master key.
-    BLIND_INDEXES = {"patient_phone_index": "patient_phone"}
+    BLIND_INDEXES = {"patient_phone_index": "patient_phone", "patient_lid_index": "patient_lid"}
 
     class Meta:
         constraints = [
@@ -165,11 +180,16 @@ class ConversationSession(models.Model):
             self.patient_phone_index = phone_index(self.patient_phone)
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "patient_phone_index"}
+        if update_fields is None or "patient_lid" in update_fields:
+            self.patient_lid_index = phone_index(self.patient_lid)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "patient_lid_index"}
         super().save(*args, **kwargs)
 
 
 def phone_index(phone: str) -> str:
-    """The blind index of a patient's number under the current key; empty for no number."""
+    """The blind index of a patient's number (or "<lid>@lid") under the current key; empty for
+    no number."""
     try:
         return blind_index(phone) if phone else ""
     except ValueError:  # no digits at all
@@ -209,6 +229,22 @@ class Message(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reply"
     )
     text = EncryptedTextField(blank=True)  # PHI: encrypted at rest
+    # The text is the transcript of a voice note, not what the patient typed.
+    is_transcript = models.BooleanField(default=False)
+    # What the message carries besides text (channels.base.Media): its kind ("image", "voice",
+    # "location"...), type and size; `media_content` is a document's name, a location or the
+    # contact cards (PHI: encrypted). Staff open the file itself through clinicbot.
+    media_kind = models.CharField(max_length=12, blank=True)
+    media_mime = models.CharField(max_length=100, blank=True)
+    media_size = models.BigIntegerField(null=True, blank=True)
+    media_content = EncryptedTextField(blank=True)
+    # The WhatsApp id of the message this one quotes, and a tapped button's or list row's id.
+    quoted_wa_id = models.CharField(max_length=128, blank=True)
+    choice_id = models.CharField(max_length=128, blank=True)
+    # The sender edited it (the text is the edited one), or deleted it for everyone (the text
+    # and media content are gone; the row stays as a tombstone).
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
     intent = models.CharField(max_length=20, blank=True)
     lane = models.CharField(max_length=8, choices=Lane.choices, blank=True)
     from_staff = models.BooleanField(default=False)

@@ -38,17 +38,24 @@ def normalize_phone(phone: str) -> str:
     return digits
 
 
-def _index(key: bytes, digits: str) -> str:
+LID_SUFFIX = "@lid"
+
+
+def _index(key: bytes, phone: str) -> str:
+    digits = normalize_phone(phone)
+    if phone.endswith(LID_SUFFIX):
+        # A WhatsApp LID (a privacy id, "<digits>@lid") is not a phone number: it is indexed
+        # apart, so that no LID's digits can ever match a number's.
+        digits = "lid:" + digits
     return hmac.new(key, digits.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def blind_index(phone: str) -> str:
     """64 hex characters; the same for every way of writing the same number."""
-    return _index(keyring().current.index_key, normalize_phone(phone))
+    return _index(keyring().current.index_key, phone)
 
 
 def blind_index_candidates(phone: str) -> list[str]:
     """The index under each key of PHI_MASTER_KEY, current first: for lookups during a rotation
     (`filter(phone_index__in=blind_index_candidates(phone))`)."""
-    digits = normalize_phone(phone)
-    return [_index(key.index_key, digits) for key in keyring().keys]
+    return [_index(key.index_key, phone) for key in keyring().keys]
