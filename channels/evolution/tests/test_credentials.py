@@ -22,7 +22,7 @@ pytestmark = [
 ]
 
 WEBHOOK = "/webhooks/evolution"
-# Evolution's token (webhook.controller.ts, generateJwtToken): 10 minutes from its issue.
+# Evolution's token expires 10 minutes after its issue.
 LIFETIME = 600
 
 
