@@ -2,6 +2,9 @@
 clinic number ("instance"), posting every event to POST /webhooks/evolution (or, with "webhook
 by events", /webhooks/evolution/<event>) and sending with POST /message/sendText/{instance}.
 
+With "webhook base64" on, a media message's body carries the file: channels.evolution.body
+decodes it without copying the file.
+
 Its gateway reports our own sends back as `fromMe` messages: channels.echo tells them apart from
 staff writing from the clinic's phone.
 """
@@ -11,6 +14,7 @@ from collections.abc import Mapping
 from django.conf import settings
 
 from channels.base import Ignored, InboundMessage, Sender
+from channels.evolution.body import decode as decode_body
 from channels.evolution.credentials import credentials_valid
 from channels.evolution.payload import KIND, read_webhook
 from channels.evolution.sender import EvolutionSender
@@ -27,6 +31,10 @@ class EvolutionChannel:
 
     def authenticate(self, headers: Mapping[str, str], body: bytes, subpath: str) -> bool:
         return credentials_valid(headers, body)
+
+    def decode(self, body: bytes) -> object:
+        # A media message's file (webhook base64) stays in the body, as a memoryview.
+        return decode_body(body)
 
     def parse(self, payload: object, subpath: str) -> list[InboundMessage | Ignored]:
         # With "webhook by events", Evolution posts to /webhooks/evolution/<event>.
