@@ -85,7 +85,9 @@ def tricky_bodies() -> dict[str, bytes]:
     return {
         "compact": dumped(image_body(), separators=(",", ":")),
         "indented": dumped(image_body(), indent=2),
-        "whitespace everywhere": b' \r\n\t{ "data" :\n{ "message" :\t{ "base64" :\r\n "QUJD" } } } ',
+        "whitespace everywhere": (
+            b' \r\n\t{ "data" :\n{ "message" :\t{ "base64" :\r\n "QUJD" } } } '
+        ),
         "the key inside a caption": dumped(in_caption),
         "escaped quotes and backslashes before it": dumped(quotes_before),
         "the key in a text, no file": dumped(text_only),
