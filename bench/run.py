@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import booking_bench, clinic_day, health_burst, llm_lane
+from bench import booking_bench, clinic_day, health_burst, llm_lane, media_body
 from bench import processes as procs
 from bench import webhook_bench as wb
 from bench.followups_bench import FOLLOWUPS, followups_benchmark
@@ -646,6 +646,7 @@ TABLE_TITLES = {
     "throughput": "Throughput: clinicbot webhook vs a bare django-ninja endpoint (issue 3)",
     "nlu": "Language layer micro-benchmark, bench/nlu_bench.py (issue 4)",
     "followups": "Follow-ups: 10,000 due, dispatched by one worker (issue 6)",
+    "media": "A 40 MiB media body through the production web command (issue 18)",
 }
 
 
@@ -786,6 +787,12 @@ def method_notes(args, dropped: list[str]) -> str:
 - **Texts**: each text is checked before the run with `nlu.understand` and
   `compose_reply` against the demo clinic's price list, for a new conversation and for one
   already in its language; any that would go to the LLM lane is dropped.{dropped_note}
+- **A 40 MiB media body** (bench/media_body.py): a fresh production web command (two workers),
+  warmed up with {media_body.WARM_UP_ROUNDS} text messages and as many 0.75 MiB image bodies;
+  then one image body of {media_body.BODY_MIB} MiB with a caption, its file in
+  `data.message.base64` as Evolution's webhook base64 puts it. The growth is that of the sum of
+  the workers' peak resident memory (VmHWM, /proc/<pid>/status) from just before the request to
+  just after its answer.
 - Raw per-request results: `.benchmarks/webhook-*.json`; process logs: `.benchmarks/logs/`.
 """
 
@@ -828,6 +835,9 @@ async def measure(servers: Servers, args, texts: dict, results: Results) -> None
           "webhooks ...", flush=True)  # fmt: skip
     await asyncio.to_thread(health_through_bursts, servers, results)
     await clinic_day_runs(servers, args, texts, results)
+    # Last: its patients' messages then count in no other run's rows or replies.
+    print(f"media: a {media_body.BODY_MIB} MiB image body on a fresh web server ...", flush=True)
+    await asyncio.to_thread(media_body.benchmark, servers.running, servers.env, results)
 
 
 HEALTH_BURST_PREFIX = "7977"

@@ -176,7 +176,8 @@ class Channel(Protocol):
 
     The webhook view (conversations.api) owns what every channel shares: the size limits, the
     answers and their status codes, and handing each message to the pipeline. A channel answers
-    three questions about a request to `/webhooks/<webhook>[/<subpath>]`."""
+    three questions about a request to `/webhooks/<webhook>[/<subpath>]`: whether it is
+    authentic, what its body says (decoded, then parsed) and who sends the replies."""
 
     kind: str  # the clinic's `channel_kind` and the registry's key
     webhook: str  # the path segment of its webhook: POST /webhooks/<webhook>
@@ -185,8 +186,14 @@ class Channel(Protocol):
         """Whether the raw request carries this channel's credentials (checked before parsing)."""
         ...
 
+    def decode(self, body: bytes) -> object:
+        """The authenticated body's JSON (for most channels, json.loads(body)). Raises what
+        json.loads raises for a body that is not JSON (ValueError, UnicodeDecodeError,
+        RecursionError). A channel whose bodies carry files keeps them out of the parse here."""
+        ...
+
     def parse(self, payload: object, subpath: str) -> list[Event]:
-        """The messages and events of a decoded JSON body; raises MalformedPayload."""
+        """The messages and events of a decoded body; raises MalformedPayload."""
         ...
 
     def sender(self) -> Sender:

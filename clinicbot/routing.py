@@ -22,7 +22,6 @@ webhook's body is read whole before it queues for a turn, so a client that sends
 up no one else (clinicbot.runtime.bodies).
 """
 
-import io
 import logging
 
 import django
@@ -33,7 +32,14 @@ from django.core.handlers.exception import convert_exception_to_response
 
 from clinicbot.runtime import aio
 from clinicbot.runtime.admission import admitted
-from clinicbot.runtime.bodies import ClientGone, Refused, answer, whole_body, within_limits
+from clinicbot.runtime.bodies import (
+    BodyFile,
+    ClientGone,
+    Refused,
+    answer,
+    whole_body,
+    within_limits,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +113,7 @@ async def _webhook(lean: LeanASGIHandler, scope, receive, send) -> None:
     limit, timeout = settings.WEBHOOK_MAX_BODY_BYTES, settings.REQUEST_BODY_READ_TIMEOUT
     try:
         async with whole_body(scope, receive, limit=limit, timeout=timeout) as body, admitted():
-            await lean.respond(scope, io.BytesIO(body), send)
+            await lean.respond(scope, BodyFile(body), send)
     except ClientGone:
         return
     except Refused as refused:

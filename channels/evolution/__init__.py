@@ -3,6 +3,9 @@ clinic number ("instance"), posting every event to POST /webhooks/evolution (or,
 by events", /webhooks/evolution/<event>; either behind /t/<secret> for a gateway that sends no
 headers, channels.evolution.credentials) and sending with POST /message/sendText/{instance}.
 
+With "webhook base64" on, a media message's body carries the file: channels.evolution.body
+decodes it without copying the file.
+
 Its gateway reports our own sends back as `fromMe` messages: channels.echo tells them apart from
 staff writing from the clinic's phone.
 """
@@ -12,6 +15,7 @@ from collections.abc import Mapping
 from django.conf import settings
 
 from channels.base import Ignored, InboundMessage, Sender
+from channels.evolution.body import decode as decode_body
 from channels.evolution.credentials import credentials_valid, split_subpath
 from channels.evolution.payload import KIND, read_webhook
 from channels.evolution.sender import EvolutionSender
@@ -29,6 +33,10 @@ class EvolutionChannel:
     def authenticate(self, headers: Mapping[str, str], body: bytes, subpath: str) -> bool:
         path_secret, _ = split_subpath(subpath)
         return credentials_valid(headers, body, path_secret)
+
+    def decode(self, body: bytes) -> object:
+        # A media message's file (webhook base64) stays in the body, as a memoryview.
+        return decode_body(body)
 
     def parse(self, payload: object, subpath: str) -> list[InboundMessage | Ignored]:
         # With "webhook by events", Evolution posts to /webhooks/evolution[/t/<secret>]/<event>.

@@ -5,7 +5,8 @@
     await within_limits(handler, scope, receive, send, limit=..., timeout=...)  # the others
 
 A webhook's body is read whole into memory before the webhook queues for its turn
-(clinicbot.runtime.admission), within a deadline for the whole read. A client that sends
+(clinicbot.runtime.admission), within a deadline for the whole read, into one buffer that the
+view reads without a copy (BodyFile): a 64 MiB media body is held once. A client that sends
 slowly, or stops, holds its own connection and nothing else: no turn, so every other webhook
 goes on, and it is answered 408 and dropped when the deadline passes.
 The body is never spooled to a temporary file (Django's own reader does that past 2.5 MiB): one
@@ -21,6 +22,7 @@ keeps a body that size in memory (FILE_UPLOAD_MAX_MEMORY_SIZE), so it spools non
 """
 
 import asyncio
+import io
 from contextlib import asynccontextmanager
 
 from django.conf import settings
@@ -56,51 +58,73 @@ def declared_length(scope) -> int | None:
 
 @asynccontextmanager
 async def whole_body(scope, receive, *, limit: int, timeout: float):
-    """The whole body, read within `timeout` seconds, and held (counted against the memory
-    budget) until the block ends. Raises Refused(413 | 408 | 503) or ClientGone."""
+    """The whole body (a bytearray), read within `timeout` seconds, and held (counted against
+    the memory budget) until the block ends. Raises Refused(413 | 408 | 503) or ClientGone."""
     declared = declared_length(scope)
     if declared is not None and declared > limit:
         raise Refused(413)
-    chunks: list[bytes] = []
+    # One buffer, grown in place as chunks arrive (a large one is grown by remapping its pages,
+    # not copied): joining the chunks at the end would hold the body twice at that moment.
+    # Not allocated at the declared size up front: a client that stops early would hold it all.
+    body = bytearray()
     try:
         async with asyncio.timeout(timeout):
-            await _read(receive, chunks, limit)
+            await _read(receive, body, limit)
     except TimeoutError:
-        _release(chunks)
+        _release(body)
         raise Refused(408) from None
     except BaseException:
-        _release(chunks)
+        _release(body)
         raise
-    # One copy only, the joined body: the chunks go at once, their bytes still counted.
-    body = b"".join(chunks)
-    chunks.clear()
     try:
         yield body
     finally:
-        _Held.bytes -= len(body)
+        _release(body)
 
 
-async def _read(receive, chunks: list[bytes], limit: int) -> None:
-    size = 0
+async def _read(receive, body: bytearray, limit: int) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientGone
         chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
+        if len(body) + len(chunk) > limit:
             raise Refused(413)
         if _Held.bytes + len(chunk) > settings.WEBHOOK_BODIES_IN_MEMORY_BYTES:
             raise Refused(503)
         _Held.bytes += len(chunk)
-        chunks.append(chunk)
+        body += chunk
         if not message.get("more_body", False):
             return
 
 
-def _release(chunks: list[bytes]) -> None:
-    _Held.bytes -= sum(len(chunk) for chunk in chunks)
-    chunks.clear()
+def _release(body: bytearray) -> None:
+    _Held.bytes -= len(body)
+
+
+class BodyFile(io.RawIOBase):
+    """A whole body as the request's stream: a read of all of it hands the buffer itself over
+    (io.BytesIO would copy a bytearray); a partial read copies only what it returns."""
+
+    def __init__(self, body: bytearray):
+        super().__init__()
+        self._body = body
+        self._at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes | bytearray:
+        if self._at == 0 and (size is None or size < 0 or size >= len(self._body)):
+            self._at = len(self._body)
+            return self._body
+        return super().read(size)
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(self._body)[self._at : self._at + len(buffer)]
+        buffer[: len(view)] = view
+        self._at += len(view)
+        return len(view)
 
 
 async def within_limits(handler, scope, receive, send, *, limit: int, timeout: float) -> None:

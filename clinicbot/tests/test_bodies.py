@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from clinicbot.routing import build_application
-from clinicbot.runtime.bodies import Refused, whole_body
+from clinicbot.runtime.bodies import BodyFile, Refused, whole_body
 
 SCOPE = {"type": "http", "headers": []}
 
@@ -33,6 +33,15 @@ async def test_bodies_held_at_once_stay_within_the_memory_budget(settings):
     assert refused.value.status == 503
     async with whole_body(SCOPE, receiving(b"y" * 500), limit=800, timeout=5) as body:
         assert body == b"y" * 500  # given back once the first webhook was answered
+
+
+async def test_the_view_reads_the_whole_body_itself_not_a_copy():
+    async with whole_body(SCOPE, receiving(b"ab", b"cd"), limit=100, timeout=5) as body:
+        whole = BodyFile(body).read()
+        partial = BodyFile(body)
+        parts = partial.read(3), partial.read(), partial.read()
+    assert whole is body
+    assert parts == (b"abc", b"d", b"")
 
 
 async def test_a_body_past_the_limit_without_a_content_length_is_refused():

@@ -1,8 +1,10 @@
 """Webhook bodies through the real server, gunicorn with two uvicorn workers as deployed: a client
 that sends its body slowly, or stops, holds up no one else's webhook and is dropped when the
 read's deadline passes (408); an oversized body is refused without being read to its end and
-leaves nothing on disk (413)."""
+leaves nothing on disk (413); a media body up to the limit is answered, its file held once
+(over 5 MiB, a body without media is refused)."""
 
+import base64
 import json
 import os
 import select
@@ -14,7 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conversations.tests.conftest import SECRET, text_message
+from channels.evolution.tests.helpers import fixture_body
+from conversations.models import Message
+from conversations.tests.conftest import PATIENT, SECRET, text_message
 from testing.fake_evolution import FakeEvolution
 from testing.servers import clean_environment, running_server
 
@@ -54,6 +58,7 @@ def gunicorn(settings, server_temp: Path, read_timeout: float):
             running_server(environment, timeout=60, gunicorn_workers=WORKERS)
         )
         _wait_for_workers(base_url.process.pid)
+        base_url.gateway = gateway
         yield base_url
 
 
@@ -128,13 +133,14 @@ def nothing_received(sock: socket.socket) -> bool:
     return not readable
 
 
-def post_signed(base_url: str, body: dict, tries: int = 5) -> httpx.Response:
+def post_signed(base_url: str, body: dict | bytes, tries: int = 5) -> httpx.Response:
     """Post as the gateway does, which retries a 503 (a worker just started may answer one while
     its caches are cold and the machine is busy)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     for _ in range(tries):
         response = httpx.post(
             f"{base_url}/webhooks/evolution",
-            content=json.dumps(body).encode(),
+            content=raw,
             timeout=ANSWER_TIMEOUT,
             headers={"X-Webhook-Secret": SECRET, "Content-Type": "application/json"},
         )
@@ -221,3 +227,61 @@ def test_a_chunked_oversized_body_gets_413_once_past_the_limit_and_is_never_spoo
     assert status_of(answer) == 413
     assert sent < 100 * MiB  # the server stopped reading past the limit
     assert list(server_temp.iterdir()) == []
+
+
+def image_with_file(file_bytes: int, caption: str, message_id: str) -> bytes:
+    """An image message with its file in `data.message.base64`, as Evolution's webhook base64
+    posts it. The file is joined in as bytes (as a str it would take the memory twice more)."""
+    body = fixture_body("v2_image_with_caption")
+    body["data"]["key"].update(remoteJid=f"{PATIENT}@s.whatsapp.net", id=message_id)
+    body["data"]["message"]["imageMessage"]["caption"] = caption
+    head, tail = json.dumps(body).encode().split(b'"imageMessage"', 1)
+    file = base64.b64encode(os.urandom(file_bytes))
+    return b"".join([head, b'"base64": "', file, b'", "imageMessage"', tail])
+
+
+def peak_memory(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM), in bytes."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(line.split()[1]) * 1024 for line in status.splitlines() if "VmHWM" in line)
+
+
+def stored(message_id: str, timeout: float = ANSWER_TIMEOUT) -> bool:
+    deadline = time.monotonic() + timeout
+    while not Message.objects.filter(wa_message_id=message_id).exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+@pytest.mark.timeout(240)
+def test_a_40_mib_image_is_answered_stored_and_held_once(
+    settings, clinic, server_temp, celery_worker_thread
+):
+    body = image_with_file(30 * MiB, "Здравствуйте", "3EB0BIGIMAGE0001")
+    with gunicorn(settings, server_temp, read_timeout=600) as base_url:
+        assert post_signed(base_url, text_message("Привет", phone="79661009999")).status_code == 200
+        base_url.gateway.wait_for(1, timeout=ANSWER_TIMEOUT)
+        workers = _children(base_url.process.pid)
+        before = sum(peak_memory(pid) for pid in workers)
+        answer = post_signed(base_url, body)
+        growth = sum(peak_memory(pid) for pid in workers) - before
+        [reply] = base_url.gateway.wait_for(2, timeout=ANSWER_TIMEOUT)[1:]
+        was_stored = stored("3EB0BIGIMAGE0001")
+    assert len(body) > 40 * MiB
+    assert (answer.status_code, answer.json()) == (200, {"status": "accepted"})
+    assert reply["number"] == PATIENT  # the caption, answered
+    assert was_stored
+    # The body held once (it was read whole), not twice or more: neither joined from its
+    # chunks nor decoded into strings as big.
+    assert growth < 1.5 * len(body)
+
+
+@pytest.mark.timeout(240)
+def test_a_6_mib_body_without_media_gets_413(settings, clinic, server_temp):
+    with gunicorn(settings, server_temp, read_timeout=600) as base_url:
+        answer = post_signed(base_url, text_message("x" * (6 * MiB)))
+        sent = base_url.gateway.sent()
+    assert answer.status_code == 413
+    assert sent == []

@@ -5,6 +5,7 @@ list of them, with the header `X-Toy-Token`; its sender keeps what it sends in `
 """
 
 import hmac
+import json
 from collections.abc import Mapping
 
 from channels.base import Ignored, InboundMessage, MalformedPayload, Outcome, SendResult
@@ -26,6 +27,9 @@ class ToyChannel:
 
     def authenticate(self, headers: Mapping[str, str], body: bytes, subpath: str) -> bool:
         return hmac.compare_digest(headers.get("X-Toy-Token", ""), TOKEN)
+
+    def decode(self, body: bytes) -> object:
+        return json.loads(body)
 
     def parse(self, payload: object, subpath: str) -> list[InboundMessage | Ignored]:
         if isinstance(payload, list):
