@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from django.conf import settings
 
-from channels.base import Ignored, InboundMessage, Sender
+from channels.base import Event, Sender
 from channels.evolution.credentials import credentials_valid
 from channels.evolution.payload import KIND, read_webhook
 from channels.evolution.sender import EvolutionSender
@@ -28,9 +28,10 @@ class EvolutionChannel:
     def authenticate(self, headers: Mapping[str, str], body: bytes, subpath: str) -> bool:
         return credentials_valid(headers, body)
 
-    def parse(self, payload: object, subpath: str) -> list[InboundMessage | Ignored]:
-        # With "webhook by events", Evolution posts to /webhooks/evolution/<event>.
-        return [read_webhook(payload, path_event=subpath)]
+    def parse(self, payload: object, subpath: str) -> list[Event]:
+        # With "webhook by events", Evolution posts to /webhooks/evolution/<event>: the path's
+        # last segment (a secret in the path comes before it).
+        return read_webhook(payload, path_event=subpath.rstrip("/").rsplit("/", 1)[-1])
 
     def sender(self) -> Sender:
         """Evolution's API when EVOLUTION_API_URL is set, else the console (development); built
