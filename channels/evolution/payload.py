@@ -71,10 +71,10 @@ def read_webhook(body: object, path_event: str = "") -> list[Event]:
         return [_read_protocol(instance, _object(data, "data"))]
     if event == "messages.delete":
         return [_read_delete(instance, _object(data, "data"))]
-    if event == "messages.update":
-        return [_read_update(instance, _object(data, "data"))]
     if event == "connection.update":
         return [_read_connection(instance, _object(data, "data"))]
+    # Everything else, messages.update included: receipts and poll votes (no version reports a
+    # delete there; the handler that sees one sends messages.delete instead).
     return [Ignored(f"event {event or 'unknown'}", instance)]
 
 
@@ -103,25 +103,30 @@ def _own_number(sender: object) -> str:
 # through Evolution's API, by us or by another client such as Chatwoot or Evolution Manager).
 
 
+# `automated`: the gateway's own messages.upsert of a message it generated itself. Evolution's
+# call handler (eventHandler, `events.call`, 2.2.x to 2.3.6) answers a call with
+# `client.sendMessage(call.from, {text: settings.msgCall})` and emits the result as
+# messages.upsert. Baileys builds that message with generateWAMessageFromContent, whose status
+# is PENDING (src/Utils/messages.ts), and prepareMessage keeps it (`status[message.status]`). A
+# message typed on the clinic's phone reaches Baileys through decodeMessageNode, which sets
+# SERVER_ACK on every fromMe message (src/Utils/decode-wa-message.ts); API sends come as
+# send.message, never as an upsert (the socket has emitOwnEvents off). 1.8 leaves `status` out of
+# its messages.upsert, so its call auto-reply cannot be told from staff and counts as staff.
+
+
 def _read_message(instance: str, data: dict, event: str, own: str) -> Event:
     key = data.get("key")
     if not isinstance(key, dict):
         raise MalformedPayload("data.key: missing")
     message_id = identifier("data.key.id", key.get("id"), MESSAGE_ID_MAX)
-    chat = str(key.get("remoteJid") or "")
-    if chat.endswith("@g.us"):
-        return Ignored("group message", instance)
-    if chat.endswith("@broadcast"):
-        return Ignored("status update" if chat == "status@broadcast" else "broadcast", instance)
-    if chat.endswith("@newsletter"):
-        return Ignored("channel (newsletter) message", instance)
+    if reason := _not_a_patients_chat_reason(str(key.get("remoteJid") or "")):
+        return Ignored(reason, instance)
     outer = data.get("message")
     if not isinstance(outer, dict):
         return Ignored("no message content", instance)
     inner = unwrap(outer)
-    for name, reason in NOT_MESSAGES.items():
-        if name in inner:
-            return Ignored(reason, instance)
+    if reason := next((why for name, why in NOT_MESSAGES.items() if name in inner), ""):
+        return Ignored(reason, instance)
     if isinstance(inner.get("protocolMessage"), dict):
         # 1.8 passes an edit on as a message (`editedMessage` around a protocolMessage); 2.x
         # sends it as messages.edited instead.
@@ -151,15 +156,14 @@ def _read_message(instance: str, data: dict, event: str, own: str) -> Event:
     )
 
 
-# `automated`: the gateway's own messages.upsert of a message it generated itself. Evolution's
-# call handler (eventHandler, `events.call`, 2.2.x to 2.3.6) answers a call with
-# `client.sendMessage(call.from, {text: settings.msgCall})` and emits the result as
-# messages.upsert. Baileys builds that message with generateWAMessageFromContent, whose status
-# is PENDING (src/Utils/messages.ts), and prepareMessage keeps it (`status[message.status]`). A
-# message typed on the clinic's phone reaches Baileys through decodeMessageNode, which sets
-# SERVER_ACK on every fromMe message (src/Utils/decode-wa-message.ts); API sends come as
-# send.message, never as an upsert (the socket has emitOwnEvents off). 1.8 leaves `status` out of
-# its messages.upsert, so its call auto-reply cannot be told from staff and counts as staff.
+def _not_a_patients_chat_reason(chat: str) -> str:
+    if chat.endswith("@g.us"):
+        return "group message"
+    if chat.endswith("@broadcast"):
+        return "status update" if chat == "status@broadcast" else "broadcast"
+    if chat.endswith("@newsletter"):
+        return "channel (newsletter) message"
+    return ""
 
 
 def _timestamp(value: object) -> int | None:
@@ -212,7 +216,7 @@ def _user(user: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Edits, deletes, status updates.
+# Edits and deletes, the connection's state.
 
 
 def _read_protocol(instance: str, message: dict) -> Event:
@@ -222,7 +226,7 @@ def _read_protocol(instance: str, message: dict) -> Event:
     key = message.get("key")
     if kind not in REVOKE + MESSAGE_EDIT or not isinstance(key, dict):
         return Ignored("protocol message", instance)
-    if str(key.get("remoteJid") or "").endswith(("@g.us", "@broadcast", "@newsletter")):
+    if _not_a_patients_chat(key):
         return Ignored("group message", instance)
     message_id = identifier("data.key.id", key.get("id"), MESSAGE_ID_MAX)
     if kind in REVOKE:
@@ -235,25 +239,17 @@ def _read_protocol(instance: str, message: dict) -> Event:
     return MessageEdited(KIND, instance, message_id, text)
 
 
+def _not_a_patients_chat(key: dict) -> bool:
+    return bool(_not_a_patients_chat_reason(str(key.get("remoteJid") or "")))
+
+
 def _read_delete(instance: str, data: dict) -> Event:
     """messages.delete: the deleted message's key (messages.update handler), or, for a delete
     through Evolution's API (deleteMessage, 2.2.x on), its stored row with the key inside."""
     key = data.get("key") if isinstance(data.get("key"), dict) else data
-    if str(key.get("remoteJid") or "").endswith(("@g.us", "@broadcast", "@newsletter")):
+    if _not_a_patients_chat(key):
         return Ignored("group message", instance)
     return MessageDeleted(KIND, instance, identifier("data.key.id", key.get("id"), MESSAGE_ID_MAX))
-
-
-def _read_update(instance: str, data: dict) -> Event:
-    """messages.update: delivery and read receipts, poll votes; a status DELETED names a
-    deleted message (2.x: `keyId`; 1.8 spreads the key: `id`)."""
-    if data.get("status") != "DELETED":
-        return Ignored("event messages.update", instance)
-    if str(data.get("remoteJid") or "").endswith(("@g.us", "@broadcast", "@newsletter")):
-        return Ignored("group message", instance)
-    field = "keyId" if "keyId" in data else "id"
-    message_id = identifier(f"data.{field}", data.get(field), MESSAGE_ID_MAX)
-    return MessageDeleted(KIND, instance, message_id)
 
 
 def _read_connection(instance: str, data: dict) -> Event:
