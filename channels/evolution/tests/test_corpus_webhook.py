@@ -30,8 +30,8 @@ def _cases(selected: list[str]):
     ]
 
 
-PATIENT_MESSAGES = [name for name in names(event="InboundMessage", answer="accepted")]
-FROM_CLINIC = [name for name in names(event="InboundMessage", answer="ignored")]
+PATIENT_MESSAGES = names(event="InboundMessage", answer="accepted")
+FROM_CLINIC = names(event="InboundMessage", answer="ignored")
 
 
 @pytest.mark.parametrize("name", _cases(PATIENT_MESSAGES))
@@ -157,3 +157,26 @@ async def test_a_lid_only_message_after_the_pair_was_learned_joins_the_phones_co
     wait_until(lambda: len(outbox) == 2)
     assert outbox[1]["number"] == INDEX[paired]["expect"]["phone"]
     assert await ConversationSession.objects.acount() == 1
+
+
+TRANSCRIBED = sorted(name for name in PATIENT_MESSAGES if "_voice_stt_" in name)
+
+
+@pytest.mark.parametrize("name", _cases(TRANSCRIBED))
+async def test_a_voice_note_evolution_transcribed_is_answered_as_its_text_typed(
+    async_client, clinic, outbox, name
+):
+    expect = INDEX[name]["expect"]
+    voice = corpus_body(name)
+    await post_webhook(async_client, voice)
+    wait_until(lambda: len(outbox) == 1)
+    typed = copy.deepcopy(voice)  # the same words typed by another patient
+    typed["data"]["key"] |= {
+        "remoteJid": "79005559999@s.whatsapp.net",
+        "id": "3EB0TYPED00000000001",
+    }
+    typed["data"]["message"] = {"conversation": expect["text"]}
+    typed["data"]["messageType"] = "conversation"
+    await post_webhook(async_client, typed)
+    wait_until(lambda: len(outbox) == 2)
+    assert outbox[0]["text"] == outbox[1]["text"]
