@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from django.conf import settings
 
-from channels.base import Ignored, InboundMessage, Sender
+from channels.base import Event, Sender
 from channels.evolution.body import decode as decode_body
 from channels.evolution.credentials import credentials_valid, split_subpath
 from channels.evolution.payload import KIND, read_webhook
@@ -38,10 +38,10 @@ class EvolutionChannel:
         # A media message's file (webhook base64) stays in the body, as a memoryview.
         return decode_body(body)
 
-    def parse(self, payload: object, subpath: str) -> list[InboundMessage | Ignored]:
+    def parse(self, payload: object, subpath: str) -> list[Event]:
         # With "webhook by events", Evolution posts to /webhooks/evolution[/t/<secret>]/<event>.
         _, path_event = split_subpath(subpath)
-        return [read_webhook(payload, path_event=path_event)]
+        return read_webhook(payload, path_event=path_event)
 
     def sender(self) -> Sender:
         """Evolution's API when EVOLUTION_API_URL is set, else the console (development); built

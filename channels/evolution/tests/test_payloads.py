@@ -56,7 +56,7 @@ async def test_a_voice_note_without_text_is_asked_to_write(async_client, clinic,
     [
         ("v2_group_message", "group message"),
         ("v2_messages_update_status", "event messages.update"),
-        ("v2_connection_update", "event connection.update"),
+        # connection.update is read into the connection's state (test_corpus_webhook).
     ],
 )
 async def test_events_the_bot_does_not_answer_are_ignored(

@@ -1,0 +1,120 @@
+"""The parser's rules at their edges: bodies no gateway sends are refused naming the field (never
+the text), or read with the bad part left out; nothing a patient wrote is refused for a field
+the reply does not need."""
+
+import copy
+import json
+
+import pytest
+
+from channels.base import MalformedPayload
+from channels.evolution import EvolutionChannel
+from channels.evolution.tests.corpus_index import corpus_body
+
+
+def _parse(body):
+    (event,) = EvolutionChannel().parse(body, "")
+    return event
+
+
+def test_a_lid_in_digits_other_than_ascii_is_refused_naming_the_field():
+    body = corpus_body("v236_text_lid_only.json")
+    body["data"]["key"]["remoteJid"] = "٢٣٧٨١٢٥٠٧٥٠٠٠٣@lid"
+    with pytest.raises(MalformedPayload, match=r"^data\.key\.remoteJid: digits other than 0-9$"):
+        _parse(body)
+
+
+def test_wrappers_nested_past_any_clients_depth_are_not_followed():
+    body = corpus_body("v236_ephemeral_text.json")
+    message = {"conversation": "Здравствуйте!"}
+    for _ in range(2_000):
+        message = {"ephemeralMessage": {"message": message}}
+    body["data"]["message"] = message
+    assert _parse(body).reason == "unsupported message type"
+
+
+def test_a_choice_id_that_cannot_be_stored_is_refused_without_quoting_the_text():
+    body = corpus_body("v236_buttons_response.json")
+    body["data"]["message"]["buttonsResponseMessage"]["selectedButtonId"] = "yes\x00"
+    with pytest.raises(MalformedPayload) as refused:
+        _parse(body)
+    assert str(refused.value) == "choice_id: holds characters that cannot be stored"
+
+
+def test_a_native_flow_reply_with_unreadable_params_keeps_its_text():
+    body = corpus_body("v236_interactive_native_flow.json")
+    flow = body["data"]["message"]["interactiveResponseMessage"]["nativeFlowResponseMessage"]
+    flow["paramsJson"] = "{not json"
+    message = _parse(body)
+    assert message.text == "כמה עולה סתימה?"
+    assert message.choice_id == ""
+
+
+@pytest.mark.parametrize("length", [-1, "12 KB", {"low": "1"}, True, 1e999])
+def test_a_file_length_that_is_no_size_is_left_out(length):
+    body = corpus_body("v236_image_no_caption.json")
+    body["data"]["message"]["imageMessage"]["fileLength"] = length
+    assert _parse(body).media.size is None
+
+
+def test_a_long_past_32_bits_is_read_whole():
+    body = corpus_body("v236_image_no_caption.json")
+    body["data"]["message"]["imageMessage"]["fileLength"] = {"low": -2, "high": 1, "unsigned": True}
+    assert _parse(body).media.size == 2**33 - 2
+
+
+def test_a_file_that_is_not_base64_text_is_dropped_and_the_message_kept():
+    body = corpus_body("v235_voice_base64.json")
+    body["data"]["message"]["base64"] = "голос"
+    message = _parse(body)
+    assert message.media.base64 is None
+    assert message.has_media
+
+
+def test_a_transcript_with_unstorable_characters_is_cleaned():
+    body = corpus_body("v236_voice_stt_ru_greeting.json")
+    body["data"]["message"]["speechToText"] = "[audio] Здравствуйте\x00!"
+    message = _parse(body)
+    assert message.text == message.media.transcript == "Здравствуйте\ufffd!"
+
+
+def test_a_connection_update_without_a_state_is_refused():
+    body = corpus_body("v236_connection_open.json")
+    del body["data"]["state"]
+    with pytest.raises(MalformedPayload, match=r"^data\.state: missing$"):
+        _parse(body)
+
+
+def test_a_delete_without_the_messages_id_is_refused():
+    body = corpus_body("v236_messages_delete.json")
+    del body["data"]["id"]
+    with pytest.raises(MalformedPayload, match=r"^data\.key\.id: missing$"):
+        _parse(body)
+
+
+def test_a_body_holding_many_messages_gives_one_event_each():
+    one = corpus_body("v22_text_pn.json")
+    second = copy.deepcopy(one["data"])
+    second["key"]["id"] = "3EB0SECOND0000000001"
+    body = one | {"data": [one["data"], second]}
+    events = EvolutionChannel().parse(body, "")
+    assert [event.message_id for event in events] == [
+        one["data"]["key"]["id"],
+        "3EB0SECOND0000000001",
+    ]
+
+
+def test_a_list_longer_than_any_body_holds_is_refused():
+    one = corpus_body("v22_text_pn.json")
+    body = one | {"data": [one["data"]] * 101}
+    with pytest.raises(MalformedPayload, match=r"^data: expected a message$"):
+        EvolutionChannel().parse(body, "")
+
+
+def test_refusals_never_quote_what_the_patient_wrote():
+    body = corpus_body("v236_text_lid_chat_phone_alt.json")
+    body["data"]["key"]["id"] = None
+    with pytest.raises(MalformedPayload) as refused:
+        _parse(body)
+    assert "чистка" not in str(refused.value)
+    assert json.dumps(body["data"]["message"]["conversation"]) not in str(refused.value)
