@@ -78,6 +78,8 @@ async def _handle(event, started_ns: int) -> tuple[int, dict]:
     """The status and answer for one message or event of the body."""
     if isinstance(event, Ignored):
         return 200, {"status": "ignored", "reason": event.reason}
+    if not isinstance(event, InboundMessage):  # an edit, a delete, a connection change
+        return 200, {"status": "ignored", "reason": f"{type(event).__name__} not acted on yet"}
     try:
         handled = await inbound_handle(event, started_ns=started_ns)
     except UnknownInstance:

@@ -144,7 +144,6 @@ async def test_a_staff_echo_in_a_lid_only_chat_takes_that_conversation_over(
     assert session.control == ConversationSession.Control.STAFF
 
 
-@pytest.mark.xfail(strict=True, reason="LID <-> phone pairs are learned by another helper's change")
 async def test_a_lid_only_message_after_the_pair_was_learned_joins_the_phones_conversation(
     async_client, clinic, outbox
 ):
