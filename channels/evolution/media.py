@@ -37,6 +37,9 @@ TOTAL_S = 60.0  # the whole fetch, the file's bytes included
 CHUNK = 1 << 20
 UNKNOWN_MIME = "application/octet-stream"
 MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
+# Loading the trust store takes tens of milliseconds of CPU: once, as the process starts (the
+# web's warm-up imports the channels), not on the event loop when a voice note needs its file.
+_SSL_CONTEXT = httpx.create_ssl_context()  # the sender's trust store
 
 
 class _Unusable(Exception):
@@ -47,7 +50,6 @@ class EvolutionMedia:
     def __init__(self, base_url: str, api_key: str):
         self.base_url = base_url
         self.headers = {"apikey": api_key, "Content-Type": "application/json"}
-        self._ssl = httpx.create_ssl_context()  # the sender's trust store
 
     def _url(self, instance: str) -> str:
         return f"{self.base_url}/chat/getBase64FromMediaMessage/{quote(instance, safe='')}"
@@ -59,7 +61,7 @@ class EvolutionMedia:
             # A session per fetch: fetches are rare next to sends, and a 64 MiB answer must not
             # keep one of the sender's few connections busy.
             async with (
-                _media_session(self.headers, self._ssl) as session,
+                _media_session(self.headers, _SSL_CONTEXT) as session,
                 session.post(self._url(instance), data=body) as response,
             ):
                 if response.status not in (200, 201):
