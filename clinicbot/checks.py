@@ -5,9 +5,14 @@ applications and the Celery app call `refuse_start_on_errors()` because uvicorn,
 Celery would otherwise never run them.
 """
 
+import re
+
 from django.conf import settings
 from django.core import checks
 from django.core.management.base import SystemCheckError
+
+# What a path segment carries as it is: anything else would have to be percent-encoded.
+URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 @checks.register(checks.Tags.security, deploy=False)
@@ -33,6 +38,16 @@ def check_production_secrets(app_configs=None, **kwargs):
                 "EVOLUTION_WEBHOOK_SECRET is not set; every webhook would be refused.",
                 hint="Set it, and the same value in Evolution's webhook.headers X-Webhook-Secret.",
                 id="clinicbot.E003",
+            )
+        )
+    elif not URL_SAFE.fullmatch(settings.EVOLUTION_WEBHOOK_SECRET):
+        errors.append(
+            checks.Warning(
+                "EVOLUTION_WEBHOOK_SECRET holds characters that are not URL-safe: it cannot be "
+                "used in the webhook's path (/webhooks/evolution/t/<secret>), and the logs would "
+                "redact only part of such a path.",
+                hint="Use letters, digits, '-', '_' and '.' only, e.g. `openssl rand -hex 32`.",
+                id="clinicbot.W004",
             )
         )
     return errors

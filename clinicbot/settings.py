@@ -321,8 +321,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- logging: one line per event, never message text or phone numbers ----------------------------
-# Django's LOGGING below, and the web server's access log without query strings (an admin search
-# carries a phone number in its URL): clinicbot.runtime.logs.
+# Django's LOGGING below, and request paths in logs without query strings (an admin search carries
+# a phone number in its URL) or a webhook secret (`/t/<secret>`): clinicbot.runtime.logs.
 LOGGING_CONFIG = "clinicbot.runtime.logs.configure_logging"
 LOGGING = {
     "version": 1,

@@ -24,11 +24,18 @@ from dataclasses import dataclass
 from asgiref.sync import sync_to_async
 from cachalot.api import cachalot_disabled
 from django.db import DatabaseError, connection
+from django.db.models import Q
 
 from clinicbot.runtime import async_db
 from clinicbot.runtime.breaker import database_breaker
 from clinicbot.runtime.singleflight import SingleFlight
-from conversations.models import Clinic, ConversationSession, Message, phone_index_candidates
+from conversations.models import (
+    LID_SUFFIX,
+    Clinic,
+    ConversationSession,
+    Message,
+    phone_index_candidates,
+)
 from nlu import ClinicInfo
 
 logger = logging.getLogger(__name__)
@@ -155,12 +162,12 @@ def _load_session_state(clinic_id: int, phone: str) -> dict[str, str]:
     """The blocking lookup, for a database other than PostgreSQL (the embedded SQLite)."""
     try:
         with cachalot_disabled():  # Redis holds the warm state; this is the cold path
+            candidates = phone_index_candidates(phone)
+            known = Q(patient_phone_index__in=candidates)
+            if phone.endswith(LID_SUFFIX):
+                known |= Q(patient_lid_index__in=candidates)
             row = (
-                ConversationSession.objects.filter(
-                    clinic_id=clinic_id,
-                    channel="whatsapp",
-                    patient_phone_index__in=phone_index_candidates(phone),
-                )
+                ConversationSession.objects.filter(known, clinic_id=clinic_id, channel="whatsapp")
                 .values(*SESSION_COLUMNS)
                 .order_by("pk")
                 .first()
@@ -178,20 +185,24 @@ async def _load_session_state_async(clinic_id: int, phone: str) -> dict[str, str
     if not async_db.available():
         return await _load_session_state_in_thread(clinic_id, phone)
     candidates = phone_index_candidates(phone)
-    row = await async_db.fetch_one(_session_sql(len(candidates)), [clinic_id, *candidates])
+    lid = phone.endswith(LID_SUFFIX)
+    parameters = [clinic_id, *candidates, *(candidates if lid else ())]
+    row = await async_db.fetch_one(_session_sql(len(candidates), lid), parameters)
     return _session_state(row)
 
 
 @functools.cache
-def _session_sql(candidates: int) -> str:
+def _session_sql(candidates: int, lid: bool) -> str:
     # One placeholder per candidate rather than an array: psycopg adapts a list parameter at
     # several times the CPU of a few strings, on the event loop. Names from the model; the
-    # values are parameters.
+    # values are parameters. A LID is also looked for among the LIDs conversations learned.
     placeholders = ", ".join(["%s"] * candidates)
+    known = f"patient_phone_index IN ({placeholders})"
+    if lid:
+        known = f"({known} OR patient_lid_index IN ({placeholders}))"
     return (
         f"SELECT {', '.join(SESSION_COLUMNS)} FROM {ConversationSession._meta.db_table} "  # noqa: S608
-        "WHERE clinic_id = %s AND channel = 'whatsapp' "
-        f"AND patient_phone_index IN ({placeholders}) ORDER BY id LIMIT 1"
+        f"WHERE clinic_id = %s AND channel = 'whatsapp' AND {known} ORDER BY id LIMIT 1"
     )
 
 

@@ -15,6 +15,9 @@ Per conversation (instance + phone):
   cb:c:{c}:served the last ticket whose turn is over; ticket t goes when served >= t - 1.
   cb:c:{c}:outbox journal ids whose replies wait to be sent, in order (see conversations.outbox).
   cb:s:{c}        hash, 5 min: the session state the reply depends on (control, status, language).
+Per patient LID (instance + LID):
+  cb:lid:{l}      90 days: the phone a message named beside this LID (sealed), so that a later
+                  message carrying only the LID joins the phone's conversation. Stage B writes it.
 
 `MemoryHotStore` is the embedded default's single-process twin with the same semantics.
 """
@@ -33,6 +36,7 @@ from redis.exceptions import LockError
 from clinicbot.runtime.redis_client import async_redis
 from conversations import journal as journals
 from conversations.journal import Journal, ReplyState
+from security import crypto
 
 SEEN_TTL_S = 48 * 3600
 JOURNAL_TTL_S = 7 * 24 * 3600
@@ -129,6 +133,26 @@ def conversation_key(instance: str, phone: str) -> str:
     MONITOR output or task arguments."""
     digest = hmac.new(settings.SECRET_KEY.encode(), f"{instance}:{phone}".encode(), "sha256")
     return f"{instance}:{digest.hexdigest()[:24]}"
+
+
+LID_TTL_S = 90 * 24 * 3600
+LID_SCOPE = "cb:lid"  # the associated data of a sealed phone
+
+
+def lid_key(instance: str, lid: str) -> str:
+    """Where a LID's phone is kept: keyed by a hash, like a conversation."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{instance}:{lid}".encode(), "sha256")
+    return f"cb:lid:{instance}:{digest.hexdigest()[:24]}"
+
+
+def _sealed_phone(phone: str) -> str:
+    return crypto.encrypt(phone, table=LID_SCOPE, column="phone")
+
+
+def _opened_phone(token: str | bytes | None) -> str:
+    if not token:
+        return ""
+    return crypto.decrypt(_text(token), table=LID_SCOPE, column="phone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +263,17 @@ class RedisHotStore:
     async def journal_update(self, message: str, **values) -> None:
         fields = _flat(journals.changes(**values))
         await self._update(keys=[f"cb:j:{message}"], args=fields)
+
+    async def lid_phone(self, instance: str, lid: str) -> str:
+        """The phone learned for this LID, or ""."""
+        return _opened_phone(await self.redis.get(lid_key(instance, lid)))
+
+    async def lid_pairs_save(self, pairs: Iterable[tuple[str, str, str]]) -> None:
+        """Remember (instance, lid, phone) pairs."""
+        pipe = self.redis.pipeline(transaction=False)
+        for instance, lid, phone in pairs:
+            pipe.set(lid_key(instance, lid), _sealed_phone(phone), ex=LID_TTL_S)
+        await pipe.execute()
 
     async def journal(self, message: str) -> Journal | None:
         return journals.decode(await self.redis.hgetall(f"cb:j:{message}"))
@@ -354,6 +389,7 @@ class MemoryHotStore:
         self.outboxes: dict[str, list[str]] = {}
         self.unstored: dict[str, float] = {}
         self.unstorable: dict[str, float] = {}
+        self.lids: dict[str, str] = {}
         self._flush_lock = threading.Lock()
         self.flush_again = False
 
@@ -402,6 +438,14 @@ class MemoryHotStore:
         with self._lock:
             if "message_id" in self.records.get(message, {}):
                 self.records[message].update(journals.changes(**values))
+
+    async def lid_phone(self, instance, lid):
+        return _opened_phone(self.lids.get(lid_key(instance, lid)))
+
+    async def lid_pairs_save(self, pairs):
+        with self._lock:
+            for instance, lid, phone in pairs:
+                self.lids[lid_key(instance, lid)] = _sealed_phone(phone)
 
     async def journal(self, message):
         with self._lock:

@@ -17,6 +17,7 @@ Redis round trips on the fast lane: acceptance, the decision, the outcome (three
 """
 
 import asyncio
+import dataclasses
 import enum
 import logging
 import time
@@ -75,6 +76,8 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
     if clinic is None:
         raise UnknownInstance(message.instance)
     store = hot_store()
+    if message.lid_only:
+        message = await _with_learned_phone(store, message)
     key = message_key(message.instance, message.message_id)
     conversation = conversation_key(message.instance, message.phone)
     if _sent_before_the_window(message):
@@ -104,6 +107,17 @@ async def inbound_handle(message: InboundMessage, *, started_ns: int) -> Handled
         return Handled(Answer.ACCEPTED, reason="reply deferred")
 
 
+async def _with_learned_phone(store, message: InboundMessage) -> InboundMessage:
+    """A message that names its patient only by a LID, addressed to the phone an earlier message
+    named beside that LID: the patient keeps one conversation. A LID never seen with a phone
+    stays a conversation of its own, answered at the LID."""
+    try:
+        phone = await store.lid_phone(message.instance, message.lid or message.phone)
+    except (RedisError, OSError) as exc:
+        raise NotAccepted(type(exc).__name__) from exc
+    return dataclasses.replace(message, phone=phone) if phone else message
+
+
 def _sent_before_the_window(message: InboundMessage) -> bool:
     """Whether WhatsApp's timestamp is older than the de-duplication window: past it, Redis no
     longer knows a redelivery (or a captured request played again) from a new message."""
@@ -128,6 +142,7 @@ def _journal(message: InboundMessage, clinic: ClinicSnapshot, conversation: str)
         "message_id": message.message_id,
         "conversation": conversation,
         "phone": message.phone,
+        "lid": message.lid,
         "name": message.push_name,
         "text": message.text,
         "kind": Kind.STAFF if message.from_me else Kind.PATIENT,

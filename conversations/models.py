@@ -187,6 +187,10 @@ class ConversationSession(models.Model):
         super().save(*args, **kwargs)
 
 
+# How a patient known only by their WhatsApp LID is written where a phone would be.
+LID_SUFFIX = "@lid"
+
+
 def phone_index(phone: str) -> str:
     """The blind index of a patient's number (or "<lid>@lid") under the current key; empty for
     no number."""

@@ -19,7 +19,7 @@ from conversations.directory import clinics, session_state_load
 from conversations.hotstore import hot_store
 from conversations.journal import SENDABLE, SETTLED, Journal, Kind, ReplyState
 from conversations.llm.answer import llm_reply  # here, not in the task: see below
-from conversations.models import Lane
+from conversations.models import LID_SUFFIX, Lane
 from conversations.services.storage import journals_store
 from pricing.cache import price_lists
 
@@ -76,6 +76,7 @@ def _flush_batch(
         # Asked once per grace period, not on every flush: under load a flush runs several
         # times a second, and re-asking each time would flood the queue it waits on.
         aio.run(_journals_update(asked))
+        aio.run(_lid_pairs_remember(todo.values()))
     return {key: _stored_state(journal) for key, journal in todo.items()}, expired, refused
 
 
@@ -83,6 +84,24 @@ async def _journals_update(updates: dict[str, dict]) -> None:
     store = hot_store()
     for key, values in updates.items():
         await store.journal_update(key, **values)
+
+
+async def _lid_pairs_remember(journals) -> None:
+    """Let stage A address a message that names only a LID to the phone it was seen with
+    (conversations.inbound); the database knows the pair too (conversations.services.patients)."""
+    pairs = {
+        (j.instance, j.lid, j.phone)
+        for j in journals
+        if j.lid and j.phone and not j.phone.endswith(LID_SUFFIX)
+    }
+    if not pairs:
+        return
+    try:
+        await hot_store().lid_pairs_save(pairs)
+    except (RedisError, OSError) as exc:
+        # The database has the pair: stage B stores such a message in the right conversation
+        # anyway, and the next message naming both teaches Redis again.
+        logger.warning("LID pairs not remembered in Redis (%s)", type(exc).__name__)
 
 
 def _store_one_by_one(todo: dict[str, Journal]) -> tuple[dict[str, Journal], set[str]]:

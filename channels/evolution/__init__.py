@@ -1,6 +1,7 @@
 """Evolution API (https://github.com/EvolutionAPI/evolution-api): a WhatsApp Web session per
 clinic number ("instance"), posting every event to POST /webhooks/evolution (or, with "webhook
-by events", /webhooks/evolution/<event>), sending with POST /message/sendText/{instance}, and
+by events", /webhooks/evolution/<event>; either behind /t/<secret> for a gateway that sends no
+headers, channels.evolution.credentials), sending with POST /message/sendText/{instance}, and
 fetching a message's file with POST /chat/getBase64FromMediaMessage/{instance}
 (channels.evolution.media).
 
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from django.conf import settings
 
 from channels.base import FetchedMedia, Ignored, InboundMessage, Sender
-from channels.evolution.credentials import credentials_valid
+from channels.evolution.credentials import credentials_valid, split_subpath
 from channels.evolution.media import EvolutionMedia
 from channels.evolution.payload import KIND, read_webhook
 from channels.evolution.sender import EvolutionSender
@@ -34,11 +35,13 @@ class EvolutionChannel:
         self._media_settings: tuple[str, str] | None = None
 
     def authenticate(self, headers: Mapping[str, str], body: bytes, subpath: str) -> bool:
-        return credentials_valid(headers, body)
+        path_secret, _ = split_subpath(subpath)
+        return credentials_valid(headers, body, path_secret)
 
     def parse(self, payload: object, subpath: str) -> list[InboundMessage | Ignored]:
-        # With "webhook by events", Evolution posts to /webhooks/evolution/<event>.
-        return [read_webhook(payload, path_event=subpath)]
+        # With "webhook by events", Evolution posts to /webhooks/evolution[/t/<secret>]/<event>.
+        _, path_event = split_subpath(subpath)
+        return [read_webhook(payload, path_event=path_event)]
 
     def sender(self) -> Sender:
         """Evolution's API when EVOLUTION_API_URL is set, else the console (development); built

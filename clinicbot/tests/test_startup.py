@@ -59,6 +59,14 @@ def test_production_start_is_refused_without_each_secret(missing, check_id):
     assert missing in result.stderr
 
 
+def test_a_webhook_secret_that_cannot_go_in_a_path_is_warned_about():
+    environment = clean_environment(**PRODUCTION_LIKE | {"EVOLUTION_WEBHOOK_SECRET": "a/b c?d"})
+    result = manage("check", "--fail-level", "WARNING", environment=environment)
+    assert result.returncode != 0
+    assert "clinicbot.W004" in result.stderr
+    assert "a/b c?d" not in result.stdout + result.stderr  # the secret itself is never printed
+
+
 @pytest.mark.parametrize(
     ("key", "value", "check_id", "problem"),
     [

@@ -19,6 +19,7 @@ from conversations.models import (
     MessageMetric,
     phone_index_candidates,
 )
+from conversations.services.patients import lid_only_journals_resolve, lid_pairs_learn
 from conversations.signals import PatientMessage, patient_messages_stored
 from nlu.intents import row_of
 
@@ -54,6 +55,7 @@ def journals_store(*, journals: list[Journal]) -> None:
     )
     if not journals:
         return
+    lid_only_journals_resolve(journals)
     sessions = _sessions_update(journals)
     inbound = _inbound_store(journals, sessions)
     answered = [j for j in journals if j.is_patient and j.lane]
@@ -136,12 +138,14 @@ def _sessions_update(journals: list[Journal]) -> dict[tuple[int, str], Conversat
             ignore_conflicts=True,  # created meanwhile by a staff action or another flush
         )
         sessions = locked()
+    rows_update(lid_pairs_learn(journals, sessions), ["patient_lid", "patient_lid_index"])
     for journal in journals:  # in arrival order: the latest message wins
         _session_apply(sessions[_session_key(journal)], journal)
     now = datetime.now(tz=UTC)
     for session in sessions.values():
         session.updated_at = now
-    rows_update(list(sessions.values()), SESSION_FIELDS)
+    # The same conversation may be there under a patient's phone and LID.
+    rows_update(list({s.pk: s for s in sessions.values()}.values()), SESSION_FIELDS)
     return sessions
 
 
