@@ -211,8 +211,9 @@ def test_staff_without_the_message_permission_are_refused(client, clinic, image,
     carol = get_user_model().objects.create_user("carol", is_staff=True)
     clinic.staff.add(carol)
     client.force_login(carol)
-    assert client.get(media_url(image)).status_code in (403, 404)
+    assert client.get(media_url(image)).status_code == 403
     assert gateway.media_requests() == []
+    assert media_audits() == [("carol", str(image.pk), "denied", {"clinic": image.clinic_id})]
 
 
 def test_signed_out_the_file_is_not_fetched(client, image, gateway):
@@ -247,6 +248,10 @@ def test_a_message_without_a_file_or_deleted_has_nothing_to_open(staff_client, s
     assert response.status_code == 410
     assert "The patient deleted this message." in response.content.decode()
     assert gateway.media_requests() == []
+    assert [(pk, outcome) for _, pk, outcome, _ in media_audits()] == [
+        (str(location.pk), "failure"),
+        (str(deleted.pk), "failure"),
+    ]
 
 
 def test_the_gateway_s_address_and_key_never_reach_staff(
