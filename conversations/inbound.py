@@ -155,7 +155,7 @@ def _journal(message: InboundMessage, clinic: ClinicSnapshot, conversation: str)
 
 def _media_fields(message: InboundMessage) -> dict:
     """What the message's row keeps of its media and links (the file itself stays with the
-    gateway: staff fetch it on demand, channels.base.Channel.fetch_media)."""
+    gateway: staff fetch it on demand, channels.base.MediaFetcher)."""
     fields = {"lid": message.lid, "quoted_id": message.quoted_id, "choice_id": message.choice_id}
     media = message.media
     if media is not None:
