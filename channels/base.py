@@ -1,5 +1,6 @@
-"""What every channel speaks: the inbound message, the outcome of a send, and the two protocols a
-channel implements (its webhook and its sender)."""
+"""What every channel speaks: the inbound message, the outcome of a send, a file fetched from the
+gateway, and the protocols a channel implements (its webhook and its sender, and optionally the
+fetching of a message's file)."""
 
 import enum
 import re
@@ -171,13 +172,43 @@ class Sender(Protocol):
     async def asend(self, *, instance: str, number: str, text: str) -> SendResult: ...
 
 
+@dataclass(frozen=True, slots=True)
+class FetchedMedia:
+    """A message's file, as the gateway gave it. PHI: the bytes and the file name are never
+    logged, queued or kept in Redis."""
+
+    data: bytes
+    mime_type: str  # "type/subtype", without parameters; application/octet-stream if unknown
+    file_name: str  # the sender's name for it, or one the gateway made up; may be ""
+
+
+# The largest file a channel fetches (WhatsApp sends documents up to 2 GB; staff and the
+# transcription need far less, and the whole file is held in memory).
+MEDIA_MAX = 64 * 1024 * 1024
+# The longest a fetch_media takes, whatever the gateway does.
+MEDIA_FETCH_MAX_S = 75.0
+
+
+class MediaFetcher(Protocol):
+    """A channel whose gateway keeps the files of its messages (images, documents, voice notes)
+    has this too; one that has not (check with `hasattr(channel, "fetch_media")`) offers none."""
+
+    async def fetch_media(self, *, instance: str, message_id: str) -> FetchedMedia | None:
+        """The file of message `message_id` (WhatsApp's id) of the clinic `instance`; None when
+        the gateway cannot give it (down, the message unknown to it or without a file, larger
+        than MEDIA_MAX). Returns within MEDIA_FETCH_MAX_S; never raises for the gateway's
+        failures."""
+        ...
+
+
 class Channel(Protocol):
     """A channel's inbound side and its sender.
 
     The webhook view (conversations.api) owns what every channel shares: the size limits, the
     answers and their status codes, and handing each message to the pipeline. A channel answers
     three questions about a request to `/webhooks/<webhook>[/<subpath>]`: whether it is
-    authentic, what its body says (decoded, then parsed) and who sends the replies."""
+    authentic, what its body says (decoded, then parsed) and who sends the replies. A channel
+    whose gateway keeps its messages' files is a MediaFetcher as well."""
 
     kind: str  # the clinic's `channel_kind` and the registry's key
     webhook: str  # the path segment of its webhook: POST /webhooks/<webhook>

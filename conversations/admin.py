@@ -2,9 +2,12 @@
 
 PHI: phones, names and message texts are encrypted at rest and shown decrypted only on a change
 page, whose every opening is audited (security.audit); lists show masked phones. A staff user
-sees only their clinics (conversations.staff_scope).
+sees only their clinics (conversations.staff_scope). A message's file (an image, a document, a
+voice note) stays with the gateway: staff open it through clinicbot (MessageAdmin.media_view),
+each opening audited, never through the gateway's address.
 """
 
+import io
 import re
 from datetime import timedelta
 
@@ -13,15 +16,19 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from appointments.console import PatientAppointmentsInline
+from channels import registry
+from channels.base import MEDIA_FETCH_MAX_S, FetchedMedia, MediaKind
 from channels.registry import kinds
+from clinicbot.runtime import aio
 from conversations import selectors
 from conversations.dashboard import SLOW_MS, dashboard_figures
 from conversations.models import (
@@ -268,6 +275,7 @@ class ConversationSessionAdmin(AuditedViewAdmin):
             context |= {
                 "thread": selectors.conversation_thread(obj),
                 "thread_limit": selectors.THREAD_LIMIT,
+                "file_kinds": FILE_KINDS,
                 "send_token": staff_message_token(),
                 "can_act": self.has_change_permission(request, obj),
                 "dashboard_url": reverse("admin:conversations_messagemetric_dashboard"),
@@ -340,6 +348,31 @@ MAX_STAFF_TEXT = 4096
 STAFF_TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
+# The kinds of media whose file the gateway keeps, for staff to open.
+FILE_KINDS = frozenset(
+    {
+        MediaKind.IMAGE,
+        MediaKind.VIDEO,
+        MediaKind.AUDIO,
+        MediaKind.VOICE,
+        MediaKind.DOCUMENT,
+        MediaKind.STICKER,
+    }
+)
+# Shown in the page: images a browser draws without running anything (no SVG, which can hold
+# scripts). Everything else is sandboxed, and all but sound and video downloaded.
+INLINE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+SANDBOX_CSP = "sandbox; default-src 'none'; media-src 'self'; frame-ancestors 'none'"
+
+
+class MediaUnavailable(Exception):
+    """Staff may open the message's file, but there is none to give: the reason is shown."""
+
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.status = status
+
+
 @admin.register(Message)
 class MessageAdmin(AuditedViewAdmin):
     audit_action = "view_message"
@@ -364,10 +397,122 @@ class MessageAdmin(AuditedViewAdmin):
     ]
     list_select_related = ["clinic"]
     raw_id_fields = ["clinic", "session", "reply_to"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "media_file"]
     date_hierarchy = "received_at"
     # A row per message: a filtered page must not count the whole table as well.
     show_full_result_count = False
+
+    @admin.display(description="file")
+    def media_file(self, message):
+        if message.pk is None or not has_file(message):
+            return "—"
+        url = reverse("admin:conversations_message_media", args=[message.pk])
+        return format_html('<a href="{}">open the {}</a>', url, message.media_kind)
+
+    def get_urls(self):
+        media = self.admin_site.admin_view(self.media_view)
+        return [
+            path("<path:object_id>/media/", media, name="conversations_message_media"),
+            *super().get_urls(),
+        ]
+
+    def media_view(self, request, object_id):
+        """The message's file, fetched from the gateway now and passed on to staff of its
+        clinic; every opening, refused or failed, is audited (who and which message, never
+        what the file holds)."""
+        message = self._media_message(request, unquote(object_id))
+        try:
+            fetched = _fetched_file(message)
+        except MediaUnavailable as problem:
+            self._audit_media(request, message.pk, message.clinic_id, "failure")
+            return _media_error(request, self, message, str(problem), problem.status)
+        self._audit_media(request, message.pk, message.clinic_id, "success")
+        return _file_response(message, fetched)
+
+    def _media_message(self, request, object_id: str) -> Message:
+        """The message, if this user may see it; another clinic's is "not found" (and a denied
+        access in that clinic's log)."""
+        message = self.get_object(request, object_id)
+        if message is None:
+            if clinic_id := self._clinic_elsewhere(object_id):
+                self._audit_media(request, object_id, clinic_id, "denied")
+            raise Http404("No such message.")
+        if not self.has_view_permission(request, message):
+            self._audit_media(request, message.pk, message.clinic_id, "denied")
+            raise PermissionDenied
+        return message
+
+    def _audit_media(self, request, object_id, clinic_id, outcome: str) -> None:
+        audit_admin(
+            request,
+            action="view_media",
+            object_type="message",
+            object_id=object_id,
+            clinic_id=clinic_id,
+            outcome=outcome,
+        )
+
+
+def has_file(message: Message) -> bool:
+    return message.media_kind in FILE_KINDS and message.deleted_at is None
+
+
+def _fetched_file(message: Message) -> FetchedMedia:
+    if message.deleted_at is not None:
+        raise MediaUnavailable("The patient deleted this message.", 410)
+    if message.media_kind not in FILE_KINDS:
+        raise MediaUnavailable("This message has no file.", 404)
+    channel = registry.channel(message.clinic.channel_kind)
+    if not hasattr(channel, "fetch_media"):
+        raise MediaUnavailable("This clinic's channel keeps no files.", 404)
+    fetching = channel.fetch_media(
+        instance=message.clinic.whatsapp_instance, message_id=message.wa_message_id
+    )
+    try:
+        fetched = aio.run(fetching, timeout=MEDIA_FETCH_MAX_S)
+    except TimeoutError:
+        fetched = None
+    if fetched is None:
+        raise MediaUnavailable(
+            "The WhatsApp gateway could not give this file now: it may be unreachable, or the "
+            "file may no longer be on WhatsApp's servers. Try again later.",
+            502,
+        )
+    return fetched
+
+
+def _file_response(message: Message, fetched: FetchedMedia) -> FileResponse:
+    image = fetched.mime_type in INLINE_IMAGES
+    playable = fetched.mime_type.startswith(("audio/", "video/"))
+    response = FileResponse(
+        io.BytesIO(fetched.data),
+        content_type=fetched.mime_type,
+        as_attachment=not (image or playable) or message.media_kind == MediaKind.DOCUMENT,
+        filename=fetched.file_name or f"message-{message.pk}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    if not image:
+        # A file the patient chose could be a page with scripts: it never runs as this site.
+        response["Content-Security-Policy"] = SANDBOX_CSP
+    add_never_cache_headers(response)
+    return response
+
+
+def _media_error(request, model_admin, message: Message, reason: str, status: int):
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "The file cannot be opened",
+        "reason": reason,
+        "conversation_url": reverse(
+            "admin:conversations_conversationsession_change", args=[message.session_id]
+        ),
+    }
+    response = TemplateResponse(
+        request, "admin/conversations/message/media_error.html", context, status=status
+    )
+    add_never_cache_headers(response)
+    return response
 
 
 @admin.register(MessageMetric)

@@ -142,14 +142,30 @@ def _journal(message: InboundMessage, clinic: ClinicSnapshot, conversation: str)
         "message_id": message.message_id,
         "conversation": conversation,
         "phone": message.phone,
-        "lid": message.lid,
         "name": message.push_name,
         "text": message.text,
         "kind": Kind.STAFF if message.from_me else Kind.PATIENT,
         "has_media": message.has_media,
+        **_media_fields(message),
         "received_at": time.time(),
         "reply_state": ReplyState.UNDECIDED,
     }
+
+
+def _media_fields(message: InboundMessage) -> dict:
+    """What the message's row keeps of its media and links (the file itself stays with the
+    gateway: staff fetch it on demand, channels.base.MediaFetcher)."""
+    fields = {"lid": message.lid, "quoted_id": message.quoted_id, "choice_id": message.choice_id}
+    media = message.media
+    if media is not None:
+        fields |= {
+            "media_kind": media.kind,
+            "media_mime": media.mime_type,
+            "media_size": media.size,
+            "media_content": media.content,
+        }
+    # Most messages are plain text: no empty fields for them in the hash.
+    return {name: value for name, value in fields.items() if value not in ("", None)}
 
 
 async def _staff_echo(store, message, key: str, conversation: str, session: dict) -> Handled:

@@ -22,6 +22,8 @@ class AuditAction(models.TextChoices):
     BOOK_APPOINTMENT = "book_appointment"
     MOVE_APPOINTMENT = "move_appointment"
     CANCEL_APPOINTMENT = "cancel_appointment"
+    # Staff opening a patient's image or document, fetched from the gateway (conversations.admin).
+    VIEW_MEDIA = "view_media"
 
 
 class AuditOutcome(models.TextChoices):

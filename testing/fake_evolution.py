@@ -1,7 +1,9 @@
-"""A fake Evolution API v2 gateway: `POST /message/sendText/{instance}` over real loopback HTTP.
+"""A fake Evolution API v2 gateway over real loopback HTTP: `POST /message/sendText/{instance}`,
+and `POST /chat/getBase64FromMediaMessage/{instance}` for the files a test registers.
 
-It answers like Evolution 2.x (201 with the sent message, 401/400/404 with Evolution's error
-envelope), records every send with its arrival time, and misbehaves on request.
+It answers like Evolution 2.x (201 with the sent message or the file, 401/400/404 with
+Evolution's error envelope), records every request with its arrival time, and misbehaves on
+request (the faults apply to both routes).
 
 In a test:
 
@@ -13,6 +15,11 @@ In a test:
 
     Faults, at run time: fake.set_latency(3.0), fake.fail(500, times=2), fake.hang(),
     fake.drop(), fake.reset_faults().
+
+    Files: fake.add_media("3EB0...", b"...", mimetype="image/jpeg", file_name="x.jpeg") makes
+    getBase64FromMediaMessage answer with it; any other id gets Evolution's 400 "Message not
+    found". fake.media_requests() lists every such request (instance, message_id, headers,
+    status).
 
 From another process (a benchmark):
 
@@ -28,6 +35,7 @@ From another process (a benchmark):
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import time
@@ -45,6 +53,7 @@ from testing import (
 )
 
 SEND_TEXT_PATH = re.compile(r"^/message/sendText/(?P<instance>[^/]+)$")
+MEDIA_PATH = re.compile(r"^/chat/getBase64FromMediaMessage/(?P<instance>[^/]+)$")
 NUMBER_PUNCTUATION = re.compile(r"[\s+()\-]")
 
 
@@ -90,8 +99,35 @@ def new_message_id() -> str:
     return "3EB0" + secrets.token_hex(8).upper()
 
 
+def media_answer(media: dict[str, Any]) -> dict[str, Any]:
+    """What Evolution 2.3's getBase64FromMediaMessage answers for a stored media message
+    (src/api/integrations/channel/whatsapp/whatsapp.baileys.service.ts)."""
+    return {
+        "mediaType": media["media_type"],
+        "fileName": media["file_name"],
+        "caption": media["caption"],
+        "size": {"fileLength": str(len(media["data"])), "height": None, "width": None},
+        "mimetype": media["mimetype"],
+        "base64": base64.b64encode(media["data"]).decode("ascii"),
+        "buffer": None,
+    }
+
+
+def media_message_id(payload: Any) -> str | None:
+    """The id in a getBase64FromMediaMessage body: {"message": {"key": {"id": ...}}}."""
+    try:
+        message_id = payload["message"]["key"]["id"]
+    except (TypeError, KeyError):
+        return None
+    return message_id if isinstance(message_id, str) else None
+
+
 class _EvolutionHandler(JsonRequestHandler):
     def handle_api(self, method: str, path: str, query: dict[str, str]) -> None:
+        media = MEDIA_PATH.match(path)
+        if method == "POST" and media is not None:
+            self._answer_media(media["instance"])
+            return
         match = SEND_TEXT_PATH.match(path)
         if method != "POST" or match is None:
             self.read_body()
@@ -111,6 +147,22 @@ class _EvolutionHandler(JsonRequestHandler):
             self.owner.record_attempt(request, status=None)
             raise
         status, answer = self.owner.answer_send_text(request, forced_status)
+        self.send_json(status, answer)
+
+    def _answer_media(self, instance: str) -> None:
+        payload = self.read_json()
+        request = {
+            "instance": instance,
+            "message_id": media_message_id(payload),
+            "headers": {name.lower(): value for name, value in self.headers.items()},
+            "body": payload,
+        }
+        try:
+            forced_status = self.apply_faults()
+        except ConnectionDropped:
+            self.owner.record_media_request(request, status=None)
+            raise
+        status, answer = self.owner.answer_media(request, forced_status)
         self.send_json(status, answer)
 
     def handle_fake_action(self, method: str, action: str, query: dict[str, str]) -> bool:
@@ -142,6 +194,8 @@ class FakeEvolution(BackgroundHTTPServer):
         self.instances = None if instances is None else frozenset(instances)
         self._sent = RequestLog()
         self._attempts = RequestLog()
+        self._media: dict[str, dict[str, Any]] = {}
+        self._media_requests = RequestLog()
 
     # -- what tests read -------------------------------------------------------------------
 
@@ -154,6 +208,32 @@ class FakeEvolution(BackgroundHTTPServer):
         """Every sendText request with the status it got (None when dropped or cut off)."""
         return self._attempts.items(since)
 
+    def media_requests(self, since: int = 0) -> list[dict[str, Any]]:
+        """Every getBase64FromMediaMessage request: instance, message_id, headers, body,
+        status (None when dropped)."""
+        return self._media_requests.items(since)
+
+    def add_media(
+        self,
+        message_id: str,
+        data: bytes,
+        *,
+        mimetype: str,
+        file_name: str = "",
+        caption: str | None = None,
+        media_type: str = "imageMessage",
+    ) -> None:
+        """The file of message `message_id`, as the gateway would download it from WhatsApp."""
+        extension = mimetype.split("/")[-1].split(";")[0]
+        self._media[message_id] = {
+            "data": data,
+            "mimetype": mimetype,
+            # Evolution names a file that has no name after the message: "<id>.<extension>".
+            "file_name": file_name or f"{message_id}.{extension}",
+            "caption": caption,
+            "media_type": media_type,
+        }
+
     def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         """Block until `count` sends were accepted; raise TimeoutError after `timeout` s."""
         return self._sent.wait_for(count, timeout)
@@ -161,11 +241,39 @@ class FakeEvolution(BackgroundHTTPServer):
     def clear(self) -> None:
         self._sent.clear()
         self._attempts.clear()
+        self._media_requests.clear()
 
     # -- what the handler calls ------------------------------------------------------------
 
     def record_attempt(self, request: dict[str, Any], status: int | None) -> None:
         self._attempts.append({**request, "status": status})
+
+    def record_media_request(self, request: dict[str, Any], status: int | None) -> None:
+        self._media_requests.append({**request, "status": status})
+
+    def answer_media(
+        self, request: dict[str, Any], forced_status: int | None
+    ) -> tuple[int, dict[str, Any]]:
+        status, answer = self._decide_media(request, forced_status)
+        self.record_media_request(request, status)
+        return status, answer
+
+    def _decide_media(
+        self, request: dict[str, Any], forced_status: int | None
+    ) -> tuple[int, dict[str, Any]]:
+        if forced_status is not None:
+            return forced_status, evolution_error(forced_status, ["Injected fault"])
+        instance = request["instance"]
+        if self.instances is not None and instance not in self.instances:
+            return 404, evolution_error(404, [f'The "{instance}" instance does not exist'])
+        if self.api_key is not None and request["headers"].get("apikey") != self.api_key:
+            return 401, evolution_error(401, "Unauthorized")
+        media = self._media.get(request["message_id"] or "")
+        if media is None:
+            # Evolution looks the message up in its store and throws this string, which its
+            # BadRequestException wraps.
+            return 400, evolution_error(400, ["Message not found"])
+        return 201, media_answer(media)
 
     def answer_send_text(
         self, request: dict[str, Any], forced_status: int | None

@@ -18,6 +18,7 @@ from testing.servers import PROJECT_ROOT
 # within its call, or use the options named here).
 OUTSIDE_CALLS = {
     "channels/evolution/sender.py": "the gateway: connect 1.5 s, read/write 2.5 s, pool 5 s",
+    "channels/evolution/media.py": "the gateway's files: connect 1.5 s, read 30 s, all 60 s",
     "clinicbot/runtime/redis_client.py": "Redis: REDIS_SOCKET_TIMEOUT / REDIS_CONNECT_TIMEOUT",
     "conversations/llm/adapters.py": "the LLM: httpx client timeout plus a per-call deadline",
     "conversations/llm/rehearsal.py": "none outside: a canned in-process transport (1 s anyway)",
