@@ -18,6 +18,7 @@ from ninja import Router
 from channels.base import Ignored, InboundMessage, MalformedPayload
 from channels.registry import by_webhook
 from conversations.directory import ClinicUnavailable
+from conversations.events import event_handle
 from conversations.inbound import Answer, NotAccepted, UnknownInstance, inbound_handle
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,10 @@ async def _handle(event, started_ns: int) -> tuple[int, dict]:
     if isinstance(event, Ignored):
         return 200, {"status": "ignored", "reason": event.reason}
     try:
-        handled = await inbound_handle(event, started_ns=started_ns)
+        if isinstance(event, InboundMessage):
+            handled = await inbound_handle(event, started_ns=started_ns)
+        else:  # an edit, a delete, the connection's state
+            handled = await event_handle(event)
     except UnknownInstance:
         logger.warning("webhook for unknown instance %r: no clinic has it", event.instance)
         return 404, {"detail": f"no clinic is configured for instance {event.instance!r}"}

@@ -22,6 +22,9 @@ class AuditAction(models.TextChoices):
     BOOK_APPOINTMENT = "book_appointment"
     MOVE_APPOINTMENT = "move_appointment"
     CANCEL_APPOINTMENT = "cancel_appointment"
+    # A patient or staff member deleted a message for everyone: its text was erased, its row
+    # kept (conversations.events).
+    DELETE_MESSAGE = "delete_message"
 
 
 class AuditOutcome(models.TextChoices):
