@@ -1,7 +1,8 @@
 """The channels' webhooks: `POST /webhooks/<channel>` and `POST /webhooks/<channel>/<subpath>`.
 
 What every channel shares is here: the size limits, the answers and their status codes, and
-handing each message to stage A (conversations.inbound). What differs (the credentials, the
+handing each message to stage A (conversations.inbound), each edit, delete for everyone or
+connection change to conversations.events. What differs (the credentials, the
 body's format, what a subpath means) is the channel's (channels.registry). Credentials are
 checked on the raw bytes before anything else is read; a refused request touches neither the
 database nor Redis.

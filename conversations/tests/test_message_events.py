@@ -388,3 +388,27 @@ async def test_a_connection_update_posted_by_the_gateway(async_client, clinic):
     assert response.json() == {"status": "accepted"}
     stored = await Clinic.objects.aget(pk=clinic.pk)
     assert (stored.connection_state, stored.connection_reason) == ("close", 401)
+
+
+def test_a_delete_erases_a_media_messages_content_too(clinic):
+    """A location's or a document's content (its name, the place) is PHI like a text."""
+    from conversations.events import PendingChange, change_store
+    from conversations.services.storage import conversation_get_or_create
+
+    conversation = conversation_get_or_create(clinic_id=clinic.pk, phone="79001234567")
+    Message.objects.create(
+        clinic=clinic,
+        session=conversation,
+        direction=Message.Direction.INBOUND,
+        wa_message_id="M1",
+        text="",
+        media_kind="location",
+        media_content="55.7558, 37.6173: Tverskaya 1",
+        received_at=datetime.now(tz=UTC),
+    )
+    change_store(
+        clinic_id=clinic.pk, message_id="M1", change=PendingChange(deleted_at=repr(time.time()))
+    )
+    stored = Message.objects.get(wa_message_id="M1")
+    assert (stored.text, stored.media_content, stored.media_kind) == ("", "", "location")
+    assert stored.deleted_at is not None
