@@ -361,31 +361,41 @@ def message_change_apply(self, clinic_id: int, instance: str, message_id: str) -
     """Apply the pending edit or delete of message `message_id` to its stored row. A row not
     stored yet is waited for while its journal waits for stage B; a message whose journal is
     gone and whose row is not stored was never ours: its change is dropped."""
+    if change_apply(clinic_id, instance, message_id) != CHANGE_WAITS:
+        return
+    if not self.request.is_eager:
+        countdown = min(CHANGE_RETRY_S * 2**self.request.retries, CHANGE_RETRY_MAX_S)
+        raise self.retry(countdown=countdown)
+    # Run inline (the embedded default): no countdown to wait out, so stage B stores the
+    # journal here and now.
+    journal_flush()
+    if change_apply(clinic_id, instance, message_id) == CHANGE_WAITS:
+        logger.warning("change of message %s waits for a row stage B cannot store", message_id)
+
+
+CHANGE_APPLIED, CHANGE_WAITS, CHANGE_DROPPED = "applied", "waits", "dropped"
+
+
+def change_apply(clinic_id: int, instance: str, message_id: str) -> str:
+    """One try at applying the pending change: applied (or nothing pending), waits (the row is
+    not stored yet, its journal waits for stage B) or dropped (the message was never stored)."""
     key = message_key(instance, message_id)
     change = aio.run(_change_load(key))
     if change is None:
-        return  # applied already, by an earlier run
+        return CHANGE_APPLIED  # by an earlier run
     # The journal before the row: a journal shrunk or gone meanwhile means the row is stored.
     waiting_for_stage_b = aio.run(_journal(key)) is not None
     try:
-        _change_store(clinic_id, message_id, change)
-    except events.RowMissing as exc:
-        if not waiting_for_stage_b:
-            logger.warning("change of message %s dropped: the message was never stored", key)
-        elif self.request.is_eager:
-            # Run inline (the embedded default): no countdown to wait out, so stage B stores
-            # the journal here and now.
-            journal_flush()
-            _change_store(clinic_id, message_id, change)
-        else:
-            countdown = min(CHANGE_RETRY_S * 2**self.request.retries, CHANGE_RETRY_MAX_S)
-            raise self.retry(countdown=countdown) from exc
+        with database_breaker.guard():
+            events.change_store(clinic_id=clinic_id, message_id=message_id, change=change)
+    except events.RowMissing:
+        if waiting_for_stage_b:
+            return CHANGE_WAITS
+        logger.warning("change of message %s dropped: the message was never stored", key)
+        aio.run(_change_done(key, change))
+        return CHANGE_DROPPED
     aio.run(_change_done(key, change))
-
-
-def _change_store(clinic_id: int, message_id: str, change) -> None:
-    with database_breaker.guard():
-        events.change_store(clinic_id=clinic_id, message_id=message_id, change=change)
+    return CHANGE_APPLIED
 
 
 async def _change_load(key: str):
