@@ -419,3 +419,22 @@ def test_a_delete_erases_a_media_messages_content_too(clinic):
     stored = Message.objects.get(wa_message_id="M1")
     assert (stored.text, stored.media_content, stored.media_kind) == ("", "", "location")
     assert stored.deleted_at is not None
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_the_conversation_page_marks_edited_and_deleted_messages(admin_client, clinic, outbox):
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+    from django.urls import reverse
+
+    client = AsyncClient()
+    async_to_sync(post_webhook)(client, text_message("Здравствуйте", message_id="P1"))
+    async_to_sync(post_webhook)(client, text_message("Мой диагноз: пульпит", message_id="P2"))
+    async_to_sync(handle)(edited("P1", "Добрый день"))
+    async_to_sync(handle)(deleted("P2"))
+    session = Message.objects.get(wa_message_id="P1").session
+    url = reverse("admin:conversations_conversationsession_change", args=[session.pk])
+    page = admin_client.get(url).content.decode()
+    assert "Добрый день <em>(edited " in page
+    assert "<em>deleted by the sender, " in page
+    assert "пульпит" not in page
