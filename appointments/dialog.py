@@ -20,7 +20,7 @@ from django.db import transaction
 
 from appointments import texts
 from appointments.models import Appointment, BookingDialog
-from appointments.services import calendar
+from appointments.services import calendar, reminders
 from appointments.services.calendar import NotAllowed, SlotTaken
 from appointments.slots import Slot
 from clinicbot.runtime import clock
@@ -50,6 +50,7 @@ class Turn:
     intent: str
     service: str  # the service the message (or the price answer before it) named, or ""
     text: str
+    quoted_id: str = ""  # the WhatsApp id of the message it quotes (answers), or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,9 @@ class Talk:
     # --- the entry: what the message asks, against what the dialogue waits for -------------------
     def respond(self) -> str:
         intent, step = self.turn.intent, self.dialog.step
+        reminded = self._quoted_reminder()
+        if reminded is not None:
+            return self.on_quoted_reminder(reminded)
         if intent == Intent.CANCEL:
             return self.cancel_start()
         if intent == Intent.RESCHEDULE:
@@ -355,13 +359,44 @@ class Talk:
             self.go(Step.NONE)
             return self.say("confirmed", **self._describe(confirmed))
         if self.turn.intent == Intent.DECLINE:
-            calendar.note(appointment=appointment, action="reminder declined")
-            self.go(Step.MOVE, appointment=appointment, service=appointment.service.code)
-            intro = self.say("reminder_declined", service=self._name(appointment.service))
-            return self.offer(
-                appointment.service, step=Step.MOVE, intro=intro, replacing=appointment
-            )
+            return self._reminder_declined(appointment)
         return self.say("not_understood")
+
+    def on_quoted_reminder(self, appointment: Appointment) -> str:
+        """A yes or no quoting an appointment's reminder answers that reminder, whatever the
+        dialogue moved on to since (another question, a second reminder)."""
+        reminders.reminder_answered(
+            conversation=self.conversation,
+            gateway_id=self.turn.quoted_id,
+            confirmed=self.turn.intent == Intent.CONFIRM,
+        )
+        if not appointment.is_active:
+            return self.say("no_upcoming")
+        if self.turn.intent == Intent.DECLINE:
+            self._release_my_hold()  # a move of this appointment replaces what was asked
+            return self._reminder_declined(appointment)
+        try:
+            confirmed = calendar.confirm(appointment=appointment)
+        except NotAllowed:  # held, not booked: nothing to confirm
+            return self.say("nothing_pending")
+        if self.dialog.step == Step.REMINDER and self.dialog.appointment_id == appointment.pk:
+            self.go(Step.NONE)  # this was the reminder the dialogue waited on
+        # Else what the dialogue waits for (another reminder, a time) still waits.
+        return self.say("confirmed", **self._describe(confirmed))
+
+    def _reminder_declined(self, appointment: Appointment) -> str:
+        calendar.note(appointment=appointment, action="reminder declined")
+        self.go(Step.MOVE, appointment=appointment, service=appointment.service.code)
+        intro = self.say("reminder_declined", service=self._name(appointment.service))
+        return self.offer(appointment.service, step=Step.MOVE, intro=intro, replacing=appointment)
+
+    def _quoted_reminder(self) -> Appointment | None:
+        """The appointment whose reminder this yes or no quotes, if it quotes one."""
+        if not self.turn.quoted_id or self.turn.intent not in (Intent.CONFIRM, Intent.DECLINE):
+            return None
+        return reminders.reminded_appointment(
+            conversation=self.conversation, gateway_id=self.turn.quoted_id
+        )
 
     # --- reading what was asked -----------------------------------------------------------------
     def _search(self, service: Service) -> tuple[Slot | None, list[Slot]]:

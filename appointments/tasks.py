@@ -58,6 +58,7 @@ def _turn(key: str, journal: Journal) -> Turn:
         intent=journal.intent,
         service=journal.service,
         text=journal.text,
+        quoted_id=journal.quoted_id,
     )
 
 

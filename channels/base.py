@@ -143,6 +143,9 @@ class ConnectionChanged:
     instance: str
     state: str  # "open", "connecting", "close", "refused"
     reason: int | None = None  # the gateway's status code for it
+    # When the gateway reported it (Evolution's `date_time`, seconds since the epoch), when the
+    # body says: a report arriving after a later one is then not recorded over it.
+    at: float | None = None
 
 
 # Everything a channel's parser gives the webhook view.

@@ -30,7 +30,7 @@ from channels.base import MEDIA_FETCH_MAX_S, FetchedMedia, MediaKind
 from channels.registry import kinds
 from clinicbot.runtime import aio
 from conversations import selectors
-from conversations.dashboard import SLOW_MS, dashboard_figures
+from conversations.dashboard import SLOW_MS, connection_line, dashboard_figures
 from conversations.models import (
     Clinic,
     ConversationSession,
@@ -119,11 +119,27 @@ class ClinicAdmin(ClinicScopedAdmin):
         "whatsapp_instance",
         "default_language",
         "timezone",
+        "connection",
     ]
     list_filter = ["default_language", "channel_kind"]
     search_fields = ["name", "slug", "whatsapp_instance", "external_org_id"]
-    readonly_fields = ["created_at", "updated_at"]
+    # The connection is what the gateway reports (connection.update), not staff's to edit.
+    readonly_fields = [
+        "connection",
+        "connection_state",
+        "connection_reason",
+        "connection_changed_at",
+        "created_at",
+        "updated_at",
+    ]
     filter_horizontal = ["staff"]
+
+    @admin.display(description="WhatsApp connection")
+    def connection(self, clinic):
+        line = connection_line(clinic)
+        if line.down:
+            return format_html('<strong style="color: #ba2121">{}</strong>', line.text)
+        return line.text
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "channel_kind":
@@ -576,6 +592,7 @@ class MessageMetricAdmin(ClinicScopedAdmin):
             "undelivered": selectors.undelivered_replies(messages, week),
             "unstorable": selectors.unstorable_messages(clinics, week),
             "followups": followup_counts(followups, end),
+            "connections": [connection_line(clinic) for clinic in clinics],
         }
 
 

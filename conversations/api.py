@@ -1,7 +1,8 @@
 """The channels' webhooks: `POST /webhooks/<channel>` and `POST /webhooks/<channel>/<subpath>`.
 
 What every channel shares is here: the size limits, the answers and their status codes, and
-handing each message to stage A (conversations.inbound). What differs (the credentials, the
+handing each message to stage A (conversations.inbound), each edit, delete for everyone or
+connection change to conversations.events. What differs (the credentials, the
 body's format, what a subpath means) is the channel's (channels.registry). Credentials are
 checked on the raw bytes before anything else is read; a refused request touches neither the
 database nor Redis.
@@ -17,6 +18,7 @@ from ninja import Router
 from channels.base import Ignored, InboundMessage, MalformedPayload
 from channels.registry import by_webhook
 from conversations.directory import ClinicUnavailable
+from conversations.events import event_handle
 from conversations.inbound import Answer, NotAccepted, UnknownInstance, inbound_handle
 
 logger = logging.getLogger(__name__)
@@ -78,10 +80,11 @@ async def _handle(event, started_ns: int) -> tuple[int, dict]:
     """The status and answer for one message or event of the body."""
     if isinstance(event, Ignored):
         return 200, {"status": "ignored", "reason": event.reason}
-    if not isinstance(event, InboundMessage):  # an edit, a delete, a connection change
-        return 200, {"status": "ignored", "reason": f"{type(event).__name__} not acted on yet"}
     try:
-        handled = await inbound_handle(event, started_ns=started_ns)
+        if isinstance(event, InboundMessage):
+            handled = await inbound_handle(event, started_ns=started_ns)
+        else:  # an edit, a delete, the connection's state
+            handled = await event_handle(event)
     except UnknownInstance:
         logger.warning("webhook for unknown instance %r: no clinic has it", event.instance)
         return 404, {"detail": f"no clinic is configured for instance {event.instance!r}"}

@@ -1,5 +1,6 @@
 """The staff dashboard's figures of the metrics: response-time percentiles per lane by hour, the
-fast lane's share, the cache hit rate, slow replies and the circuit breaker. (The follow-ups'
+fast lane's share, the cache hit rate, slow replies and the circuit breaker; and each clinic's
+WhatsApp connection as its gateway last reported it. (The follow-ups'
 figures are followups.selectors'; the admin puts them side by side.)
 
 On PostgreSQL every figure is aggregated in the database (percentile_cont, date_trunc, FILTER),
@@ -21,7 +22,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from clinicbot.runtime.breaker import database_breaker
-from conversations.models import Lane
+from conversations.models import CONNECTION_DOWN, Lane
 
 PERCENTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
 CHART_LANES = (Lane.FAST, Lane.LLM)
@@ -197,3 +198,29 @@ def dashboard_figures(metrics) -> dict:
         "alerts": slow_replies(metrics, week),
         "breaker": breaker_state(),
     }
+
+
+@dataclass(frozen=True)
+class ConnectionLine:
+    """A clinic's WhatsApp connection, as the dashboard and the clinic list show it."""
+
+    clinic: str
+    text: str
+    down: bool  # the number can neither send nor receive: shown in red
+
+
+def connection_line(clinic) -> ConnectionLine:
+    """From the clinic's row (no query): "connected since ...", "disconnected since ..."."""
+    state, since = clinic.connection_state, clinic.connection_changed_at
+    if not state:
+        return ConnectionLine(clinic.name, "not reported yet", False)
+    when = timezone.localtime(since).strftime("%Y-%m-%d %H:%M") if since else "?"
+    down = state in CONNECTION_DOWN
+    if down:
+        text = f"disconnected since {when} ({state}"
+        text += f", code {clinic.connection_reason})" if clinic.connection_reason else ")"
+    elif state == "open":
+        text = f"connected since {when}"
+    else:
+        text = f"{state} since {when}"
+    return ConnectionLine(clinic.name, text, down)

@@ -62,8 +62,15 @@ class Decision:
 
 
 def reply_decide(
-    *, text: str, has_media: bool, clinic: ClinicSnapshot, session: dict, prices: PriceIndex | None
+    *,
+    text: str,
+    has_media: bool,
+    clinic: ClinicSnapshot,
+    session: dict,
+    prices: PriceIndex | None,
+    quotes: bool = False,
 ) -> Decision:
+    """`quotes`: the message quotes (answers) an earlier message of the conversation."""
     known_language = session.get("language") or None
     changes = {}
     if session.get("control") == STAFF and _staff_time_is_up(session, clinic):
@@ -87,7 +94,7 @@ def reply_decide(
     changes |= _session_changes(understood.intent, understood.language)
     if session.get("control") == STAFF:
         return Decision(understood.intent, Lane.NONE, understood.language, None, service, changes)
-    if _for_the_booking_lane(understood, session, text):
+    if _for_the_booking_lane(understood, session, text, quotes):
         service = service or session.get(OFFERED_SERVICE) or None
         return Decision(
             understood.intent, Lane.BOOKING, understood.language, None, service, changes
@@ -100,9 +107,15 @@ def reply_decide(
     return Decision(understood.intent, lane, understood.language, reply, service, changes)
 
 
-def _for_the_booking_lane(understood: Understanding, session: dict, text: str) -> bool:
+def _for_the_booking_lane(
+    understood: Understanding, session: dict, text: str, quotes: bool
+) -> bool:
     intent = understood.intent
     if row_of(intent).reply is Reply.BOOKING:
+        return True
+    if quotes and intent in (Intent.CONFIRM, Intent.DECLINE):
+        # A yes or no quoting a message may answer an appointment's reminder, whatever the
+        # dialogue waits for now: which message it quotes only the database can say.
         return True
     awaiting = session.get("awaiting") or ""
     if awaiting.startswith(AWAITING_BOOKING):

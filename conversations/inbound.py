@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 ORDER_WAIT_S = 3.0  # a crashed turn holder blocks its conversation no longer than this
 SEND_WAIT_S = 1.0
 CONTROL_UNKNOWN = "reply deferred: control unknown"
+AUTOMATED = "gateway's automatic message"
 
 
 class Answer(enum.StrEnum):
@@ -169,7 +170,15 @@ def _media_fields(message: InboundMessage) -> dict:
 
 
 async def _staff_echo(store, message, key: str, conversation: str, session: dict) -> Handled:
-    """A fromMe message: either our own reply coming back, or a person at the clinic writing."""
+    """A fromMe message: our own reply coming back, the gateway's own automatic message (a
+    call's auto-reply), or a person at the clinic writing, from the phone or from another
+    client of the gateway (Chatwoot, Evolution Manager: `send.message`), who takes the
+    conversation over."""
+    if message.automated:
+        # Stored among the conversation's messages, as staff's are, but nobody took it over.
+        await store.journal_update(key, reply_state=ReplyState.NONE)
+        await outbox.schedule_flush(store)
+        return Handled(Answer.IGNORED, AUTOMATED)
     if is_own_echo(message, session):
         await store.journal_update(key, kind=Kind.OWN_ECHO, reply_state=ReplyState.NONE)
         await outbox.schedule_flush(store)
@@ -202,6 +211,7 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
             clinic=clinic,
             session=session,
             prices=prices,
+            quotes=bool(message.quoted_id),
         )
         timings["fast_lane_ms"] = _ms_since(decide_start)
         direct = decision.lane == Lane.FAST and not waiting

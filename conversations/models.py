@@ -25,6 +25,11 @@ class Lane(models.TextChoices):
     NONE = "none", "no reply"
 
 
+# The gateway's connection states (Clinic.connection_state) in which the clinic's number can
+# neither send nor receive.
+CONNECTION_DOWN = frozenset({"close", "refused"})
+
+
 class Clinic(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)

@@ -13,10 +13,10 @@ from redis.exceptions import RedisError
 from channels.echo import echo_field
 from clinicbot.runtime import aio
 from clinicbot.runtime.breaker import CircuitOpen, database_breaker
-from conversations import outbox
+from conversations import events, outbox
 from conversations.decide import reply_decide
 from conversations.directory import clinics, session_state_load
-from conversations.hotstore import hot_store
+from conversations.hotstore import hot_store, message_key
 from conversations.journal import SENDABLE, SETTLED, Journal, Kind, ReplyState
 from conversations.llm.answer import llm_reply  # here, not in the task: see below
 from conversations.models import LID_SUFFIX, Lane
@@ -343,6 +343,7 @@ async def _late_answer(key: str) -> None:
         clinic=clinic,
         session=session,
         prices=prices,
+        quotes=bool(journal.quoted_id),
     )
     waited_ms = (time.time() - (journal.received_at or time.time())) * 1000
     values = decision.journal_values() | {"total_ms": waited_ms}
@@ -357,3 +358,68 @@ async def _late_answer(key: str) -> None:
         else:
             await outbox.enqueue_answer(key, decision.lane)
     await outbox.schedule_flush(store)
+
+
+# --- a message edited or deleted for everyone (conversations.events) ----------------------------
+
+# While the row waits for stage B, tried again after this long (doubling up to the cap).
+CHANGE_RETRY_S = 2
+CHANGE_RETRY_MAX_S = 300
+
+
+@shared_task(
+    name=events.MESSAGE_CHANGE_APPLY,
+    bind=True,
+    autoretry_for=(OperationalError, InterfaceError, CircuitOpen, RedisError, OSError),
+    retry_backoff=1,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=None,  # the database comes back; a change must not be dropped meanwhile
+)
+def message_change_apply(self, clinic_id: int, instance: str, message_id: str) -> None:
+    """Apply the pending edit or delete of message `message_id` to its stored row. A row not
+    stored yet is waited for while its journal waits for stage B; a message whose journal is
+    gone and whose row is not stored was never ours: its change is dropped."""
+    if change_apply(clinic_id, instance, message_id) != CHANGE_WAITS:
+        return
+    if not self.request.is_eager:
+        countdown = min(CHANGE_RETRY_S * 2**self.request.retries, CHANGE_RETRY_MAX_S)
+        raise self.retry(countdown=countdown)
+    # Run inline (the embedded default): no countdown to wait out, so stage B stores the
+    # journal here and now.
+    journal_flush()
+    if change_apply(clinic_id, instance, message_id) == CHANGE_WAITS:
+        logger.warning("change of message %s waits for a row stage B cannot store", message_id)
+
+
+CHANGE_APPLIED, CHANGE_WAITS, CHANGE_DROPPED = "applied", "waits", "dropped"
+
+
+def change_apply(clinic_id: int, instance: str, message_id: str) -> str:
+    """One try at applying the pending change: applied (or nothing pending), waits (the row is
+    not stored yet, its journal waits for stage B) or dropped (the message was never stored)."""
+    key = message_key(instance, message_id)
+    change = aio.run(_change_load(key))
+    if change is None:
+        return CHANGE_APPLIED  # by an earlier run
+    # The journal before the row: a journal shrunk or gone meanwhile means the row is stored.
+    waiting_for_stage_b = aio.run(_journal(key)) is not None
+    try:
+        with database_breaker.guard():
+            events.change_store(clinic_id=clinic_id, message_id=message_id, change=change)
+    except events.RowMissing:
+        if waiting_for_stage_b:
+            return CHANGE_WAITS
+        logger.warning("change of message %s dropped: the message was never stored", key)
+        aio.run(_change_done(key, change))
+        return CHANGE_DROPPED
+    aio.run(_change_done(key, change))
+    return CHANGE_APPLIED
+
+
+async def _change_load(key: str):
+    return await events.changes().load(key)
+
+
+async def _change_done(key: str, change) -> None:
+    await events.changes().done(key, change)

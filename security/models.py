@@ -24,6 +24,9 @@ class AuditAction(models.TextChoices):
     CANCEL_APPOINTMENT = "cancel_appointment"
     # Staff opening a patient's image or document, fetched from the gateway (conversations.admin).
     VIEW_MEDIA = "view_media"
+    # A patient or staff member deleted a message for everyone: its text was erased, its row
+    # kept (conversations.events).
+    DELETE_MESSAGE = "delete_message"
 
 
 class AuditOutcome(models.TextChoices):

@@ -5,6 +5,8 @@ schedules once, and a move (a new start) schedules afresh after cancelling the o
 import contextlib
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+
 from appointments.models import (
     DEFAULT_REMINDERS_BEFORE,
     Appointment,
@@ -89,3 +91,33 @@ def _await_answer(appointment: Appointment) -> None:
 async def _session_await(conversation: str) -> None:
     # The live session, which stage A reads before the database: the next yes goes to us.
     await hot_store().session_save(conversation, {"awaiting": AWAITING_BOOKING})
+
+
+def _quoted(conversation, gateway_id: str):
+    """The reminders that went out in this conversation as WhatsApp message `gateway_id`."""
+    return FollowUp.objects.filter(
+        conversation=conversation, kind=Kind.APPOINTMENT_REMINDER, gateway_id=gateway_id
+    ).exclude(gateway_id="")
+
+
+def reminded_appointment(*, conversation, gateway_id: str) -> Appointment | None:
+    """The appointment whose reminder went out in this conversation as WhatsApp message
+    `gateway_id` (a patient's answer quotes it); None when that message was no reminder."""
+    reminder = _quoted(conversation, gateway_id).order_by("-pk").first()
+    if reminder is None:
+        return None
+    return (
+        Appointment.objects.filter(
+            pk=reminder.context.get("appointment_id"), conversation=conversation
+        )
+        .select_related("service", "provider")
+        .first()
+    )
+
+
+def reminder_answered(*, conversation, gateway_id: str, confirmed: bool) -> None:
+    """Record the answer on the reminder it quotes (the follow-ups' figures count answers)."""
+    response = FollowUp.Response.CONFIRMED if confirmed else FollowUp.Response.DECLINED
+    _quoted(conversation, gateway_id).update(
+        response=response, responded_at=timezone.now(), updated_at=timezone.now()
+    )

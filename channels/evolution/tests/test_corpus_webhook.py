@@ -1,8 +1,6 @@
 """The corpus through the webhook, with real Redis and Postgres: each answerable message gets
-exactly one reply, sent to the right address, and is stored; each ignored body gets none.
-
-Entries whose INDEX.json expectation names an `xfail` wait on pipeline behaviour built
-elsewhere (edits, deletes, the connection's state, the gateway's automatic messages)."""
+exactly one reply, sent to the right address, and is stored; each ignored body gets none; an
+edit, a delete and a connection change reach what they change."""
 
 import copy
 
@@ -18,16 +16,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 
 def _cases(selected: list[str]):
-    return [
-        pytest.param(
-            name,
-            id=name.removesuffix(".json"),
-            marks=[pytest.mark.xfail(strict=True, reason=reason)]
-            if (reason := INDEX[name]["expect"].get("xfail"))
-            else [],
-        )
-        for name in selected
-    ]
+    return [pytest.param(name, id=name.removesuffix(".json")) for name in selected]
 
 
 PATIENT_MESSAGES = names(event="InboundMessage", answer="accepted")

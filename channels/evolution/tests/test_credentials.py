@@ -172,18 +172,18 @@ async def test_each_credential_gets_a_message_accepted_and_answered(
     assert await Message.objects.filter(wa_message_id=body["data"]["key"]["id"]).aexists()
 
 
+CONNECTION_OPEN = {"instance": "smile-main", "data": {"state": "open", "statusReason": 200}}
+
+
 @pytest.mark.parametrize(
-    ("event", "answer"),
-    [
-        ("messages-upsert", {"status": "accepted"}),
-        ("connection-update", {"status": "ignored", "reason": "event connection.update"}),
-    ],
+    ("event", "body"),
+    [("messages-upsert", text_message("Здравствуйте")), ("connection-update", CONNECTION_OPEN)],
 )
 async def test_the_event_after_a_path_secret_reaches_the_parser(
-    async_client, clinic, outbox, event, answer
+    async_client, clinic, outbox, event, body
 ):
-    body = text_message("Здравствуйте")
-    del body["event"]  # only the path names it
+    body = {name: value for name, value in body.items() if name != "event"}  # the path names it
+    answer = {"status": "accepted"}
     response = await post_webhook(
         async_client, body, path=f"{WEBHOOK}/t/{SECRET}/{event}", headers={}
     )
