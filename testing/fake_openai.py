@@ -19,8 +19,9 @@ callable(request_json) returning an item. When the list runs out, `default_reply
 
 A transcription answers the text `transcripts` gives for the uploaded audio: a dict keyed by
 the audio's bytes, or a callable(audio bytes) returning the text; when neither knows the audio,
-`echo_audio=True` answers the audio's bytes read as UTF-8 (a test's "audio" is then the text it
-stands for), else `default_transcript`. `fake.transcriptions()` lists the transcription requests
+`echo_audio=True` answers the audio's bytes read as UTF-8 up to the first NUL (a test's "audio"
+is the text it stands for, padded with NULs to a voice note's size if it likes), else
+`default_transcript`. `fake.transcriptions()` lists the transcription requests
 (their form fields, the file's name, type and size), apart from the chat requests.
 
 Faults, at run time, on both endpoints: fake.set_latency(0.8), fake.fail(429, times=2) (with
@@ -431,7 +432,7 @@ class FakeOpenAI(BackgroundHTTPServer):
         script = self.transcripts
         text = script(audio) if callable(script) else (script or {}).get(audio)
         if text is None and self.echo_audio:
-            text = audio.decode("utf-8", "replace")
+            text = audio.split(b"\0", 1)[0].decode("utf-8", "replace")
         return self.default_transcript if text is None else text
 
     def configure(self, **changes: Any) -> None:

@@ -247,6 +247,7 @@ def test_a_transcription_answers_the_text_chosen_for_the_audio(fake, client):
     fake.configure(echo_audio=True)
     assert transcribe(client, "Olá".encode()).text == "Olá"
     assert transcribe(client, b"x", response_format="text").strip() == "x"
+    assert transcribe(client, b"padded" + bytes(1000)).text == "padded"
 
 
 def test_transcriptions_are_logged_apart_from_chat_requests(fake, client):
