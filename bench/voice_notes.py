@@ -100,16 +100,19 @@ def judge_voice_notes(run: wb.OpenLoopRun, fake_url: str, model_url: str, result
 
 
 def write_section(rendered: str) -> None:
-    """Put this run's table into BENCHMARKS.md in place of the one there (or before the notes on
-    how it is measured), leaving the other runs' figures as `make bench` wrote them."""
-    from bench.run import REPORT
+    """Put this run's table into BENCHMARKS.md in place of the one there (or where `make bench`
+    puts it, after the LLM lane's), leaving the other runs' figures as `make bench` wrote them."""
+    from bench.run import REPORT, TABLE_TITLES
 
     text = REPORT.read_text(encoding="utf-8")
     section = re.compile(rf"## {re.escape(TITLE)}\n.*?(?=\n## )", re.S)
     if section.search(text):
         text = section.sub(lambda _: rendered.rstrip("\n") + "\n", text, count=1)
     else:
-        text = text.replace("## How it is measured", rendered + "## How it is measured", 1)
+        titles = list(TABLE_TITLES.values())
+        following = titles[titles.index(TITLE) + 1 :] + ["How it is measured"]
+        anchor = next(f"## {title}\n" for title in following if f"## {title}\n" in text)
+        text = text.replace(anchor, rendered + anchor, 1)
     REPORT.write_text(text, encoding="utf-8")
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import openai
 from django.conf import settings
 
-from channels.base import InboundMessage, Media, MediaKind
+from channels.base import TEXT_MAX, InboundMessage, Media, MediaKind, free_text
 from channels.registry import channel
 from clinicbot.runtime import aio
 from clinicbot.runtime.admission import stepped_aside
@@ -73,7 +73,7 @@ class Heard:
     text: str
     voice: bool = False  # a voice note or an audio file
     transcript: bool = False  # `text` is its transcript (the gateway's or ours)
-    transcribed_here: bool = False  # ours: the journal's text must be written
+    new_text: bool = False  # the journal does not hold `text` yet (it held the message's own)
 
     @property
     def unheard(self) -> bool:
@@ -82,7 +82,7 @@ class Heard:
 
     def journal_values(self) -> dict:
         values: dict = {"is_transcript": True} if self.transcript else {}
-        if self.transcribed_here:
+        if self.new_text:
             values["text"] = self.text
         return values
 
@@ -97,14 +97,15 @@ async def voice_note_heard(message: InboundMessage, clinic: ClinicSnapshot, sess
     if not is_voice(media):
         return Heard(message.text)
     if message.text or media.transcript:  # the gateway transcribed it: no call of ours
-        return Heard(message.text or media.transcript, voice=True, transcript=True)
+        text = message.text or free_text(media.transcript, TEXT_MAX)
+        return Heard(text, voice=True, transcript=True, new_text=not message.text)
     started = time.perf_counter()
     async with stepped_aside():  # seconds of waiting on others: the next webhook goes first
         text = await _transcript(message, clinic, session.get("language") or "")
     if text:
         ms = (time.perf_counter() - started) * 1000
         logger.info("voice note %s transcribed in %.0f ms", message.message_id, ms)
-    return Heard(text, voice=True, transcript=bool(text), transcribed_here=bool(text))
+    return Heard(text, voice=True, transcript=bool(text), new_text=bool(text))
 
 
 async def _transcript(message: InboundMessage, clinic: ClinicSnapshot, language: str) -> str:
@@ -139,7 +140,8 @@ async def transcribe(
         **optional,
     )
     text = result if isinstance(result, str) else getattr(result, "text", "")
-    return (text or "").strip()
+    # Read and stored as a patient's typed text is: cut to WhatsApp's limit, no NUL.
+    return free_text((text or "").strip(), TEXT_MAX)
 
 
 def _described(error: BaseException) -> str:

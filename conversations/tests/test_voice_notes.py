@@ -10,6 +10,7 @@ integration transcribed it), handed to stage A with real Redis and PostgreSQL.
 """
 
 import base64
+import dataclasses
 import itertools
 import json
 import logging
@@ -141,9 +142,12 @@ async def test_a_clinic_may_choose_its_transcription_model(speech, clinic, outbo
     assert speech.transcriptions()[0]["body"]["model"] == "whisper-large-v3"
 
 
-async def test_the_gateways_transcript_makes_no_transcription_call(speech, clinic, outbox):
+@pytest.mark.parametrize("as_text", [True, False], ids=["as its text", "on its media only"])
+async def test_the_gateways_transcript_makes_no_transcription_call(speech, clinic, outbox, as_text):
     spoken = SPOKEN["uk"]
     voice = voice_note(spoken, transcript=spoken)
+    if not as_text:
+        voice = dataclasses.replace(voice, text="")
     await handle(voice)
     await handle(message(spoken, phone=OTHER))
     assert outbox[0]["text"] == outbox[1]["text"]
@@ -171,6 +175,14 @@ async def test_the_transcript_is_stored_encrypted_and_marked(speech, clinic, out
     typed = message(spoken, phone=OTHER)
     await handle(typed)
     assert not (await stored(typed)).is_transcript
+
+
+async def test_a_transcript_is_cut_and_cleaned_like_typed_text(speech, clinic, outbox):
+    speech.transcripts = {b"note": "Сколько стоит пломба?\x00"}
+    voice = voice_note("note")
+    await handle(voice)
+    assert (await stored(voice)).text == "Сколько стоит пломба?\ufffd"
+    assert outbox[0]["text"] != text_required_reply("ru")
 
 
 async def test_audio_left_on_the_gateway_is_fetched_by_message_id(
@@ -284,3 +296,9 @@ async def test_staff_see_the_flag_in_the_conversation_list(speech, clinic, outbo
     assert VOICE_NOT_TRANSCRIBED in flagged.content.decode()
     calm = await sync_to_async(admin_client.get)(url, {"attention": "no"})
     assert f"/{session.pk}/change/" not in calm.content.decode()
+    cleared = await sync_to_async(admin_client.post)(
+        url, {"action": "attention_clear", "_selected_action": [session.pk]}
+    )
+    assert cleared.status_code == 302
+    await session.arefresh_from_db()
+    assert session.attention == "" and session.attention_at is None
