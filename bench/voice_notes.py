@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench import run as bench_run
 
     args = bench_run.parse_args(argv)
+    load = " ".join(bench_run.Path("/proc/loadavg").read_text().split()[:3])
     # A database of its own: another checkout's `make bench` may be using the shared one.
     bench_run.BENCH_DB = f"{bench_run.BENCH_DB}_voice"
     texts, _ = wb.fast_lane_texts()
@@ -144,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Measured alone by `python -m bench.voice_notes` ({when}, commit {commit}), under the "
         f"same load as `make bench`'s open loop ({args.rate:g} fast-lane messages/s, "
         f"{args.llm_rate:g} LLM questions/s, {args.booking_rate:g} booking turns/s, "
-        f"{VOICE_RATE:g} voice notes/s, {args.seconds:g} s measured)."
+        f"{args.voice_rate:g} voice notes/s, {args.seconds:g} s measured); the machine's load "
+        f"average as it started: {load}."
     )
     table = bench_run.render_table(results.checks[TABLE])
     rendered = f"## {TITLE}\n\n{note}\n\n{table}\n\n"
