@@ -130,6 +130,19 @@ async def _measure(servers, args, texts: dict, results) -> None:
     judge_voice_notes(results.raw.pop("voice_run"), servers.fake_url, servers.model_url, results)
 
 
+def _commit() -> str:
+    """HEAD, and whether tracked files differ from it (BENCHMARKS.md aside; an untracked file,
+    such as a worktree's .venv link, is not a change to the code measured)."""
+    import subprocess
+
+    def git(*command: str) -> str:
+        done = subprocess.run(["git", *command], cwd=procs.ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md")
+    return git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if changed else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     import datetime as dt
 
@@ -145,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         servers = bench_run.start_servers(running, args)
         bench_run.run_event_loop(_measure(servers, args, texts, results))
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    commit = bench_run.git_commit()
+    commit = _commit()
     note = (
         f"Measured alone by `python -m bench.voice_notes` ({when}, commit {commit}), under the "
         f"same load as `make bench`'s open loop ({args.rate:g} fast-lane messages/s, "
