@@ -130,6 +130,22 @@ async def _measure(servers, args, texts: dict, results) -> None:
     judge_voice_notes(results.raw.pop("voice_run"), servers.fake_url, servers.model_url, results)
 
 
+def _fast_lane_beside(results, args) -> str:
+    """The same run's fast-lane figures: a voice note queues behind the fast lane's messages
+    twice (arriving, and once transcribed), so its overhead is only as good as they are."""
+    from bench.run import P50_TARGET_MS, P99_TARGET_MS
+
+    open_loop = results.raw.get("open_loop") or {}
+    latency = open_loop.get("latency") or {}
+    if not latency:
+        return ""
+    return (
+        f"The fast lane in the same run: p50 {latency['p50_ms']:.2f} ms, p99 "
+        f"{latency['p99_ms']:.2f} ms (targets {P50_TARGET_MS:g} and {P99_TARGET_MS:g} ms), "
+        f"{open_loop['rate']:.1f} messages/s accepted of {args.rate:g} offered."
+    )
+
+
 def _commit() -> str:
     """HEAD, and whether tracked files differ from it (BENCHMARKS.md aside; an untracked file,
     such as a worktree's .venv link, is not a change to the code measured)."""
@@ -164,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         f"same load as `make bench`'s open loop ({args.rate:g} fast-lane messages/s, "
         f"{args.llm_rate:g} LLM questions/s, {args.booking_rate:g} booking turns/s, "
         f"{args.voice_rate:g} voice notes/s, {args.seconds:g} s measured); the machine's load "
-        f"average as it started: {load}."
+        f"average as it started: {load}. {_fast_lane_beside(results, args)}"
     )
     table = bench_run.render_table(results.checks[TABLE])
     rendered = f"## {TITLE}\n\n{note}\n\n{table}\n\n"
