@@ -200,7 +200,7 @@ def start_servers(running: procs.Processes, args) -> Servers:
     prepare_data(env)
     web_port = procs.free_port()
     web = running.start(
-        "web", procs.web_server_argv(voice.WEB_APP, web_port, args.web_workers), env
+        "web", procs.web_server_argv("clinicbot.asgi:application", web_port, args.web_workers), env
     )
     bare_env = env | {"DJANGO_SETTINGS_MODULE": "bench.bare_settings"}
     bare_ports = {}
@@ -789,8 +789,6 @@ def method_notes(args, dropped: list[str]) -> str:
   the fake model server transcribes it after {voice.TRANSCRIPTION_LATENCY_S * 1000:.0f} ms (it
   reads the audio's bytes as the text). Overhead = the reply's arrival at the fake gateway minus
   the request's start minus that latency; the reply must be the spoken text's fast-lane reply.
-  The web processes serve `bench.voice_app`, the production app itself once the Evolution
-  parser reads voice notes (until then it gives them their voice `Media` as the parser will).
 - **/health through bursts**: {health_burst.BURSTS} bursts of {health_burst.BURST_SIZE}
   webhooks from new patients ("Привет"), each sent as fast as {health_burst.SENDERS} keep-alive
   clients can, from a process at nice {health_burst.STAND_IN_NICENESS} (the fake gateway and the

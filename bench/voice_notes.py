@@ -25,8 +25,6 @@ from bench import llm_lane
 from bench import processes as procs
 from bench import webhook_bench as wb
 
-# Every benchmark web process reads voice notes, with this checkout's parser or bench.voice_app's.
-WEB_APP = "bench.voice_app:application"
 VOICE_PREFIX = "7990"  # the voice notes' patients (7991-7999 are the other runs')
 PATIENTS = 60
 VOICE_RATE = 2.0  # notes per second, on top of the fast-lane rate

@@ -3,10 +3,11 @@ OpenAI-compatible speech-to-text server on loopback (FakeOpenAI, which "hears" t
 as the text they spell); the gateway's own transcript makes no call; without a transcript the
 patient is asked to type, in their language, and staff see the conversation flagged.
 
-The messages are what the Evolution channel's parser makes of a voice note
+Voice notes come through the webhook as Evolution posts them
 (channels/evolution/tests/fixtures/v2_audio_voice_note.json: an audioMessage with ptt, its
-base64 when the instance's webhook_base64 is on, Evolution's speechToText when its OpenAI
-integration transcribed it), handed to stage A with real Redis and PostgreSQL.
+base64 in `data.message` when the instance's webhook_base64 is on, Evolution's speechToText
+there when its OpenAI integration transcribed it), or, for the cases the body cannot set up, as
+the message the Evolution parser makes of one, handed to stage A; real Redis and PostgreSQL.
 """
 
 import base64
@@ -26,6 +27,7 @@ from conversations.decide import VOICE_NOT_TRANSCRIBED
 from conversations.inbound import inbound_handle
 from conversations.models import ConversationSession, Message
 from conversations.tasks import journal_flush
+from conversations.tests.conftest import fixture_body, post_webhook, text_message
 from conversations.tests.test_late_answer import accept_then_die
 from nlu import text_required_reply
 from testing.fake_openai import FakeOpenAI
@@ -96,6 +98,18 @@ def voice_note(
     return message(transcript, phone=phone, media=media)
 
 
+def voice_note_body(spoken: str, *, phone: str = PATIENT, speech_to_text: str = "") -> dict:
+    """Evolution's webhook body for a voice note saying `spoken`, its "audio" in base64."""
+    body = fixture_body("v2_audio_voice_note")
+    body["data"]["key"].update(
+        remoteJid=f"{phone}@s.whatsapp.net", id=f"3EB0VOICE{next(_ids):011d}"
+    )
+    body["data"]["message"]["base64"] = base64.b64encode(spoken.encode()).decode()
+    if speech_to_text:
+        body["data"]["message"]["speechToText"] = f"[audio] {speech_to_text}"
+    return body
+
+
 async def handle(inbound: InboundMessage):
     return await inbound_handle(inbound, started_ns=time.perf_counter_ns())
 
@@ -111,10 +125,13 @@ async def session_of(phone: str) -> ConversationSession:
 
 
 @pytest.mark.parametrize("language", list(SPOKEN))
-async def test_a_voice_note_gets_the_reply_its_words_would_get(speech, clinic, outbox, language):
+async def test_a_voice_note_gets_the_reply_its_words_would_get(
+    speech, async_client, clinic, outbox, language
+):
     spoken = SPOKEN[language]
-    await handle(voice_note(spoken, phone=PATIENT))
-    await handle(message(spoken, phone=OTHER))  # typed, in a fresh conversation
+    voice = voice_note_body(spoken)
+    assert (await post_webhook(async_client, voice)).json() == {"status": "accepted"}
+    await post_webhook(async_client, text_message(spoken, phone=OTHER))  # a fresh conversation
     voice_reply, typed_reply = (sent["text"] for sent in outbox)
     assert voice_reply == typed_reply
     assert voice_reply != text_required_reply(language)
@@ -140,6 +157,18 @@ async def test_a_clinic_may_choose_its_transcription_model(speech, clinic, outbo
     await clinic.asave(update_fields=["transcription_model"])
     await handle(voice_note(SPOKEN["ru"]))
     assert speech.transcriptions()[0]["body"]["model"] == "whisper-large-v3"
+
+
+async def test_evolutions_speech_to_text_makes_no_transcription_call(
+    speech, async_client, clinic, outbox
+):
+    spoken = SPOKEN["he"]
+    await post_webhook(async_client, voice_note_body("other words", speech_to_text=spoken))
+    await post_webhook(async_client, text_message(spoken, phone=OTHER))
+    assert outbox[0]["text"] == outbox[1]["text"]
+    assert speech.transcriptions() == []
+    row = await Message.objects.filter(direction="in").order_by("id").afirst()
+    assert row.is_transcript and row.text == spoken
 
 
 @pytest.mark.parametrize("as_text", [True, False], ids=["as its text", "on its media only"])
