@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import inspect
 import logging
 import time
 import weakref
@@ -158,17 +157,17 @@ async def _audio(message: InboundMessage) -> tuple[bytes, str]:
     media = message.media
     if media.base64:
         return decoded(media.base64), media.mime_type or DEFAULT_MIME
-    # Not in the body (the gateway's webhook_base64 is off): the gateway has it by message id.
-    fetch = getattr(channel(message.channel), "fetch_media", None)
-    if fetch is None:
+    # Not in the body (the gateway's webhook_base64 is off): the gateway has it by message id
+    # (channels.base.MediaFetcher; a channel without it offers no files).
+    fetcher = channel(message.channel)
+    if not hasattr(fetcher, "fetch_media"):
         raise NoAudio("the channel cannot fetch media")
-    if inspect.iscoroutinefunction(fetch):
-        fetched = await fetch(instance=message.instance, message_id=message.message_id)
-    else:  # a blocking client: off the event loop
-        fetched = await asyncio.to_thread(
-            fetch, instance=message.instance, message_id=message.message_id
-        )
-    return fetched_audio(fetched, media.mime_type or DEFAULT_MIME)
+    fetched = await fetcher.fetch_media(instance=message.instance, message_id=message.message_id)
+    if fetched is None or not fetched.data:
+        raise NoAudio("the gateway gave no audio")
+    if len(fetched.data) > MAX_AUDIO_BYTES:
+        raise NoAudio("over the upload limit")
+    return fetched.data, media.mime_type or fetched.mime_type or DEFAULT_MIME
 
 
 def decoded(value: str | bytes | memoryview) -> bytes:
@@ -179,32 +178,6 @@ def decoded(value: str | bytes | memoryview) -> bytes:
         return base64.b64decode(value)
     except (binascii.Error, ValueError) as error:
         raise NoAudio("not base64") from error
-
-
-def fetched_audio(fetched: object, mime: str) -> tuple[bytes, str]:
-    """The audio a channel's `fetch_media` returned: the file's bytes, its base64 text, or an
-    object or mapping holding one of them (`data`/`content`: bytes, `base64`: text) and maybe
-    its mime type (`mime_type`/`mimetype`)."""
-    if isinstance(fetched, bytes | bytearray):
-        return bytes(fetched), mime
-    if isinstance(fetched, str):
-        return decoded(fetched), mime
-
-    def field(*names):
-        for name in names:
-            value = fetched.get(name) if isinstance(fetched, dict) else getattr(fetched, name, None)
-            if value:
-                return value
-        return None
-
-    mime = field("mime_type", "mimetype", "mimeType") or mime
-    raw = field("data", "content")
-    if isinstance(raw, bytes | bytearray):
-        return bytes(raw), mime
-    text = field("base64")
-    if text:
-        return decoded(text), mime
-    raise NoAudio("the gateway gave no audio")
 
 
 # --- the client: one per event loop (its connections belong to that loop) ------------------------

@@ -22,7 +22,6 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 
 from channels.base import InboundMessage, Media, MediaKind
-from channels.evolution import EvolutionChannel
 from conversations.decide import VOICE_NOT_TRANSCRIBED
 from conversations.inbound import inbound_handle
 from conversations.models import ConversationSession, Message
@@ -30,6 +29,7 @@ from conversations.tasks import journal_flush
 from conversations.tests.conftest import fixture_body, post_webhook, text_message
 from conversations.tests.test_late_answer import accept_then_die
 from nlu import text_required_reply
+from testing.fake_evolution import FakeEvolution
 from testing.fake_openai import FakeOpenAI
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
@@ -214,22 +214,27 @@ async def test_a_transcript_is_cut_and_cleaned_like_typed_text(speech, clinic, o
     assert outbox[0]["text"] != text_required_reply("ru")
 
 
+@pytest.fixture
+def gateway_files(settings):
+    """The gateway keeps the messages' files (Evolution's getBase64FromMediaMessage): a fake on
+    loopback. Replies still go to the in-memory outbox."""
+    with FakeEvolution(api_key="gateway-key") as fake:
+        settings.EVOLUTION_API_URL = fake.url
+        settings.EVOLUTION_API_KEY = "gateway-key"
+        yield fake
+
+
 async def test_audio_left_on_the_gateway_is_fetched_by_message_id(
-    speech, clinic, outbox, monkeypatch
+    speech, gateway_files, clinic, outbox
 ):
-    asked = []
-
-    async def fetch_media(self, *, instance: str, message_id: str):
-        # Evolution's POST /chat/getBase64FromMediaMessage answers the file as base64.
-        asked.append((instance, message_id))
-        encoded = base64.b64encode(SPOKEN["es"].encode()).decode()
-        return {"mimetype": "audio/ogg; codecs=opus", "base64": encoded}
-
-    monkeypatch.setattr(EvolutionChannel, "fetch_media", fetch_media, raising=False)
     voice = voice_note(SPOKEN["es"], in_body=False)
+    gateway_files.add_media(
+        voice.message_id, SPOKEN["es"].encode(), mimetype="audio/ogg", media_type="audioMessage"
+    )
     await handle(voice)
     await handle(message(SPOKEN["es"], phone=OTHER))
-    assert asked == [("smile-main", voice.message_id)]
+    (asked,) = gateway_files.media_requests()
+    assert (asked["instance"], asked["message_id"]) == ("smile-main", voice.message_id)
     assert outbox[0]["text"] == outbox[1]["text"]
     assert len(speech.transcriptions()) == 1
 
@@ -276,9 +281,9 @@ async def test_without_an_api_key_nothing_is_sent_and_the_patient_is_asked_to_ty
     assert speech.transcriptions() == []
 
 
-async def test_audio_nobody_can_give_asks_to_type(speech, clinic, outbox, monkeypatch):
-    monkeypatch.delattr(EvolutionChannel, "fetch_media", raising=False)
+async def test_audio_the_gateway_cannot_give_asks_to_type(speech, gateway_files, clinic, outbox):
     await ask_to_type_in_english(voice_note(SPOKEN["en"], in_body=False), outbox)
+    assert len(gateway_files.media_requests()) == 1  # Evolution: 400 "Message not found"
     assert speech.transcriptions() == []
 
 
