@@ -61,6 +61,7 @@ def llm_texts(clinic_file: Path = wb.DEMO_CLINIC) -> tuple[dict, list[str]]:
 def start_fake_model(running: procs.Processes, api_key: str) -> str:
     argv = [sys.executable, "-m", "testing.fake_openai", "--port", "0"]
     argv += ["--latency", str(MODEL_LATENCY_S), "--reply", MODEL_REPLY, f"--api-key={api_key}"]
+    argv += ["--echo-audio"]  # it transcribes the voice notes too (bench.voice_notes)
     fake = running.start("fake-openai", argv, dict(os.environ), pipe_stdout=True)
     return procs.read_json_line(fake, timeout_s=15)["url"]
 

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bench import booking_bench, clinic_day, health_burst, llm_lane, media_body
 from bench import processes as procs
+from bench import voice_notes as voice
 from bench import webhook_bench as wb
 from bench.followups_bench import FOLLOWUPS, followups_benchmark
 from bench.loadgen import Pool, closed_loop
@@ -102,6 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="LLM-lane questions per second, on top of --rate")  # fmt: skip
     parser.add_argument("--booking-rate", type=float, default=booking_bench.BOOKING_RATE,
                         help="booking-lane turns per second, on top of --rate")  # fmt: skip
+    parser.add_argument("--voice-rate", type=float, default=voice.VOICE_RATE,
+                        help="voice notes per second, on top of --rate")  # fmt: skip
     parser.add_argument("--web-workers", type=int, default=2)
     return parser.parse_args(argv)
 
@@ -277,6 +280,7 @@ async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -
         print(f"not an LLM-lane question, dropped: {entry}")
     llm = wb.OpenLoopRun(pool, messages, wb.patients(60, llm_lane.LLM_PREFIX), questions)
     booking = booking_bench.BookingRun(pool, messages, booking_bench.booking_patients())
+    notes = voice.voice_run(pool, host, servers.env["EVOLUTION_WEBHOOK_SECRET"], texts)
     # The follow-ups run before this one leaves the worker and the database busy for a while.
     quiet = await asyncio.to_thread(procs.wait_until_quiet, servers.cpu, QUIET_NAMES)
     print(f"open loop: the previous run's work done after {quiet:.1f} s", flush=True)
@@ -285,20 +289,23 @@ async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -
         run.run(args.rate, args.warmup),
         llm.run(args.llm_rate, args.warmup),
         booking.run(args.booking_rate, args.warmup),
+        notes.run(args.voice_rate, args.warmup),
     )
     print(f"open loop: measuring {args.seconds:g} s at {args.rate:g}/s "
           f"+ {args.llm_rate:g}/s for the LLM lane "
-          f"+ {args.booking_rate:g}/s for the booking lane ...", flush=True)  # fmt: skip
-    run.phase = llm.phase = booking.phase = "measured"
+          f"+ {args.booking_rate:g}/s for the booking lane "
+          f"+ {args.voice_rate:g}/s voice notes ...", flush=True)  # fmt: skip
+    run.phase = llm.phase = booking.phase = notes.phase = "measured"
     results.raw["measured_from_epoch"] = time.time()
     cpu_start = servers.cpu.sample()
     await asyncio.gather(
         run.run(args.rate, args.seconds),
         llm.run(args.llm_rate, args.seconds),
         booking.run(args.booking_rate, args.seconds),
+        notes.run(args.voice_rate, args.seconds),
     )
     results.raw["cpu_measured_phase"] = servers.cpu.split(cpu_start, servers.cpu.sample())
-    await asyncio.gather(run.drain(), llm.drain(), booking.drain())
+    await asyncio.gather(run.drain(), llm.drain(), booking.drain(), notes.drain())
     pool.close()
     accepted = sum(1 for r in run.records if r.kind == "new" and r.answer == "accepted")
     # Stragglers get up to 10 s before stage B is checked and the closed loops start.
@@ -306,11 +313,13 @@ async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -
     last_answer_ns = max(r.end_ns for r in run.records)
     llm_accepted = sum(1 for r in llm.records if r.kind == "new" and r.answer == "accepted")
     booked = sum(1 for r in booking.records if r.kind == "new" and r.answer == "accepted")
+    heard = sum(1 for r in notes.records if r.kind == "new" and r.answer == "accepted")
     await asyncio.to_thread(
-        judge_stage_b, servers, accepted + llm_accepted + booked, last_answer_ns, results
+        judge_stage_b, servers, accepted + llm_accepted + booked + heard, last_answer_ns, results
     )
     results.raw["llm_run"] = llm
     results.raw["booking_run"] = booking
+    results.raw["voice_run"] = notes
     return run
 
 
@@ -637,6 +646,7 @@ TABLE_TITLES = {
     "webhook": "Fast lane at a steady rate (issue 3)",
     "inside": "Where the time went inside the webhook (stage A's own timings, measured phase)",
     "llm": "LLM lane during the same run: its own overhead, fake model at 800 ms (issue 5)",
+    voice.TABLE: voice.TITLE,
     "booking": "Booking lane: turns during the same run, slot search, a race for one slot",
     "machine": "The machine during the measured phase (2 cores shared by everything)",
     "health": "/health through three bursts of 1,000 webhooks, per web server (fault scenario 6)",
@@ -773,6 +783,12 @@ def method_notes(args, dropped: list[str]) -> str:
   free times; the calendar read as a booking turn reads it, providers and rules through
   cachalot, appointments always from PostgreSQL), and {booking_bench.RACERS} processes, each
   a different patient, booking one slot at the same instant.
+- **Voice notes**: during the same open loop, {args.voice_rate:g} voice notes/s from
+  {voice.PATIENTS} patients, each an Evolution `audioMessage` (push-to-talk) with its
+  {voice.AUDIO_BYTES:,}-byte audio as base64 in the body, saying one of the fast-lane texts;
+  the fake model server transcribes it after {voice.TRANSCRIPTION_LATENCY_S * 1000:.0f} ms (it
+  reads the audio's bytes as the text). Overhead = the reply's arrival at the fake gateway minus
+  the request's start minus that latency; the reply must be the spoken text's fast-lane reply.
 - **/health through bursts**: {health_burst.BURSTS} bursts of {health_burst.BURST_SIZE}
   webhooks from new patients ("Привет"), each sent as fast as {health_burst.SENDERS} keep-alive
   clients can, from a process at nice {health_burst.STAND_IN_NICENESS} (the fake gateway and the
@@ -829,6 +845,9 @@ async def measure(servers: Servers, args, texts: dict, results: Results) -> None
     await saturation_runs(servers, args, texts, results)
     judge_open_loop(run, servers, args, results)
     judge_llm_lane(servers, results)
+    voice.judge_voice_notes(
+        results.raw.pop("voice_run"), servers.fake_url, servers.model_url, results
+    )
     judge_booking_lane(servers, args, results)
     judge_machine(results)
     print(f"/health through {health_burst.BURSTS} bursts of {health_burst.BURST_SIZE} "

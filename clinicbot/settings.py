@@ -158,6 +158,12 @@ LLM_MAX_COMPLETION_TOKENS = 400
 # bounds a script.
 LLM_CALLS_PER_CONVERSATION_PER_MINUTE = env.int("LLM_CALLS_PER_CONVERSATION_PER_MINUTE", default=10)
 LLM_CALLS_PER_CLINIC_PER_DAY = env.int("LLM_CALLS_PER_CLINIC_PER_DAY", default=2000)
+# Voice notes (conversations.voice): transcribed by this OpenAI-compatible speech-to-text model
+# (a clinic's own `transcription_model` wins), within this many seconds counted from the start
+# of the transcription (getting the audio included) and with no retry; past it, or without an
+# OPENAI_API_KEY, the patient is asked to type and the conversation is flagged for staff.
+TRANSCRIPTION_MODEL = env.str("TRANSCRIPTION_MODEL", default="gpt-transcribe")
+TRANSCRIPTION_DEADLINE_S = env.float("TRANSCRIPTION_DEADLINE_S", default=10.0)
 
 PHI_MASTER_KEY = env.str("PHI_MASTER_KEY", default="")
 PHI_RSA_PRIVATE_KEY = env.str("PHI_RSA_PRIVATE_KEY", default="")
@@ -333,5 +339,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},  # the `openai` client's HTTP library: a line per call
     },
 }

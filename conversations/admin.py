@@ -168,6 +168,23 @@ class WaitingFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AttentionFilter(admin.SimpleListFilter):
+    """Conversations flagged for staff (a voice note the bot could not transcribe...)."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "yes"), ("no", "no")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(attention="")
+        if self.value() == "no":
+            return queryset.filter(attention="")
+        return queryset
+
+
 @admin.register(ConversationSession)
 class ConversationSessionAdmin(AuditedViewAdmin):
     """The inbox: waiting-for-staff first, then newest activity; a conversation's page shows its
@@ -183,12 +200,14 @@ class ConversationSessionAdmin(AuditedViewAdmin):
         "language",
         "last_message",
         "in_control",
+        "needs_attention",
         "status",
         "activity",
     ]
     list_display_links = ["patient"]
     list_filter = [
         WaitingFilter,
+        AttentionFilter,
         "control",
         "status",
         "language",
@@ -215,9 +234,11 @@ class ConversationSessionAdmin(AuditedViewAdmin):
         "created_at",
         "updated_at",
         "last_inbound_at",
+        "attention",
+        "attention_at",
     ]
 
-    actions = ["take_over", "release_to_bot"]
+    actions = ["take_over", "release_to_bot", "attention_clear"]
     # The patient's appointments, read only (changed in the calendar); shown to staff who may
     # view appointments.
     inlines = [PatientAppointmentsInline]
@@ -246,6 +267,19 @@ class ConversationSessionAdmin(AuditedViewAdmin):
         if session.waiting:
             return format_html('<strong class="waiting">{}</strong>', "staff · waiting")
         return session.get_control_display()
+
+    @admin.display(description="needs attention", ordering="attention_at")
+    def needs_attention(self, session):
+        if not session.attention:
+            return ""
+        return format_html('<strong class="attention">{}</strong>', session.attention)
+
+    @admin.action(
+        description="Clear the attention flag: staff have seen to it", permissions=["change"]
+    )
+    def attention_clear(self, request, queryset):
+        cleared = queryset.exclude(attention="").update(attention="", attention_at=None)
+        self.message_user(request, f"{cleared} conversation(s): attention flag cleared.")
 
     @admin.display(description="last activity", ordering="last_activity")
     def activity(self, session):

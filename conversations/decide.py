@@ -19,6 +19,8 @@ from nlu.router import Understanding
 from nlu.when import read_when
 
 STAFF = "staff"
+# Why a conversation is flagged for staff (ConversationSession.attention).
+VOICE_NOT_TRANSCRIBED = "voice note not transcribed"
 # A fast-lane reply waits in the outbox unless stage A sends it at once (it then claims it).
 INITIAL_REPLY_STATE = {
     Lane.NONE: ReplyState.NONE,
@@ -69,14 +71,19 @@ def reply_decide(
     session: dict,
     prices: PriceIndex | None,
     quotes: bool = False,
+    voice_unheard: bool = False,
 ) -> Decision:
-    """`quotes`: the message quotes (answers) an earlier message of the conversation."""
+    """`quotes`: the message quotes (answers) an earlier message of the conversation.
+    `voice_unheard`: the message is a voice note nobody could transcribe (conversations.voice):
+    the patient is asked to type, and the conversation is flagged for staff."""
     known_language = session.get("language") or None
     changes = {}
     if session.get("control") == STAFF and _staff_time_is_up(session, clinic):
         # Staff took over long enough ago: the bot answers again (and says so in the journal).
         session = session | {"control": "bot"}
         changes = {"control": "bot", "control_at": time.time()}
+    if voice_unheard:
+        changes["attention"] = VOICE_NOT_TRANSCRIBED
     if has_media and not text:
         language = known_language or clinic.default_language
         # Control before anything else: where staff are writing, the bot answers nothing.

@@ -59,6 +59,7 @@ class ClinicSnapshot:
     default_language: str
     info: ClinicInfo
     handoff_release_hours: int = 24
+    transcription_model: str = ""  # empty: settings.TRANSCRIPTION_MODEL
 
     @classmethod
     def of(cls, clinic) -> "ClinicSnapshot":
@@ -78,6 +79,7 @@ class ClinicSnapshot:
             clinic.default_language,
             info,
             clinic.handoff_release_hours,
+            clinic.transcription_model,
         )
 
 

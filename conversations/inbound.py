@@ -8,7 +8,8 @@
 3. Wait for the conversation's turn, so replies leave in arrival order.
 4. Decide the reply in memory (conversations.decide). Not when the session state is neither in
    Redis nor given by the database: who is in control is unknown, so the reply stays undecided
-   until the database answers.
+   until the database answers. A voice note is first transcribed (conversations.voice), its
+   transcript read as its text.
 5. Send it, waiting at most 1 s; a slower or failed send continues through the ordered outbox.
 6. End the turn and, at most every 200 ms, enqueue stage B (conversations.tasks.journal_flush),
    which stores the journals in Postgres; then answer the gateway.
@@ -36,6 +37,7 @@ from conversations.directory import ClinicSnapshot, clinics, message_stored, ses
 from conversations.hotstore import SEEN_TTL_S, conversation_key, hot_store, message_key
 from conversations.journal import Kind, ReplyState
 from conversations.models import Lane
+from conversations.voice import voice_note_heard
 from pricing.cache import price_lists, version_key
 
 logger = logging.getLogger(__name__)
@@ -204,14 +206,17 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
             # it on a guess. The message stays journaled with its reply undecided; once the
             # database answers, stage B's sweep decides it (conversations.tasks.late_answer).
             return Handled(Answer.ACCEPTED, reason=CONTROL_UNKNOWN)
+        heard = await voice_note_heard(message, clinic, session)  # a voice note: its transcript
+        timings |= heard.journal_values()
         decide_start = time.perf_counter_ns()
         decision = reply_decide(
-            text=message.text,
+            text=heard.text,
             has_media=message.has_media,
             clinic=clinic,
             session=session,
             prices=prices,
             quotes=bool(message.quoted_id),
+            voice_unheard=heard.unheard,
         )
         timings["fast_lane_ms"] = _ms_since(decide_start)
         direct = decision.lane == Lane.FAST and not waiting

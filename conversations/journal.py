@@ -59,10 +59,19 @@ class ReplyState(enum.StrEnum):
 SENDABLE = frozenset({ReplyState.READY, ReplyState.FAILED})
 # Nothing more will happen to the reply: the outbox moves past it, stage B's last store is final.
 SETTLED = frozenset({ReplyState.SENT, ReplyState.UNKNOWN, ReplyState.NONE, ReplyState.GAVE_UP})
-# What a decision may change in the conversation's session. Stage B stores the first four; the
-# booking lane stores `awaiting` itself, and `offered_service` (the service a price answer
-# offered to book) lives only as long as the live session.
-SESSION_CHANGES = ("language", "status", "control", "control_at", "awaiting", "offered_service")
+# What a decision may change in the conversation's session. Stage B stores the first four and
+# `attention` (why staff should look at the conversation); the booking lane stores `awaiting`
+# itself, and `offered_service` (the service a price answer offered to book) lives only as long
+# as the live session.
+SESSION_CHANGES = (
+    "language",
+    "status",
+    "control",
+    "control_at",
+    "awaiting",
+    "offered_service",
+    "attention",
+)
 
 
 @dataclass(slots=True)

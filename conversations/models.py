@@ -64,6 +64,9 @@ class Clinic(models.Model):
         related_name="clinics",
         verbose_name="LLM model",
     )
+    # The clinic's own speech-to-text model for voice notes (conversations.voice); empty:
+    # settings.TRANSCRIPTION_MODEL.
+    transcription_model = models.CharField(max_length=100, blank=True)
     # The staff accounts that work for this clinic: in the admin a staff user sees only their
     # clinics' conversations, messages, prices and follow-ups (superusers see every clinic).
     staff = models.ManyToManyField(

@@ -21,6 +21,7 @@ from conversations.journal import SENDABLE, SETTLED, Journal, Kind, ReplyState
 from conversations.llm.answer import llm_reply  # here, not in the task: see below
 from conversations.models import LID_SUFFIX, Lane
 from conversations.services.storage import journals_store
+from conversations.voice import VOICE_KINDS
 from pricing.cache import price_lists
 
 logger = logging.getLogger(__name__)
@@ -344,6 +345,9 @@ async def _late_answer(key: str) -> None:
         session=session,
         prices=prices,
         quotes=bool(journal.quoted_id),
+        # A voice note is not transcribed this late (its audio left with the request that
+        # died): the patient is asked to type, and staff see the flag.
+        voice_unheard=journal.media_kind in VOICE_KINDS and not journal.text,
     )
     waited_ms = (time.time() - (journal.received_at or time.time())) * 1000
     values = decision.journal_values() | {"total_ms": waited_ms}

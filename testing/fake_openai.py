@@ -1,4 +1,5 @@
-"""A fake OpenAI-compatible server: `POST /v1/chat/completions`, plain and streamed (SSE).
+"""A fake OpenAI-compatible server: `POST /v1/chat/completions`, plain and streamed (SSE), and
+`POST /v1/audio/transcriptions` (multipart, as the `openai` client uploads a file).
 
 The official `openai` client works against it with `base_url=f"{fake.url}/v1"`. It records every
 request body, answers from a script, and misbehaves on request.
@@ -16,14 +17,23 @@ a dict like `{"content": ...}` / `{"tool_calls": [{"name", "arguments"}]}`, or a
 `chat.completion` dict (has "choices") answered verbatim. `responses` may also be a
 callable(request_json) returning an item. When the list runs out, `default_reply` answers.
 
-Faults, at run time: fake.set_latency(0.8), fake.fail(429, times=2) (with `retry_after` set, the
-answer carries `retry-after-ms`), fake.hang(), fake.drop(), fake.reset_faults().
+A transcription answers the text `transcripts` gives for the uploaded audio: a dict keyed by
+the audio's bytes, or a callable(audio bytes) returning the text; when neither knows the audio,
+`echo_audio=True` answers the audio's bytes read as UTF-8 up to the first NUL (a test's "audio"
+is the text it stands for, padded with NULs to a voice note's size if it likes), else
+`default_transcript`. `fake.transcriptions()` lists the transcription requests
+(their form fields, the file's name, type and size), apart from the chat requests.
+
+Faults, at run time, on both endpoints: fake.set_latency(0.8), fake.fail(429, times=2) (with
+`retry_after` set, the answer carries `retry-after-ms`), fake.hang(), fake.drop(),
+fake.reset_faults().
 
 From another process:
 
     python -m testing.fake_openai --port 0 --latency 0.8 --reply "OK"
     # prints {"url": "http://127.0.0.1:PORT", "port": PORT} once listening, then:
     GET  /_fake/requests?since=N   recorded requests from index N (JSON list)
+    GET  /_fake/transcriptions?since=N   recorded transcription requests
     POST /_fake/clear
     GET|POST /_fake/config         {"latency", "status", "fail_next", "hang", "drop",
                                     "responses": [...], "default_reply", "chunk_delay",
@@ -40,6 +50,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
 from typing import Any
 
 from testing import (
@@ -58,7 +70,16 @@ ERROR_KINDS = {
     429: ("requests", "rate_limit_exceeded"),
 }
 STREAM_PIECE = re.compile(r"\S+\s*|\s+")
-OWN_SETTINGS = ("responses", "default_reply", "chunk_delay", "retry_after", "reject_max_tokens")
+OWN_SETTINGS = (
+    "responses",
+    "default_reply",
+    "chunk_delay",
+    "retry_after",
+    "reject_max_tokens",
+    "default_transcript",
+    "echo_audio",
+)
+TRANSCRIPTIONS = "/v1/audio/transcriptions"
 
 
 @dataclass
@@ -210,12 +231,47 @@ def request_error(request: Any, reject_max_tokens: bool) -> str | None:
     return None
 
 
+def form_parts(content_type: str, body: bytes) -> dict[str, Any]:
+    """A multipart/form-data body's fields: text fields as str, a file as a dict with its
+    filename, content_type and bytes (`data`)."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        return {}
+    parts: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is None:
+            parts[name] = data.decode("utf-8", "replace")
+        else:
+            parts[name] = {
+                "filename": filename,
+                "content_type": part.get_content_type(),
+                "data": data,
+            }
+    return parts
+
+
+def transcription_error(parts: dict[str, Any]) -> str | None:
+    """Why OpenAI would answer 400 to this upload, or None."""
+    if not isinstance(parts.get("file"), dict) or not parts["file"]["data"]:
+        return "Missing required parameter: 'file'."
+    if not parts.get("model"):
+        return "Missing required parameter: 'model'."
+    return None
+
+
 class _OpenAIHandler(JsonRequestHandler):
     def handle_api(self, method: str, path: str, query: dict[str, str]) -> None:
         if method == "GET" and path == "/v1/models":
             self.send_json(
                 200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
             )
+            return
+        if method == "POST" and path == TRANSCRIPTIONS:
+            self._transcription()
             return
         if method != "POST" or path != "/v1/chat/completions":
             self.read_body()
@@ -231,6 +287,36 @@ class _OpenAIHandler(JsonRequestHandler):
             self.send_json(401, openai_error(401, "Incorrect API key provided."))
         else:
             self._answer_chat(request)
+
+    def _transcription(self) -> None:
+        arrival = arrival_times()
+        parts = form_parts(self.headers.get("Content-Type", ""), self.read_body())
+        self.owner.record_transcription(parts, self.headers, arrival)
+        forced_status = self.apply_faults()
+        if forced_status is not None:
+            self._answer_injected_fault(forced_status)
+        elif not self._authorized():
+            self.send_json(401, openai_error(401, "Incorrect API key provided."))
+        elif problem := transcription_error(parts):
+            self.send_json(400, openai_error(400, problem))
+        else:
+            self._answer_transcription(parts)
+
+    def _answer_transcription(self, parts: dict[str, Any]) -> None:
+        try:
+            text = self.owner.transcript_of(parts["file"]["data"])
+        except Exception as error:  # a broken script should show up in the test, not hang it
+            self.send_json(500, openai_error(500, f"fake script failed: {error!r}"))
+            return
+        if parts.get("response_format") == "text":
+            body = text.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_json(200, {"text": text, "usage": {"type": "duration", "seconds": 1}})
 
     def _authorized(self) -> bool:
         api_key = self.owner.api_key
@@ -273,14 +359,17 @@ class _OpenAIHandler(JsonRequestHandler):
             raise ConnectionDropped
 
     def handle_fake_action(self, method: str, action: str, query: dict[str, str]) -> bool:
-        if method != "GET" or action != "requests":
+        if method != "GET" or action not in ("requests", "transcriptions"):
             return False
-        self.send_json(200, self.owner.requests(int(query.get("since", 0))))
+        since = int(query.get("since", 0))
+        log = self.owner.requests if action == "requests" else self.owner.transcriptions
+        self.send_json(200, log(since))
         return True
 
 
 ScriptItem = Any
 Script = list[ScriptItem] | Callable[[dict[str, Any]], ScriptItem] | None
+Transcripts = dict[bytes, str] | Callable[[bytes], str | None] | None
 
 
 class FakeOpenAI(BackgroundHTTPServer):
@@ -302,11 +391,18 @@ class FakeOpenAI(BackgroundHTTPServer):
         chunk_delay: float = 0.0,
         retry_after: float | None = None,
         reject_max_tokens: bool = False,
+        transcripts: Transcripts = None,
+        default_transcript: str = "",
+        echo_audio: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         super().__init__(host=host, port=port, latency=latency)
         self.api_key = api_key
+        self.transcripts = transcripts
+        self.default_transcript = default_transcript
+        self.echo_audio = echo_audio
+        self._transcriptions = RequestLog()
         self.default_reply = default_reply
         self.chunk_delay = chunk_delay
         self.retry_after = retry_after
@@ -331,6 +427,14 @@ class FakeOpenAI(BackgroundHTTPServer):
             return Reply.from_item(script(request))  # outside the lock: it may be slow
         return Reply.from_item(self.default_reply if scripted is None else scripted)
 
+    def transcript_of(self, audio: bytes) -> str:
+        """What the uploaded audio "says" (see the module docstring)."""
+        script = self.transcripts
+        text = script(audio) if callable(script) else (script or {}).get(audio)
+        if text is None and self.echo_audio:
+            text = audio.split(b"\0", 1)[0].decode("utf-8", "replace")
+        return self.default_transcript if text is None else text
+
     def configure(self, **changes: Any) -> None:
         own = {name: changes.pop(name) for name in OWN_SETTINGS if name in changes}
         super().configure(**changes)
@@ -351,6 +455,25 @@ class FakeOpenAI(BackgroundHTTPServer):
         lowered = {name.lower(): value for name, value in headers.items()}
         self._requests.append({"path": path, "body": body, "headers": lowered, **arrival})
 
+    def record_transcription(self, parts: dict[str, Any], headers, arrival) -> None:
+        lowered = {name.lower(): value for name, value in headers.items()}
+        fields = {name: value for name, value in parts.items() if not isinstance(value, dict)}
+        upload = parts.get("file") if isinstance(parts.get("file"), dict) else None
+        if upload is not None:
+            fields["file"] = {
+                "filename": upload["filename"],
+                "content_type": upload["content_type"],
+                "size": len(upload["data"]),
+            }
+        self._transcriptions.append(
+            {"path": TRANSCRIPTIONS, "body": fields, "headers": lowered, **arrival}
+        )
+
+    def transcriptions(self, since: int = 0) -> list[dict[str, Any]]:
+        """Every transcription request, oldest first: its form fields (the file as its name,
+        type and size), headers and arrival times."""
+        return self._transcriptions.items(since)
+
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         """Every chat completion request, oldest first: index, path, body, headers, times."""
         return self._requests.items(since)
@@ -366,22 +489,29 @@ class FakeOpenAI(BackgroundHTTPServer):
 
     def clear(self) -> None:
         self._requests.clear()
+        self._transcriptions.clear()
 
 
 def _add_arguments(parser) -> None:
     parser.add_argument("--reply", default="OK", help="content of every answer")
     parser.add_argument("--api-key", default=None, help="required bearer key; default any")
     parser.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between chunks")
+    parser.add_argument("--transcript", default="", help="text of every transcription")
+    parser.add_argument(
+        "--echo-audio", action="store_true", help="transcribe audio as its bytes read as UTF-8"
+    )
 
 
 def main() -> None:
     run_from_command_line(
-        "Fake OpenAI-compatible chat completions server",
+        "Fake OpenAI-compatible chat completions and transcriptions server",
         lambda arguments: FakeOpenAI(
             default_reply=arguments.reply,
             api_key=arguments.api_key,
             latency=arguments.latency,
             chunk_delay=arguments.chunk_delay,
+            default_transcript=arguments.transcript,
+            echo_audio=arguments.echo_audio,
             host=arguments.host,
             port=arguments.port,
         ),

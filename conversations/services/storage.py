@@ -97,6 +97,8 @@ SESSION_FIELDS = [
     "status",
     "control",
     "control_changed_at",
+    "attention",
+    "attention_at",
     "updated_at",
 ]
 
@@ -161,6 +163,9 @@ def _session_apply(session: ConversationSession, journal: Journal) -> None:
             session.language = changes["language"]
         if changes.get("status"):
             session.status = changes["status"]
+        if changes.get("attention"):  # flagged for staff (a voice note the bot could not hear)
+            session.attention = changes["attention"]
+            session.attention_at = received_at
     # A staff echo carries control_at (staff took over); a decision may change control (a
     # hand-off to staff, or the bot taking back a conversation staff left for long enough).
     control_at = _time(float(changes.get("control_at") or 0) or journal.control_at)

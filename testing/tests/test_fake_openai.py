@@ -228,3 +228,46 @@ def test_it_runs_as_a_subprocess_with_latency(run_module):
     assert process.wait(timeout=5) == 0
     assert answer.choices[0].message.content == "Hi"
     assert elapsed >= 0.3
+
+
+# --- transcriptions --------------------------------------------------------------------------
+
+
+def transcribe(client, audio: bytes, **arguments):
+    return client.audio.transcriptions.create(
+        file=("voice.ogg", audio, "audio/ogg"), model="gpt-transcribe", **arguments
+    )
+
+
+def test_a_transcription_answers_the_text_chosen_for_the_audio(fake, client):
+    fake.configure(default_transcript="(silence)")
+    fake.transcripts = {b"audio-1": "Сколько стоит пломба?"}
+    assert transcribe(client, b"audio-1").text == "Сколько стоит пломба?"
+    assert transcribe(client, b"unknown audio").text == "(silence)"
+    fake.configure(echo_audio=True)
+    assert transcribe(client, "Olá".encode()).text == "Olá"
+    assert transcribe(client, b"x", response_format="text").strip() == "x"
+    assert transcribe(client, b"padded" + bytes(1000)).text == "padded"
+
+
+def test_transcriptions_are_logged_apart_from_chat_requests(fake, client):
+    transcribe(client, b"abc", language="ru")
+    client.chat.completions.create(model=MODEL, messages=HELLO)
+    (upload,) = fake.transcriptions()
+    assert upload["body"] == {
+        "model": "gpt-transcribe",
+        "language": "ru",
+        "file": {"filename": "voice.ogg", "content_type": "audio/ogg", "size": 3},
+    }
+    assert len(fake.requests()) == 1
+    with httpx.Client(base_url=fake.url) as control:
+        assert len(control.get("/_fake/transcriptions?since=0").json()) == 1
+
+
+def test_a_transcription_shares_the_faults(fake, client):
+    fake.fail(500, times=1)
+    with pytest.raises(openai.InternalServerError):
+        transcribe(client, b"abc")
+    assert transcribe(client, b"abc").text == ""
+    with pytest.raises(openai.BadRequestError):
+        client.audio.transcriptions.create(file=("voice.ogg", b"", "audio/ogg"), model="m")
