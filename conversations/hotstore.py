@@ -14,6 +14,8 @@ Per conversation (instance + phone):
   cb:c:{c}:ticket INCR at acceptance: the arrival order.
   cb:c:{c}:served the last ticket whose turn is over; ticket t goes when served >= t - 1.
   cb:c:{c}:outbox journal ids whose replies wait to be sent, in order (see conversations.outbox).
+  cb:c:{c}:held   set, with a TTL, by a turn that will take long (transcribing a voice note): the
+                  next message waits for it that long rather than the usual few seconds.
   cb:s:{c}        hash, 5 min: the session state the reply depends on (control, status, language).
 Per patient LID (instance + LID):
   cb:lid:{l}      90 days: the phone a message named beside this LID (sealed), so that a later
@@ -222,13 +224,23 @@ class RedisHotStore:
         ticket, session, version, served, waiting = result
         return Accepted(int(ticket), _decode_pairs(session), _text(version), served, waiting)
 
-    async def turn_state(self, conversation: str) -> tuple[int, int]:
-        """(last served ticket, replies waiting in the outbox) in one round trip."""
+    async def turn_state(self, conversation: str) -> tuple[int, int, float]:
+        """(last served ticket, replies waiting in the outbox, seconds the turn in progress
+        said it may still take) in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.get(f"cb:c:{conversation}:served")
         pipe.llen(f"cb:c:{conversation}:outbox")
-        served, waiting = await pipe.execute()
-        return int(served or 0), int(waiting)
+        pipe.pttl(f"cb:c:{conversation}:held")
+        served, waiting, held_ms = await pipe.execute()
+        return int(served or 0), int(waiting), max(held_ms, 0) / 1000
+
+    async def turn_hold(self, conversation: str, seconds: float) -> None:
+        """Say that the turn in progress may take up to `seconds` more (conversations.inbound);
+        0: it will not."""
+        if seconds > 0:
+            await self.redis.set(f"cb:c:{conversation}:held", "1", px=int(seconds * 1000))
+        else:
+            await self.redis.delete(f"cb:c:{conversation}:held")
 
     async def finish(
         self, conversation: str, message: str, ticket: int, flush_ms: int | None, **values
@@ -390,6 +402,7 @@ class MemoryHotStore:
         self.unstored: dict[str, float] = {}
         self.unstorable: dict[str, float] = {}
         self.lids: dict[str, str] = {}
+        self.held: dict[str, float] = {}
         self._flush_lock = threading.Lock()
         self.flush_again = False
 
@@ -414,7 +427,12 @@ class MemoryHotStore:
 
     async def turn_state(self, conversation):
         with self._lock:
-            return self.served.get(conversation, 0), len(self.outboxes.get(conversation, []))
+            held = max(self.held.get(conversation, 0.0) - time.monotonic(), 0.0)
+            return self.served.get(conversation, 0), len(self.outboxes.get(conversation, [])), held
+
+    async def turn_hold(self, conversation, seconds):
+        with self._lock:
+            self.held[conversation] = time.monotonic() + seconds
 
     async def finish(self, conversation, message, ticket, flush_ms, **values):
         with self._lock:

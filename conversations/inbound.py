@@ -24,6 +24,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
@@ -37,7 +38,7 @@ from conversations.directory import ClinicSnapshot, clinics, message_stored, ses
 from conversations.hotstore import SEEN_TTL_S, conversation_key, hot_store, message_key
 from conversations.journal import Kind, ReplyState
 from conversations.models import Lane
-from conversations.voice import voice_note_heard
+from conversations.voice import needs_transcription, voice_note_heard
 from pricing.cache import price_lists, version_key
 
 logger = logging.getLogger(__name__)
@@ -206,7 +207,7 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
             # it on a guess. The message stays journaled with its reply undecided; once the
             # database answers, stage B's sweep decides it (conversations.tasks.late_answer).
             return Handled(Answer.ACCEPTED, reason=CONTROL_UNKNOWN)
-        heard = await voice_note_heard(message, clinic, session)  # a voice note: its transcript
+        heard = await _heard(store, conversation, message, clinic, session)
         timings |= heard.journal_values()
         decide_start = time.perf_counter_ns()
         decision = reply_decide(
@@ -228,6 +229,18 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
         if await store.finish(conversation, key, ticket, outbox.flush_window_ms(), **finish):
             await outbox.publish_flush()
     return Handled(Answer.ACCEPTED, decision=decision, total_ms=finish["total_ms"])
+
+
+async def _heard(store, conversation, message, clinic, session):
+    """The message's text, a voice note's transcript standing in for it. Transcribing takes
+    seconds: the conversation's next message waits for them rather than overtake it."""
+    if not needs_transcription(message):
+        return await voice_note_heard(message, clinic, session)
+    await store.turn_hold(conversation, settings.TRANSCRIPTION_DEADLINE_S + ORDER_WAIT_S)
+    try:
+        return await voice_note_heard(message, clinic, session)
+    finally:
+        await store.turn_hold(conversation, 0)
 
 
 async def _context(clinic, message, accepted):
@@ -256,9 +269,11 @@ async def _wait_for_turn(store, conversation: str, ticket: int) -> int:
     deadline = time.monotonic() + ORDER_WAIT_S
     pause = 0.0005
     while True:
-        served, waiting = await store.turn_state(conversation)
+        served, waiting, held_s = await store.turn_state(conversation)
         if served >= ticket - 1:
             return waiting
+        # A turn transcribing a voice note said how long it may take: waited for that long.
+        deadline = max(deadline, time.monotonic() + held_s)
         if time.monotonic() >= deadline:
             # The turn before ours never ended (its worker died): skip it rather than stall.
             logger.warning("conversation turn %s timed out; moving on", ticket - 1)

@@ -91,6 +91,12 @@ def is_voice(media: Media | None) -> bool:
     return media is not None and media.kind in VOICE_KINDS
 
 
+def needs_transcription(message: InboundMessage) -> bool:
+    """A voice note the gateway did not transcribe: voice_note_heard will take seconds."""
+    media = message.media
+    return is_voice(media) and not message.text and not media.transcript
+
+
 async def voice_note_heard(message: InboundMessage, clinic: ClinicSnapshot, session: dict) -> Heard:
     """The message's text, a voice note's transcript standing in for it (see the module)."""
     media = message.media

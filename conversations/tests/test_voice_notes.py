@@ -10,6 +10,7 @@ there when its OpenAI integration transcribed it), or, for the cases the body ca
 the message the Evolution parser makes of one, handed to stage A; real Redis and PostgreSQL.
 """
 
+import asyncio
 import base64
 import dataclasses
 import itertools
@@ -140,6 +141,24 @@ async def test_a_voice_note_gets_the_reply_its_words_would_get(
     assert call["body"]["file"]["filename"] == "voice.ogg"
     assert call["body"]["file"]["size"] == len(spoken.encode())
     assert "language" not in call["body"]  # a new conversation: no hint
+
+
+async def test_a_message_after_a_voice_note_waits_for_its_transcription(
+    speech, clinic, outbox, monkeypatch
+):
+    # A transcription longer than a turn is usually waited for: the next message must still be
+    # answered after the voice note, not overtake it.
+    monkeypatch.setattr("conversations.inbound.ORDER_WAIT_S", 0.2)
+    speech.set_latency(1.0)
+    voice = asyncio.ensure_future(inbound_handle(voice_note(SPOKEN["en"]), started_ns=0))
+    await asyncio.sleep(0.1)  # the voice note has its turn and is being transcribed
+    await inbound_handle(message("Where are you located?"), started_ns=0)
+    await voice
+    speech.set_latency(0)
+    await inbound_handle(message(SPOKEN["en"], phone=OTHER), started_ns=0)
+    await inbound_handle(message("Where are you located?", phone=OTHER), started_ns=0)
+    voice_reply, location_reply, price, location = (sent["text"] for sent in outbox)
+    assert (voice_reply, location_reply) == (price, location)
 
 
 async def test_only_the_audio_model_and_language_are_sent(speech, clinic, outbox):
