@@ -216,13 +216,19 @@ def _inbound_row(journal: Journal, session: ConversationSession) -> Message:
 
 
 def _decisions_fill(journals, inbound) -> None:
-    changed = []
+    changed, heard = [], []
     for journal in journals:
         message = inbound[_message_key(journal)]
         if (message.intent, message.lane) != (journal.intent, journal.lane):
             message.intent, message.lane = journal.intent, journal.lane
             changed.append(message)
+        if journal.is_transcript and not message.is_transcript and message.deleted_at is None:
+            # Stored while its voice note was being transcribed (stage B runs every 200 ms; a
+            # transcription takes seconds): the transcript comes with the decision.
+            message.text, message.is_transcript = journal.text, True
+            heard.append(message)
     rows_update(changed, ["intent", "lane"])
+    rows_update(heard, ["text", "is_transcript"])
 
 
 REPLY_FIELDS = [

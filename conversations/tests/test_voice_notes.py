@@ -225,6 +225,21 @@ async def test_the_transcript_is_stored_encrypted_and_marked(speech, clinic, out
     assert not (await stored(typed)).is_transcript
 
 
+async def test_a_transcript_reaches_a_row_stored_while_it_was_being_transcribed(
+    speech, clinic, outbox
+):
+    speech.set_latency(0.5)
+    voice = voice_note(SPOKEN["ru"])
+    hearing = asyncio.ensure_future(handle(voice))
+    await asyncio.sleep(0.25)  # accepted, journaled, being transcribed: stage B runs now
+    await sync_to_async(journal_flush.apply)()
+    assert (await stored(voice)).text == ""
+    await hearing
+    await sync_to_async(journal_flush.apply)()
+    row = await stored(voice)
+    assert (row.text, row.is_transcript) == (SPOKEN["ru"], True)
+
+
 async def test_a_transcript_is_cut_and_cleaned_like_typed_text(speech, clinic, outbox):
     speech.transcripts = {b"note": "Сколько стоит пломба?\x00"}
     voice = voice_note("note")
