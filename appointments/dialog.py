@@ -51,6 +51,7 @@ class Turn:
     service: str  # the service the message (or the price answer before it) named, or ""
     text: str
     quoted_id: str = ""  # the WhatsApp id of the message it quotes (answers), or ""
+    lid: str = ""  # the patient's LID, when the message named it beside the phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class Answer:
 
 def booking_answer(turn: Turn) -> Answer:
     clinic = Clinic.objects.get(pk=turn.clinic_id)
-    conversation = conversation_get_or_create(clinic_id=clinic.pk, phone=turn.phone)
+    conversation = conversation_get_or_create(clinic_id=clinic.pk, phone=turn.phone, lid=turn.lid)
     with transaction.atomic():
         dialog = dialog_locked(conversation)
         if dialog.last_message == turn.key:

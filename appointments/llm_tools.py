@@ -389,7 +389,7 @@ class BookingTools:
         if self._conversation is None:
             self._clinic = Clinic.objects.get(pk=self.journal.clinic_id)
             self._conversation = conversation_get_or_create(
-                clinic_id=self._clinic.pk, phone=self.journal.phone
+                clinic_id=self._clinic.pk, phone=self.journal.phone, lid=self.journal.lid
             )
         return self._clinic, self._conversation
 

@@ -4,14 +4,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from appointments.models import Appointment
-from conversations.models import Clinic, ConversationSession, phone_index_candidates
+from conversations.models import Clinic, patient_conversation
 
 
 def next_appointment(*, clinic: Clinic, phone: str, now: datetime) -> Appointment | None:
     """The patient's next appointment that holds its time (a live hold, booked or confirmed)."""
-    conversation = ConversationSession.objects.filter(
-        clinic=clinic, channel="whatsapp", patient_phone_index__in=phone_index_candidates(phone)
-    ).first()
+    conversation = patient_conversation(clinic.pk, phone)
     if conversation is None:
         return None
     return (

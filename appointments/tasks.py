@@ -59,6 +59,7 @@ def _turn(key: str, journal: Journal) -> Turn:
         service=journal.service,
         text=journal.text,
         quoted_id=journal.quoted_id,
+        lid=journal.lid,
     )
 
 

@@ -18,13 +18,14 @@ de-duplication window; that lookup has no fallback either: its caller refuses th
 import asyncio
 import functools
 import logging
+import operator
 import time
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from cachalot.api import cachalot_disabled
 from django.db import DatabaseError, connection
-from django.db.models import Q
+from django.db.models import F
 
 from clinicbot.runtime import async_db
 from clinicbot.runtime.breaker import database_breaker
@@ -34,6 +35,7 @@ from conversations.models import (
     Clinic,
     ConversationSession,
     Message,
+    patient_lookup,
     phone_index_candidates,
 )
 from nlu import ClinicInfo
@@ -160,18 +162,20 @@ DEFAULT_SESSION = {"control": "bot", "status": "active", "language": "", "awaiti
 _session_flight = SingleFlight()
 
 
-def _load_session_state(clinic_id: int, phone: str) -> dict[str, str]:
+def _names(phone: str, lid: str) -> list[str]:
+    """The patient's names to look for: the phone (or LID), and the LID named beside it."""
+    return [phone, lid] if lid and lid != phone else [phone]
+
+
+def _load_session_state(clinic_id: int, phone: str, lid: str = "") -> dict[str, str]:
     """The blocking lookup, for a database other than PostgreSQL (the embedded SQLite)."""
+    known = functools.reduce(operator.or_, (patient_lookup(name) for name in _names(phone, lid)))
     try:
         with cachalot_disabled():  # Redis holds the warm state; this is the cold path
-            candidates = phone_index_candidates(phone)
-            known = Q(patient_phone_index__in=candidates)
-            if phone.endswith(LID_SUFFIX):
-                known |= Q(patient_lid_index__in=candidates)
             row = (
                 ConversationSession.objects.filter(known, clinic_id=clinic_id, channel="whatsapp")
                 .values(*SESSION_COLUMNS)
-                .order_by("pk")
+                .order_by(F("control_changed_at").desc(nulls_last=True), "pk")
                 .first()
             )
     finally:
@@ -182,29 +186,38 @@ def _load_session_state(clinic_id: int, phone: str) -> dict[str, str]:
 _load_session_state_in_thread = sync_to_async(_load_session_state, thread_sensitive=False)
 
 
-async def _load_session_state_async(clinic_id: int, phone: str) -> dict[str, str]:
+async def _load_session_state_async(clinic_id: int, phone: str, lid: str = "") -> dict[str, str]:
     """The same lookup on the event loop, without a thread (clinicbot.runtime.async_db)."""
     if not async_db.available():
-        return await _load_session_state_in_thread(clinic_id, phone)
-    candidates = phone_index_candidates(phone)
-    lid = phone.endswith(LID_SUFFIX)
-    parameters = [clinic_id, *candidates, *(candidates if lid else ())]
-    row = await async_db.fetch_one(_session_sql(len(candidates), lid), parameters)
+        return await _load_session_state_in_thread(clinic_id, phone, lid)
+    names = _names(phone, lid)
+    phones = [index for name in names for index in phone_index_candidates(name)]
+    lids = [
+        index
+        for name in names
+        if name.endswith(LID_SUFFIX)
+        for index in phone_index_candidates(name)
+    ]
+    row = await async_db.fetch_one(
+        _session_sql(len(phones), len(lids)), [clinic_id, *phones, *lids]
+    )
     return _session_state(row)
 
 
 @functools.cache
-def _session_sql(candidates: int, lid: bool) -> str:
+def _session_sql(phones: int, lids: int) -> str:
     # One placeholder per candidate rather than an array: psycopg adapts a list parameter at
     # several times the CPU of a few strings, on the event loop. Names from the model; the
     # values are parameters. A LID is also looked for among the LIDs conversations learned.
-    placeholders = ", ".join(["%s"] * candidates)
-    known = f"patient_phone_index IN ({placeholders})"
-    if lid:
-        known = f"({known} OR patient_lid_index IN ({placeholders}))"
+    # Where a patient has two conversations (their phone's and one under their LID, until
+    # stage B merges them), the latest hand-over of control wins, as it will in the merge.
+    known = f"patient_phone_index IN ({', '.join(['%s'] * phones)})"
+    if lids:
+        known = f"({known} OR patient_lid_index IN ({', '.join(['%s'] * lids)}))"
     return (
         f"SELECT {', '.join(SESSION_COLUMNS)} FROM {ConversationSession._meta.db_table} "  # noqa: S608
-        f"WHERE clinic_id = %s AND channel = 'whatsapp' AND {known} ORDER BY id LIMIT 1"
+        f"WHERE clinic_id = %s AND channel = 'whatsapp' AND {known} "
+        "ORDER BY control_changed_at DESC NULLS LAST, id LIMIT 1"
     )
 
 
@@ -218,16 +231,18 @@ def _session_state(row: dict | None) -> dict[str, str]:
     return row | {"control_at": changed.timestamp() if changed else ""}
 
 
-async def session_state_load(clinic: ClinicSnapshot, phone: str) -> dict[str, str] | None:
+async def session_state_load(
+    clinic: ClinicSnapshot, phone: str, lid: str = ""
+) -> dict[str, str] | None:
     """The stored session state when Redis has none (defaults for a conversation the database
     does not have); None when the database cannot answer in 600 ms. Then nobody knows whether
     staff have the conversation, so no default may stand in for it: the caller leaves the reply
     undecided until the database answers."""
-    key = (clinic.id, phone)
+    key = (clinic.id, phone, lid)
     try:
         async with database_breaker.aguard():
             return await asyncio.wait_for(
-                _session_flight.do(key, lambda: _load_session_state_async(clinic.id, phone)),
+                _session_flight.do(key, lambda: _load_session_state_async(clinic.id, phone, lid)),
                 LOOKUP_CAP_S,
             )
     except (TimeoutError, DatabaseError) as exc:

@@ -280,6 +280,13 @@ class RedisHotStore:
         """The phone learned for this LID, or ""."""
         return _opened_phone(await self.redis.get(lid_key(instance, lid)))
 
+    async def sessions_forget(self, conversations: Iterable[str]) -> None:
+        """Drop these conversations' session state: the next message reads it from the
+        database."""
+        names = [f"cb:s:{conversation}" for conversation in conversations]
+        if names:
+            await self.redis.delete(*names)
+
     async def lid_pairs_save(self, pairs: Iterable[tuple[str, str, str]]) -> None:
         """Remember (instance, lid, phone) pairs."""
         pipe = self.redis.pipeline(transaction=False)
@@ -459,6 +466,11 @@ class MemoryHotStore:
 
     async def lid_phone(self, instance, lid):
         return _opened_phone(self.lids.get(lid_key(instance, lid)))
+
+    async def sessions_forget(self, conversations):
+        with self._lock:
+            for conversation in conversations:
+                self.sessions.pop(conversation, None)
 
     async def lid_pairs_save(self, pairs):
         with self._lock:

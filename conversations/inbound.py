@@ -115,11 +115,12 @@ async def _with_learned_phone(store, message: InboundMessage) -> InboundMessage:
     """A message that names its patient only by a LID, addressed to the phone an earlier message
     named beside that LID: the patient keeps one conversation. A LID never seen with a phone
     stays a conversation of its own, answered at the LID."""
+    lid = message.lid or message.phone
     try:
-        phone = await store.lid_phone(message.instance, message.lid or message.phone)
+        phone = await store.lid_phone(message.instance, lid)
     except (RedisError, OSError) as exc:
         raise NotAccepted(type(exc).__name__) from exc
-    return dataclasses.replace(message, phone=phone) if phone else message
+    return dataclasses.replace(message, phone=phone, lid=lid) if phone else message
 
 
 def _sent_before_the_window(message: InboundMessage) -> bool:
@@ -255,7 +256,7 @@ async def _context(clinic, message, accepted):
         hits += 1
     else:
         async with stepped_aside():  # the database: milliseconds away, more when it is slow
-            session = loaded = await session_state_load(clinic, message.phone)
+            session = loaded = await session_state_load(clinic, message.phone, message.lid)
         if session is None:
             return None, None, {}, None
     prices, price_hit = await price_lists.get(clinic.id, accepted.price_version)

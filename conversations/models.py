@@ -199,6 +199,36 @@ class ConversationSession(models.Model):
 LID_SUFFIX = "@lid"
 
 
+def patient_lookup(phone: str, prefix: str = "") -> Q:
+    """The conversations of the patient with this number, or "<lid>@lid": a LID also finds the
+    phone's conversation that learned it (`prefix`: the path to the conversation, e.g.
+    "session__")."""
+    candidates = phone_index_candidates(phone)
+    lookup = Q(**{f"{prefix}patient_phone_index__in": candidates})
+    if phone.endswith(LID_SUFFIX):
+        lookup |= Q(**{f"{prefix}patient_lid_index__in": candidates})
+    return lookup
+
+
+def patient_conversation(clinic_id: int, phone: str, lid: str = "") -> "ConversationSession | None":
+    """The patient's conversation at the clinic, by phone (or LID), or by the LID named beside
+    it. Until stage B merges a conversation kept under the LID alone into the phone's, the
+    patient may have two: the phone's comes first, else the one that learned the LID."""
+    lookup = patient_lookup(phone)
+    if lid and lid != phone:
+        lookup |= patient_lookup(lid)
+    rows = list(
+        ConversationSession.objects.filter(
+            lookup, clinic_id=clinic_id, channel="whatsapp"
+        ).order_by("pk")[:3]
+    )
+    by_phone = [
+        row for row in rows if row.patient_phone == phone and not phone.endswith(LID_SUFFIX)
+    ]
+    learned = [row for row in rows if row.patient_lid]
+    return (by_phone or learned or rows or [None])[0]
+
+
 def phone_index(phone: str) -> str:
     """The blind index of a patient's number (or "<lid>@lid") under the current key; empty for
     no number."""

@@ -16,7 +16,7 @@ from clinicbot.runtime.breaker import CircuitOpen, database_breaker
 from conversations import events, outbox
 from conversations.decide import reply_decide
 from conversations.directory import clinics, session_state_load
-from conversations.hotstore import hot_store, message_key
+from conversations.hotstore import conversation_key, hot_store, message_key
 from conversations.journal import SENDABLE, SETTLED, Journal, Kind, ReplyState
 from conversations.llm.answer import llm_reply  # here, not in the task: see below
 from conversations.models import LID_SUFFIX, Lane
@@ -89,16 +89,28 @@ async def _journals_update(updates: dict[str, dict]) -> None:
 
 async def _lid_pairs_remember(journals) -> None:
     """Let stage A address a message that names only a LID to the phone it was seen with
-    (conversations.inbound); the database knows the pair too (conversations.services.patients)."""
+    (conversations.inbound); the database knows the pair too (conversations.services.patients).
+    Only a patient's own message teaches it (one from the clinic's number may carry the
+    clinic's phone)."""
     pairs = {
         (j.instance, j.lid, j.phone)
         for j in journals
-        if j.lid and j.phone and not j.phone.endswith(LID_SUFFIX)
+        if j.is_patient and j.lid and j.phone and not j.phone.endswith(LID_SUFFIX)
     }
     if not pairs:
         return
+    store = hot_store()
     try:
-        await hot_store().lid_pairs_save(pairs)
+        # A pair new to Redis: stage B just merged what was kept under the LID into the phone's
+        # conversation, so the session state Redis holds under either name may be stale (staff
+        # may have taken the LID's over): the next message reads the merged state.
+        new = [pair for pair in pairs if await store.lid_phone(pair[0], pair[1]) != pair[2]]
+        await store.lid_pairs_save(pairs)
+        await store.sessions_forget(
+            conversation_key(instance, name)
+            for instance, lid, phone in new
+            for name in (lid, phone)
+        )
     except (RedisError, OSError) as exc:
         # The database has the pair: stage B stores such a message in the right conversation
         # anyway, and the next message naming both teaches Redis again.
@@ -334,7 +346,7 @@ async def _late_answer(key: str) -> None:
     clinic = await clinics.get(journal.channel, journal.instance) if journal else None
     if clinic is None:
         return
-    session = await session_state_load(clinic, journal.phone)
+    session = await session_state_load(clinic, journal.phone, journal.lid)
     if session is None:
         return  # who is in control is unknown: the sweep asks again after its grace period
     prices, _ = await price_lists.get(clinic.id)

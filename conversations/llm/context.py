@@ -20,7 +20,7 @@ from clinicbot.runtime import aio
 from conversations.directory import ClinicUnavailable, clinics
 from conversations.journal import Journal
 from conversations.llm.tools import tool_rules
-from conversations.models import Message, phone_index_candidates
+from conversations.models import Message, patient_lookup
 from nlu import ClinicInfo
 from nlu.catalog import PriceIndex, format_price
 from nlu.names import is_name_form, name_words
@@ -165,9 +165,9 @@ def recent_messages(journal: Journal, limit: int = HISTORY_LIMIT) -> list[dict]:
     # One query (the session by its phone's blind index, joined): the database may be a remote
     # Supabase, where every round trip crosses the network on the answer's deadline.
     rows = Message.objects.filter(
+        patient_lookup(journal.phone, prefix="session__"),
         session__clinic_id=journal.clinic_id,
         session__channel="whatsapp",
-        session__patient_phone_index__in=phone_index_candidates(journal.phone),
     ).exclude(wa_message_id=journal.message_id)
     if journal.received_at:
         received = datetime.fromtimestamp(journal.received_at, tz=UTC)

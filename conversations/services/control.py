@@ -15,19 +15,21 @@ def conversation_set_control(*, session: ConversationSession, control: str) -> N
         control=control, control_changed_at=now
     )
     session.control, session.control_changed_at = control, now
-    # The key is computed here: reading session.clinic may query, which the event loop must not.
-    conversation = conversation_key(session.clinic.whatsapp_instance, session.patient_phone)
-    aio.run(_session_state_write(conversation, session, now.timestamp()))
+    # The keys are computed here: reading session.clinic may query, which the event loop must
+    # not. A patient WhatsApp also names by a LID may write under either key.
+    instance = session.clinic.whatsapp_instance
+    names = [session.patient_phone, session.patient_lid]
+    conversations = [conversation_key(instance, name) for name in names if name]
+    aio.run(_session_state_write(conversations, session, now.timestamp()))
 
 
-async def _session_state_write(conversation: str, session: ConversationSession, at: float) -> None:
+async def _session_state_write(conversations: list[str], session, at: float) -> None:
     # The whole state, not just control: a partial hash would hide e.g. an opt-out.
-    await hot_store().session_save(
-        conversation,
-        {
-            "control": session.control,
-            "control_at": at,
-            "status": session.status,
-            "language": session.language,
-        },
-    )
+    state = {
+        "control": session.control,
+        "control_at": at,
+        "status": session.status,
+        "language": session.language,
+    }
+    for conversation in conversations:
+        await hot_store().session_save(conversation, state)

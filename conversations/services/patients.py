@@ -58,7 +58,9 @@ def lid_pairs_learn(journals: list[Journal], sessions: dict) -> list[Conversatio
     LID changed."""
     changed = {}
     for journal in journals:
-        if not journal.lid or is_lid(journal.phone):
+        # Only a patient's own message teaches the pair: on a message from the clinic's number
+        # the gateway may give the clinic's own phone beside the patient's LID.
+        if not journal.is_patient or not journal.lid or is_lid(journal.phone):
             continue
         session = sessions[journal.clinic_id, journal.phone]
         if session.patient_lid != journal.lid:
@@ -84,16 +86,18 @@ def _lid_conversation_merge(into: ConversationSession, lid: str) -> None:
     )
     if stray is None:
         return
-    for relation in ConversationSession._meta.related_objects:
-        if relation.one_to_many:
-            relation.related_model._base_manager.filter(**{relation.field.name: stray}).update(
-                **{relation.field.name: into}
-            )
-    _state_merge(into, stray)
-    stray.delete()
     logger.info(
         "conversation %s merged into %s: its LID and phone are one patient", stray.pk, into.pk
     )
+    for relation in ConversationSession._meta.related_objects:
+        rows = relation.related_model._base_manager.filter(**{relation.field.name: stray})
+        theirs = relation.related_model._base_manager.filter(**{relation.field.name: into})
+        # Messages, appointments, follow-ups move; a one-to-one row (the booking dialogue)
+        # moves when the phone's conversation has none of its own, else it goes with the LID's.
+        if relation.one_to_many or (relation.one_to_one and not theirs.exists()):
+            rows.update(**{relation.field.name: into})
+    _state_merge(into, stray)
+    stray.delete()
 
 
 def _state_merge(into: ConversationSession, stray: ConversationSession) -> None:

@@ -17,6 +17,7 @@ from conversations.models import (
     ConversationSession,
     Message,
     MessageMetric,
+    patient_conversation,
     phone_index_candidates,
 )
 from conversations.services.patients import lid_only_journals_resolve, lid_pairs_learn
@@ -360,15 +361,11 @@ def staff_send_row(journal: Journal) -> Message:
     )
 
 
-def conversation_get_or_create(*, clinic_id: int, phone: str) -> ConversationSession:
+def conversation_get_or_create(*, clinic_id: int, phone: str, lid: str = "") -> ConversationSession:
     """The patient's conversation, created now if stage B has not stored it yet (a lane that
-    writes rows of its own, such as an appointment, may run before the flush)."""
-    lookup = {
-        "clinic_id": clinic_id,
-        "channel": "whatsapp",
-        "patient_phone_index__in": phone_index_candidates(phone),
-    }
-    found = ConversationSession.objects.filter(**lookup).order_by("pk").first()
+    writes rows of its own, such as an appointment, may run before the flush). `lid`: the LID
+    the message named beside the phone (the conversation may still be kept under it)."""
+    found = patient_conversation(clinic_id, phone, lid)
     if found is not None:
         return found
     ConversationSession.objects.bulk_create(
@@ -381,4 +378,4 @@ def conversation_get_or_create(*, clinic_id: int, phone: str) -> ConversationSes
         ],
         ignore_conflicts=True,  # stage B may be creating it at this moment
     )
-    return ConversationSession.objects.filter(**lookup).order_by("pk").first()
+    return patient_conversation(clinic_id, phone, lid)

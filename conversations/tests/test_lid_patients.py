@@ -89,3 +89,51 @@ async def test_no_phone_or_lid_in_redis_in_plaintext(async_client, clinic, outbo
     for key in redis.scan_iter("cb:lid:*"):
         assert PHONE not in key.decode() and "118395240996012" not in key.decode()
         assert PHONE.encode() not in redis.get(key)
+
+
+@pytest.fixture
+def monday_morning():
+    from appointments.tests.conftest import MONDAY_9
+    from clinicbot.runtime import clock
+
+    clock.start_at(MONDAY_9)
+    yield
+    clock.reset()
+
+
+@pytest.mark.usefixtures("monday_morning")
+async def test_a_booking_under_the_lid_moves_with_the_merge_and_is_confirmed(
+    async_client, clinic, outbox
+):
+    from appointments.models import Appointment, BookingDialog
+
+    await post_webhook(async_client, lid_message("book a cleaning tomorrow at 10"))
+    assert "10:00" in outbox[-1]["text"]  # a time held under the LID, waiting for a yes
+    await post_webhook(async_client, lid_message("yes", phone=PHONE))  # now naming the phone
+    assert "Booked" in outbox[-1]["text"]
+    (session,) = await sessions()
+    appointment = await Appointment.objects.aget()
+    assert (appointment.status, appointment.conversation_id) == ("booked", session.pk)
+    assert await BookingDialog.objects.filter(conversation=session).aexists()
+
+
+async def test_a_conversation_staff_took_under_the_lid_stays_theirs_once_the_phone_is_known(
+    async_client, clinic, outbox
+):
+    await post_webhook(async_client, lid_message("Здравствуйте"))
+    await post_webhook(async_client, lid_message("Это администратор клиники", from_me=True))
+    await post_webhook(async_client, lid_message("Сколько стоит пломба?", phone=PHONE))
+    await post_webhook(async_client, lid_message("А чистка?"))
+    assert len(outbox) == 1  # only the first greeting: staff have the patient since
+    (session,) = await sessions()
+    assert session.control == ConversationSession.Control.STAFF
+
+
+async def test_the_clinics_own_phone_beside_a_lid_is_never_learned_as_the_patients(
+    async_client, clinic, outbox
+):
+    await post_webhook(async_client, lid_message("Здравствуйте"))
+    staff = lid_message("Добрый день, это клиника", phone="74950000000", from_me=True)
+    await post_webhook(async_client, staff)  # Baileys 7 gives the sender's own phone here
+    assert not [key for key in sync_redis().scan_iter("cb:lid:*")]
+    assert [s.patient_phone for s in await sessions()] == [LID]
