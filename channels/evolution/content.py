@@ -11,7 +11,15 @@ import json
 import re
 from dataclasses import dataclass
 
-from channels.base import MESSAGE_ID_MAX, TEXT_MAX, Media, MediaKind, free_text, identifier
+from channels.base import (
+    MESSAGE_ID_MAX,
+    TEXT_MAX,
+    MalformedPayload,
+    Media,
+    MediaKind,
+    free_text,
+    identifier,
+)
 
 # Envelopes around the real content (WAProto's FutureProofMessage: `{"message": {...}}`): a
 # disappearing-messages chat, a view-once photo, 1.8's captioned document, an edit's envelope.
@@ -152,7 +160,12 @@ def _parts(inner: dict):
 
 
 def _optional_id(field: str, value: str) -> str:
-    return identifier(field, value, MESSAGE_ID_MAX) if value else ""
+    """An id the reply can do without: one the database cannot hold is left out, not refused
+    (Evolution does not retry a refused body, and the patient's text would be lost with it)."""
+    try:
+        return identifier(field, value, MESSAGE_ID_MAX) if value else ""
+    except MalformedPayload:
+        return ""
 
 
 def _media(outer: dict, inner: dict) -> Media | None:

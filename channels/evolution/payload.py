@@ -188,14 +188,24 @@ LID_FIELDS = ("remoteJid", "remoteJidAlt", "senderLid", "previousRemoteJid")
 def _patient_address(key: dict, from_me: bool, own: str) -> tuple[str, str]:
     """(phone digits, or "<lid>@lid" when no field gives them; the LID, when the key names one).
 
-    A message from the clinic's number is addressed from our side: Baileys fills the `Alt`
-    fields from the sender's attributes, which may be the clinic's own, so such a message trusts
-    `remoteJid` for the LID and drops a phone that is the clinic's own."""
-    phones = PHONE_FIELDS
+    A message from the clinic's number is addressed from our side: Baileys fills the `Alt` and
+    `senderPn` fields from the sender's attributes, often the clinic's own, so such a message
+    trusts `remoteJid` for the LID and drops a phone that is the clinic's own. When the body
+    does not say which number is the clinic's, only the chat's own remoteJid names the phone."""
+    phones = PHONE_FIELDS if own or not from_me else _chat_phone_field(key)
     lids = ("remoteJid", "previousRemoteJid") if from_me else LID_FIELDS
     phone = next((p for f in phones if (p := _jid_user(key, f, USER_SUFFIX)) and p != own), "")
     lid = next((f"{u}{LID_SUFFIX}" for f in lids if (u := _jid_user(key, f, LID_SUFFIX))), "")
     return phone or lid, lid
+
+
+def _chat_phone_field(key: dict) -> tuple[str, ...]:
+    """("remoteJid",) when it is the chat's own address, () when Evolution put a sender-side
+    field there: 2.3.1-2.3.2 overwrite a LID chat's remoteJid with `senderPn` (keeping the LID
+    in `previousRemoteJid`), 2.3.3-2.3.4 with `remoteJidAlt` (the key still says "lid")."""
+    if key.get("previousRemoteJid") or key.get("addressingMode") == "lid":
+        return ()
+    return ("remoteJid",)
 
 
 def _jid_user(key: dict, field: str, suffix: str) -> str:

@@ -6,13 +6,9 @@ quotes). Voice notes and audio are left to the voice notes' tests: their text is
 import pytest
 
 from channels.base import MediaKind
+from channels.evolution.tests import corpus_index as corpus
 from channels.evolution.tests.helpers import post_webhook
 from conversations.models import Message
-
-# The corpus and the parser that reads media into a channels.base.Media come together.
-corpus = pytest.importorskip(
-    "channels.evolution.tests.corpus_index", reason="the Evolution corpus is not here yet"
-)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 

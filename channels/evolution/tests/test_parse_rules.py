@@ -33,12 +33,51 @@ def test_wrappers_nested_past_any_clients_depth_are_not_followed():
     assert _parse(body).reason == "unsupported message type"
 
 
-def test_a_choice_id_that_cannot_be_stored_is_refused_without_quoting_the_text():
+@pytest.mark.parametrize("choice", ["yes\x00", "y" * 129])
+def test_a_choice_id_that_cannot_be_stored_is_left_out_and_the_text_kept(choice):
+    # Refused, the whole message would be lost: Evolution does not retry a 4xx.
     body = corpus_body("v236_buttons_response.json")
-    body["data"]["message"]["buttonsResponseMessage"]["selectedButtonId"] = "yes\x00"
-    with pytest.raises(MalformedPayload) as refused:
-        _parse(body)
-    assert str(refused.value) == "choice_id: holds characters that cannot be stored"
+    body["data"]["message"]["buttonsResponseMessage"]["selectedButtonId"] = choice
+    message = _parse(body)
+    assert message.choice_id == ""
+    assert message.text == body["data"]["message"]["buttonsResponseMessage"]["selectedDisplayText"]
+
+
+@pytest.mark.parametrize("stanza", ["3EB0\ud800", "3" * 129])
+def test_a_quoted_id_that_cannot_be_stored_is_left_out_and_the_text_kept(stanza):
+    body = corpus_body("v236_text_quoted_reply.json")
+    body["data"]["contextInfo"]["stanzaId"] = stanza
+    message = _parse(body)
+    assert message.quoted_id == ""
+    assert message.text == body["data"]["message"]["conversation"]
+
+
+# The clinic's own number, as Baileys fills a fromMe message's sender-side fields with it.
+OWN = "74950000000"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "v236_staff_echo_own_alt.json",
+        "v234_staff_echo_lid_chat_own_alt.json",
+        "v232_staff_echo_lid_chat_own_sender_pn.json",
+    ],
+)
+def test_a_staff_message_never_names_the_clinics_own_number_as_the_patient(name):
+    # Without the envelope's `sender` the parser does not know the clinic's number: a fromMe
+    # message's phone then comes only from a remoteJid that is the chat's own.
+    body = corpus_body(name)
+    del body["sender"]
+    event = _parse(body)
+    assert OWN not in (getattr(event, "phone", ""), getattr(event, "lid", ""))
+    assert event == _parse(corpus_body(name))
+
+
+def test_a_staff_message_in_a_phone_chat_is_still_read_without_the_sender():
+    body = corpus_body("v18_staff_echo.json")
+    del body["sender"]
+    assert _parse(body).phone == "447700900003"
 
 
 def test_a_native_flow_reply_with_unreadable_params_keeps_its_text():
