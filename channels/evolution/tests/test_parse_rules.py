@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from channels.base import MalformedPayload
+from channels.base import AUDIO_UPLOAD_MAX, MalformedPayload
 from channels.evolution import EvolutionChannel
 from channels.evolution.tests.corpus_index import corpus_body
 
@@ -89,7 +89,21 @@ def test_a_native_flow_reply_with_unreadable_params_keeps_its_text():
     assert message.choice_id == ""
 
 
-@pytest.mark.parametrize("length", [-1, "12 KB", {"low": "1"}, True, 1e999])
+@pytest.mark.parametrize(
+    "length",
+    [
+        -1,
+        "12 KB",
+        {"low": "1"},
+        True,
+        1e999,
+        1e300,
+        2**63,
+        {"low": 0, "high": 2**32},
+        {"low": 0, "high": -1},
+        {"low": 2**40, "high": 0},
+    ],
+)
 def test_a_file_length_that_is_no_size_is_left_out(length):
     body = corpus_body("v236_image_no_caption.json")
     body["data"]["message"]["imageMessage"]["fileLength"] = length
@@ -107,6 +121,27 @@ def test_a_file_that_is_not_base64_text_is_dropped_and_the_message_kept():
     body["data"]["message"]["base64"] = "голос"
     message = _parse(body)
     assert message.media.base64 is None
+    assert message.has_media
+
+
+@pytest.mark.parametrize("said", ["[audio] null", "[audio] undefined", "[audio] ", "[audio]"])
+def test_a_failed_gateway_transcription_is_no_transcript(said):
+    # 2.3.x writes `[audio] ${transcript}` even when its speech-to-text gave null.
+    body = corpus_body("v236_voice_stt_ru_greeting.json")
+    body["data"]["message"]["speechToText"] = said
+    message = _parse(body)
+    assert (message.text, message.media.transcript) == ("", "")
+
+
+@pytest.mark.parametrize(
+    "quads, kept", [(AUDIO_UPLOAD_MAX // 3, True), (AUDIO_UPLOAD_MAX // 3 + 1, False)]
+)
+def test_an_audio_file_is_kept_only_within_the_transcriptions_upload_limit(quads, kept):
+    # A file the transcription cannot take would only be held in memory and queued for nothing.
+    body = corpus_body("v235_voice_base64.json")
+    body["data"]["message"]["base64"] = "AAAA" * quads
+    message = _parse(body)
+    assert (message.media.base64 is not None) is kept
     assert message.has_media
 
 
