@@ -7,6 +7,8 @@ between versions) but every field we depend on is checked; a body we cannot read
 MalformedPayload naming the field, never quoting the patient's text.
 """
 
+from datetime import UTC, datetime
+
 from channels.base import (
     INSTANCE_MAX,
     LID_SUFFIX,
@@ -30,6 +32,7 @@ USER_SUFFIX = "@s.whatsapp.net"
 # list): a longer list is not a gateway's.
 MAX_MESSAGES = 100
 STATE_MAX = 32
+DATE_TIME_MAX = 40  # an ISO 8601 time, with room for its offset
 
 # Content that is not a message to answer, and why.
 NOT_MESSAGES = {
@@ -72,7 +75,7 @@ def read_webhook(body: object, path_event: str = "") -> list[Event]:
     if event == "messages.delete":
         return [_read_delete(instance, _object(data, "data"))]
     if event == "connection.update":
-        return [_read_connection(instance, _object(data, "data"))]
+        return [_read_connection(instance, _object(data, "data"), body.get("date_time"))]
     # Everything else, messages.update included: receipts and poll votes (no version reports a
     # delete there; the handler that sees one sends messages.delete instead).
     return [Ignored(f"event {event or 'unknown'}", instance)]
@@ -262,9 +265,23 @@ def _read_delete(instance: str, data: dict) -> Event:
     return MessageDeleted(KIND, instance, identifier("data.key.id", key.get("id"), MESSAGE_ID_MAX))
 
 
-def _read_connection(instance: str, data: dict) -> Event:
+def _read_connection(instance: str, data: dict, date_time: object) -> Event:
     """connection.update: `{instance, state, statusReason, ...}` (connectionUpdate())."""
     state = identifier("data.state", data.get("state"), STATE_MAX)
     reason = data.get("statusReason")
     valid = isinstance(reason, int) and not isinstance(reason, bool)
-    return ConnectionChanged(KIND, instance, state, reason if valid else None)
+    return ConnectionChanged(KIND, instance, state, reason if valid else None, _sent_at(date_time))
+
+
+def _sent_at(date_time: object) -> float | None:
+    """The envelope's `date_time` in seconds since the epoch, read as written. Evolution writes
+    its local time with a "Z" (channel.service.ts: `new Date(Date.now() - tzoffset)
+    .toISOString()`), so it is not the true UTC; it is only compared with the same gateway's
+    other reports, which share the offset."""
+    if not isinstance(date_time, str) or len(date_time) > DATE_TIME_MAX:
+        return None
+    try:
+        sent = datetime.fromisoformat(date_time)
+    except ValueError:
+        return None
+    return (sent if sent.tzinfo else sent.replace(tzinfo=UTC)).timestamp()

@@ -4,6 +4,7 @@ the reply does not need."""
 
 import copy
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -157,6 +158,20 @@ def test_a_connection_update_without_a_state_is_refused():
     del body["data"]["state"]
     with pytest.raises(MalformedPayload, match=r"^data\.state: missing$"):
         _parse(body)
+
+
+def test_a_connection_update_is_timed_by_the_gateways_date_time_as_written():
+    # Evolution writes local time with a "Z"; only its own reports are compared with it.
+    body = corpus_body("v236_connection_close.json")
+    body["date_time"] = "2026-12-07T12:53:20.120Z"
+    assert _parse(body).at == datetime(2026, 12, 7, 12, 53, 20, 120_000, tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize("date_time", [None, 1765111200, "", "yesterday", "2026-13-07T00:00:00Z"])
+def test_a_connection_update_without_a_readable_date_time_has_no_time(date_time):
+    body = corpus_body("v236_connection_close.json")
+    body["date_time"] = date_time
+    assert _parse(body).at is None
 
 
 def test_a_delete_without_the_messages_id_is_refused():
