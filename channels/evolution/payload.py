@@ -233,7 +233,7 @@ def _user(user: str) -> str:
 
 
 def _read_protocol(instance: str, message: dict) -> Event:
-    """A protocolMessage: messages.edited's `data` (2.2.x on: an edit; 2.3.3 on: any protocol
+    """A protocolMessage: messages.edited's `data` (2.2.x-2.3.0: an edit; 2.3.1 on: any protocol
     message, a delete for everyone included), or the content of 1.8's edit message."""
     kind = message.get("type")
     key = message.get("key")
