@@ -188,6 +188,9 @@ class FetchedMedia:
 # The largest file a channel fetches (WhatsApp sends documents up to 2 GB; staff and the
 # transcription need far less, and the whole file is held in memory).
 MEDIA_MAX = 64 * 1024 * 1024
+# The largest audio file the transcription takes (OpenAI's upload limit): a voice note's file is
+# kept from a webhook body only up to it (a bigger one would be held and queued for nothing).
+AUDIO_UPLOAD_MAX = 25 * 1024 * 1024
 # The longest a fetch_media takes, whatever the gateway does.
 MEDIA_FETCH_MAX_S = 75.0
 

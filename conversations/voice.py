@@ -33,7 +33,7 @@ import httpx2
 import openai
 from django.conf import settings
 
-from channels.base import TEXT_MAX, InboundMessage, Media, MediaKind, free_text
+from channels.base import AUDIO_UPLOAD_MAX, TEXT_MAX, InboundMessage, Media, MediaKind, free_text
 from channels.registry import channel
 from clinicbot.runtime import aio
 from clinicbot.runtime.admission import stepped_aside
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 VOICE_KINDS = frozenset({MediaKind.VOICE, MediaKind.AUDIO})
 # OpenAI's limit on an uploaded audio file; a longer recording is not sent at all.
-MAX_AUDIO_BYTES = 25 * 1024 * 1024
+MAX_AUDIO_BYTES = AUDIO_UPLOAD_MAX
 # The file's name tells the model its format (it is never the patient's own file name).
 EXTENSIONS = {
     "audio/ogg": "ogg",

@@ -11,8 +11,8 @@ The scanner reads only the structure on the way to `data.message.base64` (keys, 
 the ends of strings; a string is skipped with one `find` per quote, so the file costs a memchr,
 not a Python loop), and only where JSON's own rules put it, so the key `base64` inside a text,
 in another object or escaped in a key is told apart. Whatever it cannot follow (not an object,
-an escape inside the value, not valid JSON) is decoded by `json.loads` as a whole, which also
-gives malformed bodies the errors it always gave.
+a value that is not plain base64 text, not valid JSON) is decoded by `json.loads` as a whole,
+which also gives malformed bodies the errors it always gave.
 """
 
 import json
@@ -26,6 +26,8 @@ _WHITESPACE = re.compile(rb"[ \t\n\r]*")
 # Inside a value being skipped only strings and brackets matter (a string may hold brackets).
 _STRING_OR_BRACKET = re.compile(rb'["{}\[\]]')
 _SCALAR = re.compile(rb"[^ \t\n\r,:\]}\[{\"]+")
+# What a file's base64 text holds; checked in place (a regex match copies nothing).
+_BASE64 = re.compile(rb"[A-Za-z0-9+/=]*")
 # A key longer than this, escapes and quotes included, cannot spell a key of PATH.
 _KEY_MAX = 64
 _QUOTE, _BACKSLASH = ord('"'), ord("\\")
@@ -145,8 +147,10 @@ class _Scanner:
             return self.array(at, rest)
         if rest == () and first == _QUOTE:
             end = self.string_end(at)
-            if self.body.find(b"\\", at + 1, end - 1) >= 0:
-                raise _Unfollowable  # escaped: not base64 text as Evolution sends it
+            if not _BASE64.fullmatch(self.body, at + 1, end - 1):
+                # Escaped, or holding what is not base64 (a control character, bytes that
+                # are not UTF-8, which json.loads refuses): not the text Evolution sends.
+                raise _Unfollowable
             self.found.append((at + 1, end - 1))
             return end
         return self.skip(at)

@@ -11,7 +11,16 @@ import json
 import re
 from dataclasses import dataclass
 
-from channels.base import MESSAGE_ID_MAX, TEXT_MAX, Media, MediaKind, free_text, identifier
+from channels.base import (
+    AUDIO_UPLOAD_MAX,
+    MESSAGE_ID_MAX,
+    TEXT_MAX,
+    MalformedPayload,
+    Media,
+    MediaKind,
+    free_text,
+    identifier,
+)
 
 # Envelopes around the real content (WAProto's FutureProofMessage: `{"message": {...}}`): a
 # disappearing-messages chat, a view-once photo, 1.8's captioned document, an edit's envelope.
@@ -42,6 +51,10 @@ MEDIA_KINDS = {
 TRANSCRIPT_PREFIX = "[audio]"
 MIME_MAX = 100  # conversations.models.Message.media_mime
 CONTENT_MAX = 4096  # a location's or contact cards' text, as stored for staff
+INT64_END = 2**63  # past the largest bigint (Message.media_size)
+# What 2.3.x's speechToText leaves after the prefix when its transcription failed
+# (`[audio] ${null}`): no transcript, so clinicbot transcribes the file itself.
+NO_TRANSCRIPT = frozenset({"", "null", "undefined"})
 _VCARD_TEL = re.compile(r"^(?:item\d+\.)?TEL[^:]*:(.*)$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -152,7 +165,12 @@ def _parts(inner: dict):
 
 
 def _optional_id(field: str, value: str) -> str:
-    return identifier(field, value, MESSAGE_ID_MAX) if value else ""
+    """An id the reply can do without: one the database cannot hold is left out, not refused
+    (Evolution does not retry a refused body, and the patient's text would be lost with it)."""
+    try:
+        return identifier(field, value, MESSAGE_ID_MAX) if value else ""
+    except MalformedPayload:
+        return ""
 
 
 def _media(outer: dict, inner: dict) -> Media | None:
@@ -172,7 +190,7 @@ def _media(outer: dict, inner: dict) -> Media | None:
         content=free_text(_described(name, part), CONTENT_MAX),
         transcript=_transcript(outer.get("speechToText")) if audio else "",
         # Only a voice note's file is kept (to transcribe it); an image's is fetched on demand.
-        base64=_file(outer.get("base64")) if audio else None,
+        base64=_audio_file(outer.get("base64")) if audio else None,
     )
 
 
@@ -185,19 +203,25 @@ def _mime(value: object) -> str:
 def long_value(value: object) -> int | None:
     """A protobuf int64 as Evolution writes it: a number, a decimal string (1.8 to 2.3.5), or
     2.3.6's Long `{"low", "high", "unsigned"}` (32-bit halves, `low` signed as JavaScript keeps
-    it)."""
+    it). None for anything else, or for a value the database's bigint cannot hold (accepted, the
+    message would be answered and then never stored)."""
     if isinstance(value, dict):
-        low, high = value.get("low"), value.get("high")
-        if not (isinstance(low, int) and isinstance(high, int)):
-            return None
-        value = (high << 32) | (low & 0xFFFFFFFF)
+        value = _long_halves(value.get("low"), value.get("high"))
     if isinstance(value, bool):
         return None
     try:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return number if number >= 0 else None
+    return number if 0 <= number < INT64_END else None
+
+
+def _long_halves(low: object, high: object) -> int | None:
+    if not (isinstance(low, int) and isinstance(high, int)):
+        return None
+    if not (-(2**31) <= low < 2**32 and 0 <= high < 2**32):
+        return None
+    return (high << 32) | (low & 0xFFFFFFFF)
 
 
 def _described(name: str, part: dict) -> str:
@@ -244,8 +268,14 @@ def _str(value: object) -> str:
 
 
 def _transcript(value: object) -> str:
-    text = _str(value)
-    return free_text(text.removeprefix(TRANSCRIPT_PREFIX).strip(), TEXT_MAX)
+    text = _str(value).removeprefix(TRANSCRIPT_PREFIX).strip()
+    return "" if text in NO_TRANSCRIPT else free_text(text, TEXT_MAX)
+
+
+def _audio_file(value: object) -> bytes | memoryview | None:
+    """The audio's base64 text, when the transcription can take the file it holds."""
+    text = _file(value)
+    return text if text is not None and len(text) * 3 // 4 <= AUDIO_UPLOAD_MAX else None
 
 
 def _file(value: object) -> bytes | memoryview | None:

@@ -8,15 +8,18 @@ is not of the media type"). Webhooks carry no file unless the gateway is set to 
 clinicbot keeps none: staff opening an image in the admin and a voice note without the gateway's
 transcript come here, and neither the page nor the patient ever sees the gateway's address or key.
 
+Fetches run two at a time per event loop, and the answer is parsed and decoded in a thread.
 Every failure is None, logged with what failed (a status, an exception's class) and the
 message's id, never the file or its name.
 """
 
+import asyncio
 import base64
 import binascii
 import json
 import logging
 import re
+import weakref
 from urllib.parse import quote
 
 import aiohttp
@@ -35,6 +38,12 @@ CONNECT_S = 1.5
 READ_S = 30.0  # the longest silence while the gateway downloads, or between chunks
 TOTAL_S = 60.0  # the whole fetch, the file's bytes included
 CHUNK = 1 << 20
+# Fetches at once per event loop: each holds up to ANSWER_MAX of answer and its decoded file in
+# memory. Another waits its turn, at most QUEUE_S (the whole fetch stays within
+# MEDIA_FETCH_MAX_S), then gives up.
+CONCURRENT_FETCHES = 2
+QUEUE_S = 10.0
+_slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 UNKNOWN_MIME = "application/octet-stream"
 MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
 # Loading the trust store takes tens of milliseconds of CPU: once, as the process starts (the
@@ -55,6 +64,19 @@ class EvolutionMedia:
         return f"{self.base_url}/chat/getBase64FromMediaMessage/{quote(instance, safe='')}"
 
     async def fetch_media(self, *, instance: str, message_id: str) -> FetchedMedia | None:
+        slot = _slot()
+        try:
+            async with asyncio.timeout(QUEUE_S):
+                await slot.acquire()
+        except TimeoutError:
+            logger.warning("media of message %s not fetched: too many fetches at once", message_id)
+            return None
+        try:
+            return await self._fetch(instance, message_id)
+        finally:
+            slot.release()
+
+    async def _fetch(self, instance: str, message_id: str) -> FetchedMedia | None:
         # Evolution finds the message by its key's id; convertToMp4 would re-encode audio.
         body = json.dumps({"message": {"key": {"id": message_id}}, "convertToMp4": False})
         try:
@@ -67,12 +89,20 @@ class EvolutionMedia:
                 if response.status not in (200, 201):
                     raise _Unusable(f"HTTP {response.status}")
                 answer = await _read_capped(response)
-            return _fetched(answer)
+            # Parsing and decoding up to ANSWER_MAX takes a CPU for a good part of a second:
+            # off the event loop, which keeps answering patients meanwhile.
+            return await asyncio.to_thread(_fetched, answer)
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("media of message %s not fetched: %s", message_id, type(exc).__name__)
         except _Unusable as exc:
             logger.warning("media of message %s not fetched: %s", message_id, exc)
         return None
+
+
+def _slot() -> asyncio.Semaphore:
+    """The running loop's fetch slots (a semaphore belongs to one loop; a process runs one or
+    two: the web's, and clinicbot.runtime.aio's for sync code)."""
+    return _slots.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(CONCURRENT_FETCHES))
 
 
 def _media_session(headers: dict, ssl_context) -> aiohttp.ClientSession:
@@ -100,7 +130,7 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytearray:
 def _fetched(answer: bytearray) -> FetchedMedia:
     try:
         payload = json.loads(answer)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json.loads goes
         raise _Unusable("the answer is not JSON") from None
     encoded = payload.get("base64") if isinstance(payload, dict) else None
     if not isinstance(encoded, str) or not encoded:

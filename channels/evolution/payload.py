@@ -7,6 +7,8 @@ between versions) but every field we depend on is checked; a body we cannot read
 MalformedPayload naming the field, never quoting the patient's text.
 """
 
+from datetime import UTC, datetime
+
 from channels.base import (
     INSTANCE_MAX,
     LID_SUFFIX,
@@ -30,6 +32,7 @@ USER_SUFFIX = "@s.whatsapp.net"
 # list): a longer list is not a gateway's.
 MAX_MESSAGES = 100
 STATE_MAX = 32
+DATE_TIME_MAX = 40  # an ISO 8601 time, with room for its offset
 
 # Content that is not a message to answer, and why.
 NOT_MESSAGES = {
@@ -72,7 +75,7 @@ def read_webhook(body: object, path_event: str = "") -> list[Event]:
     if event == "messages.delete":
         return [_read_delete(instance, _object(data, "data"))]
     if event == "connection.update":
-        return [_read_connection(instance, _object(data, "data"))]
+        return [_read_connection(instance, _object(data, "data"), body.get("date_time"))]
     # Everything else, messages.update included: receipts and poll votes (no version reports a
     # delete there; the handler that sees one sends messages.delete instead).
     return [Ignored(f"event {event or 'unknown'}", instance)]
@@ -188,14 +191,24 @@ LID_FIELDS = ("remoteJid", "remoteJidAlt", "senderLid", "previousRemoteJid")
 def _patient_address(key: dict, from_me: bool, own: str) -> tuple[str, str]:
     """(phone digits, or "<lid>@lid" when no field gives them; the LID, when the key names one).
 
-    A message from the clinic's number is addressed from our side: Baileys fills the `Alt`
-    fields from the sender's attributes, which may be the clinic's own, so such a message trusts
-    `remoteJid` for the LID and drops a phone that is the clinic's own."""
-    phones = PHONE_FIELDS
+    A message from the clinic's number is addressed from our side: Baileys fills the `Alt` and
+    `senderPn` fields from the sender's attributes, often the clinic's own, so such a message
+    trusts `remoteJid` for the LID and drops a phone that is the clinic's own. When the body
+    does not say which number is the clinic's, only the chat's own remoteJid names the phone."""
+    phones = PHONE_FIELDS if own or not from_me else _chat_phone_field(key)
     lids = ("remoteJid", "previousRemoteJid") if from_me else LID_FIELDS
     phone = next((p for f in phones if (p := _jid_user(key, f, USER_SUFFIX)) and p != own), "")
     lid = next((f"{u}{LID_SUFFIX}" for f in lids if (u := _jid_user(key, f, LID_SUFFIX))), "")
     return phone or lid, lid
+
+
+def _chat_phone_field(key: dict) -> tuple[str, ...]:
+    """("remoteJid",) when it is the chat's own address, () when Evolution put a sender-side
+    field there: 2.3.1-2.3.2 overwrite a LID chat's remoteJid with `senderPn` (keeping the LID
+    in `previousRemoteJid`), 2.3.3-2.3.4 with `remoteJidAlt` (the key still says "lid")."""
+    if key.get("previousRemoteJid") or key.get("addressingMode") == "lid":
+        return ()
+    return ("remoteJid",)
 
 
 def _jid_user(key: dict, field: str, suffix: str) -> str:
@@ -220,7 +233,7 @@ def _user(user: str) -> str:
 
 
 def _read_protocol(instance: str, message: dict) -> Event:
-    """A protocolMessage: messages.edited's `data` (2.2.x on: an edit; 2.3.3 on: any protocol
+    """A protocolMessage: messages.edited's `data` (2.2.x-2.3.0: an edit; 2.3.1 on: any protocol
     message, a delete for everyone included), or the content of 1.8's edit message."""
     kind = message.get("type")
     key = message.get("key")
@@ -252,9 +265,23 @@ def _read_delete(instance: str, data: dict) -> Event:
     return MessageDeleted(KIND, instance, identifier("data.key.id", key.get("id"), MESSAGE_ID_MAX))
 
 
-def _read_connection(instance: str, data: dict) -> Event:
+def _read_connection(instance: str, data: dict, date_time: object) -> Event:
     """connection.update: `{instance, state, statusReason, ...}` (connectionUpdate())."""
     state = identifier("data.state", data.get("state"), STATE_MAX)
     reason = data.get("statusReason")
     valid = isinstance(reason, int) and not isinstance(reason, bool)
-    return ConnectionChanged(KIND, instance, state, reason if valid else None)
+    return ConnectionChanged(KIND, instance, state, reason if valid else None, _sent_at(date_time))
+
+
+def _sent_at(date_time: object) -> float | None:
+    """The envelope's `date_time` in seconds since the epoch, read as written. Evolution writes
+    its local time with a "Z" (channel.service.ts: `new Date(Date.now() - tzoffset)
+    .toISOString()`), so it is not the true UTC; it is only compared with the same gateway's
+    other reports, which share the offset."""
+    if not isinstance(date_time, str) or len(date_time) > DATE_TIME_MAX:
+        return None
+    try:
+        sent = datetime.fromisoformat(date_time)
+    except ValueError:
+        return None
+    return (sent if sent.tzinfo else sent.replace(tzinfo=UTC)).timestamp()

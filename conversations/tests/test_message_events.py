@@ -389,6 +389,20 @@ async def test_a_connection_update_posted_by_the_gateway(async_client, clinic):
     assert (stored.connection_state, stored.connection_reason) == ("close", 401)
 
 
+async def test_a_close_posted_after_a_later_open_does_not_overwrite_it(async_client, clinic):
+    # The gateway's own time (`date_time`) orders its reports, not their arrival.
+    def update(state: str, date_time: str) -> dict:
+        data = {"instance": INSTANCE, "state": state, "statusReason": 200}
+        return envelope("connection.update", data) | {"date_time": date_time}
+
+    await post_webhook(async_client, update("open", "2026-12-07T12:53:21.000Z"))
+    response = await post_webhook(async_client, update("close", "2026-12-07T12:53:20.120Z"))
+    assert response.json() == {"status": "ignored", "reason": OLDER_STATE}
+    stored = await Clinic.objects.aget(pk=clinic.pk)
+    assert stored.connection_state == "open"
+    assert stored.connection_changed_at == datetime(2026, 12, 7, 12, 53, 21, tzinfo=UTC)
+
+
 def test_a_delete_erases_a_media_messages_content_too(clinic):
     """A location's or a document's content (its name, the place) is PHI like a text."""
     from conversations.events import PendingChange, change_store

@@ -190,6 +190,20 @@ async def test_evolutions_speech_to_text_makes_no_transcription_call(
     assert row.is_transcript and row.text == spoken
 
 
+@pytest.mark.parametrize("failed", ["null", "undefined"])
+async def test_a_failed_gateway_transcription_is_transcribed_here(
+    speech, async_client, clinic, outbox, failed
+):
+    # 2.3.x writes `[audio] ${transcript}` even when its speech-to-text gave null.
+    spoken = SPOKEN["en"]
+    await post_webhook(async_client, voice_note_body(spoken, speech_to_text=failed))
+    await post_webhook(async_client, text_message(spoken, phone=OTHER))
+    assert outbox[0]["text"] == outbox[1]["text"]
+    assert len(speech.transcriptions()) == 1
+    row = await Message.objects.filter(direction="in").order_by("id").afirst()
+    assert row.is_transcript and row.text == spoken
+
+
 @pytest.mark.parametrize("as_text", [True, False], ids=["as its text", "on its media only"])
 async def test_the_gateways_transcript_makes_no_transcription_call(speech, clinic, outbox, as_text):
     spoken = SPOKEN["uk"]

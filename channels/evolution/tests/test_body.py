@@ -109,6 +109,8 @@ def tricky_bodies() -> dict[str, bytes]:
         "a number": b"42",
         "an empty object": b"{}",
         "unicode around it": dumped(image_body(caption="שלום 😀"), ensure_ascii=False),
+        "text that is not base64 in it": dumped(image_body(file="голос 😀"), ensure_ascii=False),
+        "a data URL in it": dumped(image_body(file="data:audio/ogg;base64,QUJD")),
     }
 
 
@@ -167,6 +169,10 @@ def test_each_message_of_a_list_gets_its_own_file():
         b'{"data" {"message": {"base64": "QUJD"}}}',
         b'{"data": {"message": {"base64": "QUJD"}]}',
         b'\xff{"data": {}}',
+        b'{"data": {"message": {"base64": "QU\nJD"}}}',  # a control character in the file
+        b'{"data": {"message": {"base64": "QU\x00JD"}}}',
+        b'{"data": {"message": {"base64": "QU\xffJD"}}}',  # not UTF-8 in the file
+        b'{"data": {"message": {"base64": "QU\xc3"}}}',  # a UTF-8 sequence cut short
     ],
 )
 def test_a_body_that_is_not_json_raises_as_json_loads_does(raw):

@@ -134,6 +134,7 @@ async def test_a_decoded_file_over_the_limit_is_refused(fake, monkeypatch):
         (b'{"mimetype": "image/jpeg"}', "the answer has no base64"),
         (b'{"base64": "not base64!"}', "the answer's base64 is not valid"),
         (b"[]", "the answer has no base64"),
+        (b"[" * 100_000 + b"]" * 100_000, "the answer is not JSON"),  # too deep for json.loads
     ],
 )
 async def test_an_answer_without_a_usable_file_gives_none(caplog, answer, logged):
@@ -199,4 +200,20 @@ async def test_every_fetch_is_bounded_in_time():
         await session.close()
     assert (timeout.sock_connect, timeout.sock_read, timeout.total) == (1.5, 30.0, 60.0)
     # The admin waits for a fetch this long at most (conversations.admin).
-    assert timeout.total < MEDIA_FETCH_MAX_S
+    assert timeout.total + fetching.QUEUE_S < MEDIA_FETCH_MAX_S
+
+
+async def test_a_fetch_waits_for_a_free_slot_and_gives_up_after_a_while(fake, monkeypatch, caplog):
+    # Each fetch may hold ~90 MB: a process fetches only a couple at once.
+    fake.add_media(MESSAGE_ID, PHOTO, mimetype="image/jpeg")
+    monkeypatch.setattr(fetching, "QUEUE_S", 0.05)
+    slots = fetching._slot()
+    for _ in range(fetching.CONCURRENT_FETCHES):
+        await slots.acquire()
+    media = EvolutionMedia(fake.url, KEY)
+    assert await media.fetch_media(instance="smile-main", message_id=MESSAGE_ID) is None
+    assert "too many fetches at once" in caplog.text
+    assert fake.media_requests() == []
+    slots.release()
+    fetched = await media.fetch_media(instance="smile-main", message_id=MESSAGE_ID)
+    assert fetched is not None and fetched.data == PHOTO
