@@ -278,8 +278,19 @@ class ConversationSessionAdmin(AuditedViewAdmin):
         description="Clear the attention flag: staff have seen to it", permissions=["change"]
     )
     def attention_clear(self, request, queryset):
-        cleared = queryset.exclude(attention="").update(attention="", attention_at=None)
-        self.message_user(request, f"{cleared} conversation(s): attention flag cleared.")
+        flagged = list(queryset.exclude(attention="").values_list("pk", "clinic_id"))
+        ConversationSession.objects.filter(pk__in=[pk for pk, _ in flagged]).update(
+            attention="", attention_at=None
+        )
+        for pk, clinic_id in flagged:
+            audit_admin(
+                request,
+                action="clear_attention",
+                object_type="conversation",
+                object_id=pk,
+                clinic_id=clinic_id,
+            )
+        self.message_user(request, f"{len(flagged)} conversation(s): attention flag cleared.")
 
     @admin.display(description="last activity", ordering="last_activity")
     def activity(self, session):

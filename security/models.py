@@ -27,6 +27,11 @@ class AuditAction(models.TextChoices):
     # A patient or staff member deleted a message for everyone: its text was erased, its row
     # kept (conversations.events).
     DELETE_MESSAGE = "delete_message"
+    # Staff clearing a conversation's "needs attention" flag (conversations.admin).
+    CLEAR_ATTENTION = "clear_attention"
+    # Stage B joining a conversation kept under a patient's LID to their phone's: rows of one
+    # patient record moved to another (conversations.services.patients).
+    MERGE_CONVERSATION = "merge_conversation"
 
 
 class AuditOutcome(models.TextChoices):

@@ -19,6 +19,8 @@ from conversations.models import (
     phone_index,
     phone_index_candidates,
 )
+from security.audit import audit_record
+from security.models import AuditAction
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,14 @@ def _lid_conversation_merge(into: ConversationSession, lid: str) -> None:
         if relation.one_to_many or (relation.one_to_one and not theirs.exists()):
             rows.update(**{relation.field.name: into})
     _state_merge(into, stray)
+    audit_record(
+        actor="system",
+        action=AuditAction.MERGE_CONVERSATION,
+        object_type="conversation",
+        object_id=str(into.pk),
+        details={"merged": stray.pk, "why": "the patient's LID and phone named together"},
+        clinic_id=into.clinic_id,
+    )
     stray.delete()
 
 

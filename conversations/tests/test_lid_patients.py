@@ -46,6 +46,10 @@ async def test_the_pair_merges_the_lid_conversation_into_the_phones(async_client
     await post_webhook(async_client, lid_message("Сколько стоит пломба?", phone=PHONE))
     assert [sent["number"] for sent in outbox] == [LID, PHONE]
     (session,) = await sessions()
+    from security.models import AuditEvent
+
+    (merged,) = [e async for e in AuditEvent.objects.filter(action="merge_conversation")]
+    assert merged.object_id == str(session.pk) and merged.actor == "system"
     assert session.patient_phone == PHONE
     assert session.patient_lid == LID
     assert await Message.objects.filter(session=session).acount() == 4

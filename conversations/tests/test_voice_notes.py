@@ -384,3 +384,7 @@ async def test_staff_see_the_flag_in_the_conversation_list(speech, clinic, outbo
     assert cleared.status_code == 302
     await session.arefresh_from_db()
     assert session.attention == "" and session.attention_at is None
+    from security.models import AuditEvent
+
+    (cleared_entry,) = [e async for e in AuditEvent.objects.filter(action="clear_attention")]
+    assert cleared_entry.object_id == str(session.pk)
