@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 ORDER_WAIT_S = 3.0  # a crashed turn holder blocks its conversation no longer than this
 SEND_WAIT_S = 1.0
 CONTROL_UNKNOWN = "reply deferred: control unknown"
+DELETED_WHILE_WAITING = "deleted for everyone before its turn came"
 AUTOMATED = "gateway's automatic message"
 
 
@@ -199,7 +200,8 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
     finish: dict = {}
     try:
         waiting = accepted.waiting
-        if accepted.served < ticket - 1:
+        waited = accepted.served < ticket - 1
+        if waited:
             async with stepped_aside():  # the message before ours may need a turn to finish
                 waiting = await _wait_for_turn(store, conversation, ticket)
         session, prices, timings, loaded = await _context(clinic, message, accepted)
@@ -209,6 +211,11 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
             # database answers, stage B's sweep decides it (conversations.tasks.late_answer).
             return Handled(Answer.ACCEPTED, reason=CONTROL_UNKNOWN)
         heard = await _heard(store, conversation, message, clinic, session)
+        if waited or heard.voice:
+            # Time passed since acceptance: the patient may have edited or deleted it meanwhile.
+            heard = await _as_it_stands(store, key, message, heard)
+            if heard is None:
+                return Handled(Answer.ACCEPTED, reason=DELETED_WHILE_WAITING)
         timings |= heard.journal_values()
         decide_start = time.perf_counter_ns()
         decision = reply_decide(
@@ -230,6 +237,18 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
         if await store.finish(conversation, key, ticket, outbox.flush_window_ms(), **finish):
             await outbox.publish_flush()
     return Handled(Answer.ACCEPTED, decision=decision, total_ms=finish["total_ms"])
+
+
+async def _as_it_stands(store, key: str, message: InboundMessage, heard):
+    """The message as its journal holds it now: None when it was deleted for everyone (its
+    reply is no longer to be written), its edited text when it was edited (conversations.events
+    writes both into the journal)."""
+    current = await store.journal(key)
+    if current is None or current.reply_state != ReplyState.UNDECIDED:
+        return None
+    if not heard.voice and current.text != message.text:
+        return dataclasses.replace(heard, text=current.text)
+    return heard
 
 
 async def _heard(store, conversation, message, clinic, session):

@@ -161,6 +161,34 @@ async def test_a_message_after_a_voice_note_waits_for_its_transcription(
     assert (voice_reply, location_reply) == (price, location)
 
 
+@pytest.mark.parametrize("change", ["edited", "deleted"])
+async def test_a_message_changed_while_it_waited_for_its_turn(
+    speech, clinic, outbox, monkeypatch, change
+):
+    from channels.base import MessageDeleted, MessageEdited
+    from conversations.events import event_handle
+
+    speech.set_latency(1.0)
+    voice = asyncio.ensure_future(handle(voice_note(SPOKEN["en"])))
+    await asyncio.sleep(0.1)  # the voice note holds the turn while it is transcribed
+    waiting = message("How much is a filling?")
+    answering = asyncio.ensure_future(handle(waiting))
+    await asyncio.sleep(0.1)  # accepted, journaled, waiting for its turn
+    if change == "edited":
+        new = MessageEdited("evolution", "smile-main", waiting.message_id, "Where are you located?")
+    else:
+        new = MessageDeleted("evolution", "smile-main", waiting.message_id)
+    await event_handle(new)
+    await asyncio.gather(voice, answering)
+    speech.set_latency(0)
+    await handle(message("Where are you located?", phone=OTHER))
+    replies = [sent["text"] for sent in outbox]
+    if change == "edited":  # answered as it stands: the location, not the price
+        assert replies[1] == replies[2]
+    else:
+        assert len(replies) == 2  # the voice note's and the other patient's only
+
+
 async def test_only_the_audio_model_and_language_are_sent(speech, clinic, outbox):
     await handle(message("Hello!"))  # the conversation is in English from now on
     await handle(voice_note(SPOKEN["en"]))
