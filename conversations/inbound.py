@@ -5,7 +5,8 @@
    conversation's turn ticket and reads the session state and price-list version. A message
    sent before Redis's 48 h de-duplication window is first looked up in the database (one
    indexed query): stored already, it is a duplicate; the database unreachable, a 503.
-3. Wait for the conversation's turn, so replies leave in arrival order.
+3. Wait for the conversation's turn, so replies leave in arrival order. A message that waited
+   (or was transcribed) reads its journal again: the patient may have edited or deleted it.
 4. Decide the reply in memory (conversations.decide). Not when the session state is neither in
    Redis nor given by the database: who is in control is unknown, so the reply stays undecided
    until the database answers. A voice note is first transcribed (conversations.voice), its
@@ -14,7 +15,9 @@
 6. End the turn and, at most every 200 ms, enqueue stage B (conversations.tasks.journal_flush),
    which stores the journals in Postgres; then answer the gateway.
 
-Redis round trips on the fast lane: acceptance, the decision, the outcome (three in all).
+Redis round trips on the fast lane: acceptance, the decision, the outcome (three in all); one
+more for a message naming its patient only by a LID (the phone learned for it), and for one that
+waited for its turn.
 """
 
 import asyncio
