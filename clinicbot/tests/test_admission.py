@@ -105,11 +105,11 @@ async def test_a_webhook_waiting_on_the_database_for_its_session_does_not_hold_o
     database_answers, loads = asyncio.Event(), []
     real_load = inbound.session_state_load
 
-    async def slow_for_the_first(clinic, phone):
+    async def slow_for_the_first(clinic, phone, lid=""):
         loads.append(phone)
         if len(loads) == 1:
             await database_answers.wait()
-        return await real_load(clinic, phone)
+        return await real_load(clinic, phone, lid)
 
     monkeypatch.setattr(inbound, "session_state_load", slow_for_the_first)
     transport = httpx.ASGITransport(app=build_application())

@@ -21,6 +21,7 @@ OUTSIDE_CALLS = {
     "channels/evolution/media.py": "the gateway's files: connect 1.5 s, read 30 s, all 60 s",
     "clinicbot/runtime/redis_client.py": "Redis: REDIS_SOCKET_TIMEOUT / REDIS_CONNECT_TIMEOUT",
     "conversations/llm/adapters.py": "the LLM: httpx client timeout plus a per-call deadline",
+    "conversations/voice.py": "speech to text: TRANSCRIPTION_DEADLINE_S per call, no retry",
     "conversations/llm/rehearsal.py": "none outside: a canned in-process transport (1 s anyway)",
     "clinicbot/runtime/async_db.py": "the database: pool 5 s, Django's connect/statement timeouts",
 }
