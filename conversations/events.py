@@ -117,7 +117,9 @@ async def _stored_or_unknown(clinic: ClinicSnapshot, message_id: str) -> bool:
     try:
         return await message_stored(clinic, message_id)
     except (TimeoutError, DatabaseError) as exc:
-        logger.warning("message lookup failed (%s); change taken for the worker", exc)
+        logger.warning(
+            "message lookup failed (%s); change taken for the worker", type(exc).__name__
+        )
         return True
 
 
