@@ -17,15 +17,14 @@ a slow moment lets half-done requests pile up on one loop, each holding a Redis 
 the Redis client runs out of connections and messages are refused with 503.
 
 Why stepping aside: a webhook waiting on something slow does no work, so it gives its turn to
-the next one and queues again when the wait is over, ahead of those that have not started.
-Otherwise a webhook waiting on the database for its session would hold everything else back:
-every webhook behind it would wait out the database's latency too (the README has what that
-cost). Waiting for a turn costs nothing and holds no connection.
+the next one and queues again (in arrival order) when the wait is over. Otherwise a webhook
+waiting on the database for its session would hold everything else back: every webhook behind
+it would wait out the database's latency too (the README has what that cost). Waiting for a turn
+costs nothing and holds no connection.
 """
 
 import asyncio
 import weakref
-from collections import deque
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -42,46 +41,12 @@ _turn: ContextVar[_Turn | None] = ContextVar("clinicbot_admission_turn", default
 _turns_by_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-class _Turns:
-    """WEBHOOKS_AT_ONCE turns of one event loop, handed out in arrival order, except that a
-    webhook coming back from a wait goes before those that have not started: what was started
-    is finished first (a voice note back from its transcription does not queue behind the
-    messages that arrived meanwhile), and fewer half-done webhooks are held at once."""
-
-    def __init__(self, count: int):
-        self._free = count
-        self._returning: deque[asyncio.Future] = deque()
-        self._arriving: deque[asyncio.Future] = deque()
-
-    async def acquire(self, *, returning: bool = False) -> None:
-        if self._free and not self._returning and not self._arriving:
-            self._free -= 1
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        (self._returning if returning else self._arriving).append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # handed a turn as it was cancelled: pass it on
-            raise
-
-    def release(self) -> None:
-        for queue in (self._returning, self._arriving):
-            while queue:
-                waiter = queue.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)
-                    return
-        self._free += 1
-
-
-def _turns() -> _Turns:
-    """The running event loop's turns (its futures belong to one loop)."""
+def _turns() -> asyncio.Semaphore:
+    """The running event loop's turns (a semaphore belongs to one loop)."""
     loop = asyncio.get_running_loop()
     turns = _turns_by_loop.get(loop)
     if turns is None:
-        turns = _turns_by_loop[loop] = _Turns(WEBHOOKS_AT_ONCE)
+        turns = _turns_by_loop[loop] = asyncio.Semaphore(WEBHOOKS_AT_ONCE)
     return turns
 
 
@@ -102,8 +67,7 @@ async def admitted():
 
 @asynccontextmanager
 async def stepped_aside():
-    """Give the turn up for the length of a wait, then queue for one again (ahead of webhooks
-    that have not started). Outside a turn
+    """Give the turn up for the length of a wait, then queue for one again. Outside a turn
     (a Celery task, a test), nothing changes."""
     turn = _turn.get()
     if turn is None or not turn.held:
@@ -115,5 +79,5 @@ async def stepped_aside():
     try:
         yield
     finally:
-        await turns.acquire(returning=True)
+        await turns.acquire()
         turn.held = True

@@ -54,28 +54,6 @@ async def test_back_from_its_wait_a_webhook_queues_behind_the_one_at_work(one_at
     assert log == ["first works", "first waits aside", "second works", "second done", "first done"]
 
 
-async def test_back_from_its_wait_a_webhook_goes_before_those_that_have_not_started(
-    one_at_a_time,
-):
-    log, slow_answer = [], asyncio.Event()
-
-    async def holder():
-        async with admitted():
-            log.append("holder works")
-            newcomer.append(asyncio.ensure_future(_work("newcomer", log)))
-            await asyncio.sleep(0.01)  # a new webhook arrives and queues for a turn; then
-            slow_answer.set()  # the first one's wait ends, and it queues too, behind it
-            await asyncio.sleep(0.01)
-            log.append("holder done")
-
-    newcomer: list = []
-    first = asyncio.ensure_future(_work("first", log, wait=slow_answer))
-    await asyncio.sleep(0)
-    await asyncio.gather(first, holder())
-    await newcomer[0]
-    assert log.index("first done") < log.index("newcomer works")
-
-
 async def test_a_webhook_cancelled_while_queueing_again_gives_back_no_turn_it_lacks(one_at_a_time):
     slow_answer, at_work, most = asyncio.Event(), set(), [0]
 
