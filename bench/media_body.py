@@ -26,6 +26,7 @@ import httpx
 
 from bench import processes as procs
 from bench import webhook_bench as wb
+from testing.servers import child_pids
 
 MiB = 1024 * 1024
 BODY_MIB = 40
@@ -54,19 +55,6 @@ def image_body(messages: wb.Messages, phone: str, file: bytes, caption: str) -> 
     # The file is joined in as bytes: building it as a str first would need the memory twice.
     file_text = base64.b64encode(file)
     return b"".join([head, b'"base64": "', file_text, b'", "messageContextInfo"', tail])
-
-
-def workers_of(master: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
-                children.append(int(entry.name))
-    return sorted(children)
 
 
 def peak_rss(pid: int) -> int:
@@ -100,7 +88,7 @@ def measure(port: int, master: int, secret: str) -> dict:
                               for body in (text, small)]  # fmt: skip
         body = image_body(messages, f"{PHONE_PREFIX}9999999", os.urandom(BODY_MIB * MiB * 3 // 4),
                           "Здравствуйте")  # fmt: skip
-        workers = workers_of(master)
+        workers = child_pids(master)
         before = {pid: peak_rss(pid) for pid in workers}
         answer = post(client, url, body, messages.headers)
         after = {pid: peak_rss(pid) for pid in workers}

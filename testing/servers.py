@@ -94,6 +94,20 @@ def _uvicorn(port: int) -> list[str]:
 QUIET_GUNICORN = ("--log-level", "warning", "--graceful-timeout", "5")
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (a gunicorn master's workers), from /proc."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # it exited meanwhile
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(entry.name))
+    return sorted(children)
+
+
 def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
     """SIGTERM, and SIGKILL if it has not exited within `timeout` seconds."""
     process.terminate()

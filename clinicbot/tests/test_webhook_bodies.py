@@ -20,7 +20,7 @@ from channels.evolution.tests.helpers import fixture_body
 from conversations.models import Message
 from conversations.tests.conftest import PATIENT, SECRET, text_message
 from testing.fake_evolution import FakeEvolution
-from testing.servers import clean_environment, running_server
+from testing.servers import child_pids, clean_environment, running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,22 +62,9 @@ def gunicorn(settings, server_temp: Path, read_timeout: float):
         yield base_url
 
 
-def _children(pid: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                children.append(int(entry.name))
-    return children
-
-
 def _wait_for_workers(master: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while len(_children(master)) < WORKERS:
+    while len(child_pids(master)) < WORKERS:
         assert time.monotonic() < deadline, "gunicorn did not start its workers"
         time.sleep(0.2)
 
@@ -86,7 +73,7 @@ def files_open_in(directory: Path, master: int) -> list[str]:
     """What the server's processes hold open in `directory` (a spooled body is an unlinked file
     there, which a listing of the directory would not show), but gunicorn's worker heartbeats."""
     held = []
-    for pid in [master, *_children(master)]:
+    for pid in [master, *child_pids(master)]:
         fd_dir = Path(f"/proc/{pid}/fd")
         for fd in fd_dir.iterdir() if fd_dir.exists() else ():
             try:
@@ -263,7 +250,7 @@ def test_a_40_mib_image_is_answered_stored_and_held_once(
     with gunicorn(settings, server_temp, read_timeout=600) as base_url:
         assert post_signed(base_url, text_message("Привет", phone="79661009999")).status_code == 200
         base_url.gateway.wait_for(1, timeout=ANSWER_TIMEOUT)
-        workers = _children(base_url.process.pid)
+        workers = child_pids(base_url.process.pid)
         before = sum(peak_memory(pid) for pid in workers)
         answer = post_signed(base_url, body)
         growth = sum(peak_memory(pid) for pid in workers) - before
