@@ -16,7 +16,7 @@ from conversations.models import Lane
 from nlu import Intent, PriceIndex, Reply, compose_reply, text_required_reply, understand
 from nlu.intents import row_of
 from nlu.router import Understanding
-from nlu.when import read_when
+from nlu.when import names_a_day_or_time
 
 STAFF = "staff"
 # Why a conversation is flagged for staff (ConversationSession.attention).
@@ -132,7 +132,7 @@ def _for_the_booking_lane(
             return True  # "a cleaning", answering "which service?"
         if intent == Intent.OTHER:
             # A number, a day or a time answers the dialogue; another question does not.
-            return not read_when(text, understood.language, today=None).empty
+            return names_a_day_or_time(text, understood.language)
     return intent == Intent.CONFIRM and bool(session.get(OFFERED_SERVICE))
 
 

@@ -212,6 +212,15 @@ def read_when(text: str, language: str, today: date) -> When:
     )
 
 
+def names_a_day_or_time(text: str, language: str) -> bool:
+    """Whether the message names a day, a time or a choice of a list ("завтра в 15", "2"),
+    whatever today is: the day it is read on only turns "tomorrow" into a date."""
+    return not read_when(text, language, today=_ANY_DAY).empty
+
+
+_ANY_DAY = date(2000, 1, 3)
+
+
 # --- Reading a message into items ---
 
 

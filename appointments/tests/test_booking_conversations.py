@@ -139,6 +139,14 @@ def test_a_taken_time_asked_for_gets_the_nearest_free_ones_that_day(clinic, monk
     assert "11:00" in asked["reply"] and "1." in asked["reply"]
 
 
+def test_a_day_and_a_time_answering_the_offered_times_picks_that_time(clinic, monkeypatch):
+    # "tomorrow at 11" alone is no intent of its own: it answers the dialogue, which waits.
+    offer, picked = chat(monkeypatch, ["I'd like to book a cleaning", "tomorrow at 11"])
+    assert offer["lane"] == "booking" and offer["appointment"] is None
+    assert (picked["intent"], picked["lane"]) == ("other", "booking")
+    assert starts(picked) == datetime.fromisoformat("2026-12-08T11:00:00+03:00")
+
+
 PARTS_OF_THE_DAY = [
     ("pt", "quero marcar uma limpeza na sexta de manhã", "2026-12-11", 10, 12),
     ("ru", "хочу записаться на чистку в четверг после обеда", "2026-12-10", 13, 19),
