@@ -56,7 +56,7 @@ def _dominant_script(tokens: list[str]) -> str | None:
     counts: dict[str, int] = {}
     for token in tokens:
         script = script_of(token)
-        if script != "other":
+        if script != "other" and token not in UNIVERSAL_WORDS:  # "ok", "stop": any language
             counts[script] = counts.get(script, 0) + 1
     return max(counts, key=counts.__getitem__) if counts else None
 
@@ -87,7 +87,10 @@ def candidate_languages(text: str, tokens: list[str], fallback: str) -> list[str
         return list(candidates)
     scores = score_languages(text, tokens, script)
     if not scores:
-        return [fallback, *(c for c in candidates if c != fallback)]
+        # Nothing tells which language of the script: the conversation's, if it is written in
+        # it (a Cyrillic message is never answered in Hebrew), else the script's first.
+        first = fallback if fallback in candidates else candidates[0]
+        return [first, *(c for c in candidates if c != first)]
     best = max(scores.values())
     return sorted(
         (lang for lang, score in scores.items() if score == best), key=lambda lang: lang != fallback

@@ -34,6 +34,7 @@ from nlu.lexicon.services import (
     SERVICE_SYNONYMS,
 )
 from nlu.text import clause_numbers, normalize, script_of, stem, tokenize
+from nlu.translit import hebrew_from_latin, to_cyrillic
 
 if TYPE_CHECKING:
     from nlu.catalog import PriceIndex
@@ -65,6 +66,8 @@ STANDALONE_MAX_TOKENS = 4
 # A time of day written as one word: "5pm", "17h", "10am".
 _CLOCK_WORD = re.compile(r"\d{1,2}(?:[ap]m?|h|hs|ч)")
 _FUZZY_MIN_LENGTH = 4
+# A letter typed three times or more ("hiii", "привееет", "graciasss"); digits are numbers.
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 # Similarity (0-100, Indel) a typo must reach: "сколко"/"сколько" 92 passes, "большое"/"больно" 77
 # (a different word) does not.
 _FUZZY_MIN_SIMILARITY = 85
@@ -183,13 +186,61 @@ def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
     tokens = tokenize(normalize(text))
     if len(tokens) > LONG_MESSAGE_TOKENS:
         return _read_story(text, tokens, fallback)
+    if _STRETCHED.search(text):
+        tokens = [_unstretched(t, catalog) for t in tokens]
     reading = _read_in_likeliest_language(text, tokens, catalog, fallback)
     # Only words nothing recognised can be typos; most messages have none and skip the search.
     if reading.leftover:
         corrected = correct_typos(tokens, catalog, only=set(reading.leftover))
         if corrected != tokens:
             reading = _read_in_likeliest_language(text, corrected, catalog, fallback)
+    if reading.leftover and SCRIPTS[reading.language] == "latin":
+        reading = _read_transliterated(text, tokens, catalog, reading) or reading
     return reading
+
+
+def _unstretched(token: str, catalog: PriceIndex | None) -> str:
+    """ "hiii" -> "hi", "goood" -> "good", "привееет" -> "привет": a letter held down is typed
+    three times or more; the word is the known one of its forms with that letter twice or once."""
+    if not _STRETCHED.search(token):
+        return token
+    twice, once = _STRETCHED.sub(r"\1\1", token), _STRETCHED.sub(r"\1", token)
+    return twice if _is_known_word(twice, catalog) else once
+
+
+def _is_known_word(word: str, catalog: PriceIndex | None) -> bool:
+    script = script_of(word)
+    if word in UNIVERSAL_WORDS or (catalog is not None and catalog.knows(word)):
+        return True
+    return script in _KNOWN_WORDS_BY_SCRIPT and word in _KNOWN_WORDS_BY_SCRIPT[script]
+
+
+def _read_transliterated(
+    text: str, tokens: list[str], catalog: PriceIndex | None, latin: Reading
+) -> Reading | None:
+    """Russian, Ukrainian or Hebrew in Latin letters ("skolko stoit implant", "kama ole
+    stima"): the spelling back that leaves fewer words unexplained than the Latin reading and
+    finds something to answer, else None."""
+    best = None
+    for language, spelled in _spelled_back(tokens):
+        reading = _read_as(language, spelled, text, catalog)
+        if reading.leftover:
+            corrected = correct_typos(spelled, catalog, only=set(reading.leftover))
+            if corrected != spelled:
+                reading = _read_as(language, corrected, text, catalog)
+        if not (reading.cues or reading.service_codes):
+            continue
+        if len(reading.leftover) < len((best or latin).leftover):
+            best = reading
+    return best
+
+
+def _spelled_back(tokens: list[str]) -> Iterable[tuple[str, list[str]]]:
+    for language in ("ru", "uk"):
+        yield language, [to_cyrillic(t, language) if t.isascii() else t for t in tokens]
+    hebrew = hebrew_from_latin(tokens)
+    if hebrew is not None:
+        yield "he", hebrew
 
 
 def _read_in_likeliest_language(
