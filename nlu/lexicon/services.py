@@ -217,6 +217,14 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ),
     ("виниры", "veneers", "carillas", "facetas", "вініри", "ציפויים"),
     ("брекеты", "braces", "brackets", "aparelho", "брекети", "פלטה"),
+    # Words patients type, by language (each group names one service by one word the price
+    # list already knows, as above).
+    # -- Russian and Ukrainian
+    # (end of Russian and Ukrainian)
+    # -- English and Hebrew
+    # (end of English and Hebrew)
+    # -- Spanish and Portuguese
+    # (end of Spanish and Portuguese)
 )
 
 # Other dental services a clinic may lack, by their distinctive words in the six languages.
