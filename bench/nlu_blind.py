@@ -10,7 +10,9 @@ turns, each a labelled message). It is scored against the demo clinic's price li
 A message is *right* when the intent matches; for a price question the first service and the
 quantity too; for a message with two questions (`also`), the second one is answered as well. A
 *wrong fast answer* is one the fast lane gave (intent != "other") that is not right for another
-reason than the quantity: a wrong intent or service, or half of a two-part question. The reply
+reason than the quantity: a wrong intent or service, or half of a two-part question. Of two
+questions, a price and the address are both answered by the fast lane; a request for a person
+takes both to staff; any other pair (a price and a booking) belongs to the LLM lane whole. The reply
 language is scored apart. A dialogue's turn is understood with the conversation's topic (the
 intent and services of the turn before, as the session holds them); a day or a time that the
 language layer leaves to others counts as right where the booking dialogue is open, since the
@@ -41,6 +43,7 @@ DEFAULT_LANGUAGE = "he"
 # Intents whose next turns the booking dialogue reads (it asks for a day, a time, a yes).
 _OPENS_BOOKING = frozenset({"book", "reschedule"})
 _BOOKING_ANSWERS = frozenset({"book", "reschedule", "confirm"})
+_FAST_QUESTIONS = frozenset({"price_query", "clinic_info"})
 
 
 @dataclass
@@ -132,15 +135,32 @@ def judge(row: dict, u, *, booking_open: bool = False) -> Outcome:
     service = u.service_codes[0] if u.service_codes else None
     quantity = getattr(u, "quantity", None)
     also = tuple(getattr(u, "also", ()))
+    if row.get("also"):
+        right = _two_questions_right(row, u, service, also)
+        wrong_fast = u.intent != "other" and not right
+        return Outcome(row, u.intent, service, quantity, also, u.language, right, wrong_fast)
     intent_right = u.intent == row["intent"]
     if row["intent"] == "price_query":
         intent_right = intent_right and service == row.get("service")
-    also_right = also == ((row["also"],) if row.get("also") else ())
+    also_right = not also
     right = intent_right and also_right and quantity == row.get("quantity")
     if not right and booking_open and row["intent"] in _BOOKING_ANSWERS and u.intent == "other":
         right = names_a_day_or_time(row["text"], u.language)
     wrong_fast = u.intent != "other" and not (intent_right and also_right)
     return Outcome(row, u.intent, service, quantity, also, u.language, right, wrong_fast)
+
+
+def _two_questions_right(row: dict, u, service: str | None, also: tuple[str, ...]) -> bool:
+    """Two questions the fast lane answers (a price, the address) are both answered; a request
+    for a person is one (the person answers both); any other pair goes to the LLM lane whole."""
+    asked = {row["intent"], row["also"]}
+    if asked <= _FAST_QUESTIONS:
+        expected = row.get("service")
+        named_right = service == expected or (expected is None and row["intent"] != "price_query")
+        return {u.intent, *also} == asked and named_right
+    if "human" in asked:
+        return u.intent in ("human", "other")
+    return u.intent == "other"
 
 
 def score_messages(rows: list[dict], catalog: PriceIndex) -> Score:

@@ -14,6 +14,7 @@ from conversations.directory import ClinicSnapshot
 from conversations.journal import ReplyState
 from conversations.models import Lane
 from nlu import Intent, PriceIndex, Reply, compose_reply, text_required_reply, understand
+from nlu.context import Topic
 from nlu.intents import row_of
 from nlu.router import Understanding
 from nlu.when import names_a_day_or_time
@@ -35,6 +36,9 @@ AWAITING_SERVICE = "booking:service"
 # Set after a price answer about one service, which asks "would you like to book?": a yes then
 # books that service.
 OFFERED_SERVICE = "offered_service"
+# What the last message asked ("price_query crown"; nlu.context.Topic), for a follow-up to lean
+# on: after a crown's price, "а если два?" asks for two crowns and "ok" books nothing.
+TOPIC = "topic"
 # Answers the booking dialogue reads; anything else mid-dialogue (a greeting, a question for
 # the LLM lane, "stop", "a person please") goes where it would have gone anyway.
 _DIALOGUE_ANSWERS = frozenset({Intent.CONFIRM, Intent.DECLINE, Intent.OTHER})
@@ -96,9 +100,13 @@ def reply_decide(
         catalog=prices,
         conversation_language=known_language,
         default_language=clinic.default_language,
+        topic=Topic.decode(session.get(TOPIC)),
     )
     service = understood.service_codes[0] if understood.service_codes else None
     changes |= _session_changes(understood.intent, understood.language)
+    topic = understood.topic.encode() if understood.intent != Intent.OTHER else ""
+    if topic != session.get(TOPIC, ""):  # written only when it changes
+        changes[TOPIC] = topic
     if session.get("control") == STAFF:
         return Decision(understood.intent, Lane.NONE, understood.language, None, service, changes)
     if _for_the_booking_lane(understood, session, text, quotes):

@@ -61,7 +61,8 @@ SENDABLE = frozenset({ReplyState.READY, ReplyState.FAILED})
 SETTLED = frozenset({ReplyState.SENT, ReplyState.UNKNOWN, ReplyState.NONE, ReplyState.GAVE_UP})
 # What a decision may change in the conversation's session. Stage B stores the first four and
 # `attention` (why staff should look at the conversation); the booking lane stores `awaiting`
-# itself, and `offered_service` (the service a price answer offered to book) lives only as long
+# itself, and `offered_service` (the service a price answer offered to book) and `topic` (what
+# the last message asked, which a follow-up such as "and for two?" leans on) live only as long
 # as the live session.
 SESSION_CHANGES = (
     "language",
@@ -70,6 +71,7 @@ SESSION_CHANGES = (
     "control_at",
     "awaiting",
     "offered_service",
+    "topic",
     "attention",
 )
 

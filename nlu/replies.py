@@ -6,7 +6,7 @@ are the clinic's own, labelled with the clinic's time zone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,9 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A price list longer than this is cut in a "what do you charge?" answer: a chat, not a brochure.
 SHORT_LIST_LENGTH = 8
 CLOSEST_LIMIT = 3
+# After a service's price, when a patient asked about several: "Пломба: 3 500 ₽ × 3 = 10 500 ₽".
+# Digits and signs read the same in all six languages; the amounts are the locale's own.
+QUANTITY_TOTAL = " × {count} = {total}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,14 @@ def compose_reply(
     """The reply in u.language, as the intent's row says, or None when the LLM lane should
     answer."""
     row = row_of(u.intent)
+    if u.also and row.reply is Reply.PRICE_LIST:
+        first = compose_reply(replace(u, also=()), catalog=catalog, clinic=clinic)
+        # Each further question is a fast-lane one (the router says so): its answer follows.
+        rest = [
+            compose_reply(replace(u, intent=i, also=()), catalog=catalog, clinic=clinic)
+            for i in u.also
+        ]
+        return None if first is None or None in rest else "\n\n".join([first, *rest])
     if row.reply is Reply.TEMPLATE:
         return _texts(u.language)[row.template_key]
     if row.reply is Reply.CLINIC_CARD:
@@ -73,7 +84,8 @@ def price_reply(u: Understanding, catalog: PriceIndex, language: str) -> str:
     texts = _texts(language)
     services = [s for s in (catalog.get(code) for code in u.service_codes) if s]
     if services:
-        return "\n".join([*_price_lines(services, language), "", texts["price_offer"]])
+        lines = _price_lines(services, language, u.quantity)
+        return "\n".join([*lines, "", texts["price_offer"]])
     if u.unknown_service:
         return _unknown_service_reply(u.unknown_term or "", catalog, language)
     everything = list(catalog)
@@ -93,15 +105,22 @@ def _unknown_service_reply(term: str, catalog: PriceIndex, language: str) -> str
     )
 
 
-def _price_lines(services: list[ServiceEntry], language: str) -> list[str]:
+def _price_lines(
+    services: list[ServiceEntry], language: str, quantity: int | None = None
+) -> list[str]:
     line = _texts(language)["price_line"]
-    return [
+    lines = [
         line.format(
             name=service.name_in(language),
             price=format_price(service.price, service.currency, language),
         )
         for service in services
     ]
+    if quantity and len(services) == 1:
+        (service,) = services
+        total = format_price(service.price * quantity, service.currency, language)
+        lines[0] += QUANTITY_TOTAL.format(count=quantity, total=total)
+    return lines
 
 
 def clinic_info_reply(clinic: ClinicInfo, language: str) -> str:

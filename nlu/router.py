@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 
 from nlu.clock import find_time
+from nlu.context import Topic, in_context, with_quantity
 from nlu.intents import CueKind, Intent, intents_where, priority_order
 from nlu.language import candidate_languages
 from nlu.lexicon import (
@@ -144,6 +145,16 @@ class Understanding:
     confident: bool = True
     # The words taken for the name of a service that is not on the price list ("виниры").
     unknown_term: str | None = None
+    # How many of the service a price question asks about ("3 пломбы"), when more than one.
+    quantity: int | None = None
+    # The other fast-lane questions of a message that asks two ("how much is a cleaning and
+    # where are you?"): answered after the first.
+    also: tuple[str, ...] = ()
+
+    @property
+    def topic(self) -> Topic:
+        """What the conversation is about after this message, for the next one to lean on."""
+        return Topic(self.intent, self.service_codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +188,13 @@ def understand(
     catalog: PriceIndex | None,
     conversation_language: str | None = None,
     default_language: str = "ru",
+    topic: Topic | None = None,
 ) -> Understanding:
+    """`topic`: what the conversation's last message was about (Understanding.topic), which a
+    short follow-up leans on ("а если два?", "and a crown?")."""
     reading = read(text, catalog=catalog, fallback=conversation_language or default_language)
-    return decide(reading, text, catalog)
+    understood = with_quantity(decide(reading, text, catalog), reading)
+    return in_context(understood, reading, text, topic)
 
 
 def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
@@ -194,7 +209,8 @@ def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
         corrected = correct_typos(tokens, catalog, only=set(reading.leftover))
         if corrected != tokens:
             reading = _read_in_likeliest_language(text, corrected, catalog, fallback)
-    if reading.leftover and SCRIPTS[reading.language] == "latin":
+    # Latin letters no Latin-script lexicon makes sense of: perhaps Russian, Ukrainian or Hebrew.
+    if reading.leftover and not reading.cues and SCRIPTS[reading.language] == "latin":
         reading = _read_transliterated(text, tokens, catalog, reading) or reading
     return reading
 
@@ -582,6 +598,10 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
     intent = next((i for i in PRIORITY if i in candidates), None)
     if intent is None:
         return Understanding(Intent.OTHER, language)
+    if _asks_besides_the_appointment(intent, candidates):
+        # "how much is an implant, and can I come tomorrow?": the booking lane would answer
+        # half of it; the LLM lane reads both.
+        return Understanding(Intent.OTHER, language, confident=False)
     if intent == Intent.BOOK:
         # What to book, when named: the booking lane reads the day and the time itself.
         return Understanding(intent, language, service_codes=reading.service_codes)
@@ -601,8 +621,23 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
     if intent == Intent.PRICE_QUERY:
         if catalog is not None and _names_a_child(reading.tokens, reading.lexicon):
             reading = replace(reading, service_codes=_for_children(reading.service_codes, catalog))
-        return _price_understanding(reading, catalog)
+        understood = _price_understanding(reading, catalog)
+        if understood.intent == Intent.PRICE_QUERY and Intent.CLINIC_INFO in candidates:
+            # "how much is a cleaning and where are you?": both are answered, the price first.
+            return replace(understood, also=(Intent.CLINIC_INFO,))
+        return understood
     return Understanding(intent, language)
+
+
+# Questions the fast lane answers beside each other; and the booking lane's requests, which
+# answer nothing else.
+_FAST_QUESTIONS = frozenset({Intent.PRICE_QUERY, Intent.CLINIC_INFO})
+_BOOKING_REQUESTS = frozenset({Intent.BOOK, Intent.APPOINTMENTS})
+
+
+def _asks_besides_the_appointment(intent: str, candidates: set[str]) -> bool:
+    """A booking request that also asks a price or the address."""
+    return intent in _BOOKING_REQUESTS and bool(candidates & _FAST_QUESTIONS)
 
 
 @dataclass(frozen=True, slots=True)

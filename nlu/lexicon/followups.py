@@ -1,0 +1,59 @@
+"""Words for how many, and for "noted", by language (data only; read by nlu.context).
+
+NUMBERS: how many of a service a patient asks about ("3 пломбы", "two implants", "e se forem
+    dois?"); digits are read as they are. Only counts a price question can mean: 2 to 12 (a
+    mouth has 32 teeth; bigger numbers are prices, years and times).
+ACKNOWLEDGEMENTS: words that only say "noted" ("ok", "понятно", "entendi", "בסדר"). After a
+    price answer, which asks "would you like to book?", they are no yes: the patient is
+    thanking, not booking. An explicit yes ("да", "yes", "sí", "так", "כן") still books.
+AGE_WORDS: a number before one is an age ("ребенку 5 лет"), not how many.
+"""
+
+# fmt: off
+NUMBERS = {
+    "ru": {
+        "два": 2, "две": 2, "двух": 2, "двое": 2, "оба": 2, "обе": 2, "обоим": 2, "пару": 2,
+        "три": 3, "трех": 3, "трое": 3, "четыре": 4, "четырех": 4, "пять": 5, "шесть": 6,
+        "семь": 7, "восемь": 8, "девять": 9, "десять": 10,
+    },
+    "uk": {
+        "два": 2, "дві": 2, "двох": 2, "двоє": 2, "обидва": 2, "обидві": 2, "пару": 2,
+        "три": 3, "трьох": 3, "троє": 3, "чотири": 4, "п'ять": 5, "шість": 6, "сім": 7,
+        "вісім": 8, "дев'ять": 9, "десять": 10,
+    },
+    "en": {
+        "two": 2, "both": 2, "couple": 2, "pair": 2, "three": 3, "four": 4, "five": 5,
+        "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    },
+    "es": {
+        "dos": 2, "ambos": 2, "ambas": 2, "par": 2, "tres": 3, "cuatro": 4, "cinco": 5,
+        "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
+    },
+    "pt": {
+        "dois": 2, "duas": 2, "ambos": 2, "ambas": 2, "par": 2, "tres": 3, "quatro": 4,
+        "cinco": 5, "seis": 6, "sete": 7, "oito": 8, "nove": 9, "dez": 10,
+    },
+    "he": {
+        "שתי": 2, "שני": 2, "שתיים": 2, "שניים": 2, "זוג": 2, "שלוש": 3, "שלושה": 3,
+        "ארבע": 4, "ארבעה": 4, "חמש": 5, "חמישה": 5, "שש": 6, "שישה": 6, "שבע": 7, "שמונה": 8,
+        "תשע": 9, "עשר": 10,
+    },
+}
+# fmt: on
+MAX_COUNT = 12
+
+ACKNOWLEDGEMENTS = {
+    "ru": "ок окей окэй понятно ясно ясненько хорошо ладно принято понял поняла угу",
+    "uk": "ок окей зрозуміло ясно добре гаразд зрозумів зрозуміла ага",
+    "en": "ok okay okey oki k kk got it gotcha i see alright noted cool fine understood",
+    "es": "ok vale dale entiendo entendido entendi bueno listo perfecto",
+    "pt": "ok beleza entendi entendo certo ta blz show perfeito",
+    "he": "אוקיי אוקי בסדר הבנתי סבבה מעולה",
+}
+
+AGE_WORDS = frozenset(
+    """
+    лет года год годика месяцев рокiв років роки рік місяців years year yo yrs months años
+    ano anos meses שנים שנה חודשים
+    """.split()
+)
