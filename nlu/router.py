@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 from nlu.clock import find_time
 from nlu.context import Topic, in_context, with_quantity
 from nlu.intents import CueKind, Intent, intents_where, priority_order
-from nlu.language import candidate_languages
+from nlu.language import candidate_languages, score_languages
 from nlu.lexicon import (
     LANGUAGES,
     LEXICONS,
@@ -67,6 +67,8 @@ STANDALONE_MAX_TOKENS = 4
 # A time of day written as one word: "5pm", "17h", "10am".
 _CLOCK_WORD = re.compile(r"\d{1,2}(?:[ap]m?|h|hs|ч)")
 _FUZZY_MIN_LENGTH = 4
+# Words a message spelled back from Latin letters may keep unexplained when all it asks is hello.
+_TRANSLITERATED_MAX_UNEXPLAINED = 1
 # A letter typed three times or more ("hiii", "привееет", "graciasss"); digits are numbers.
 _STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 # Similarity (0-100, Indel) a typo must reach: "сколко"/"сколько" 92 passes, "большое"/"больно" 77
@@ -192,9 +194,21 @@ def understand(
 ) -> Understanding:
     """`topic`: what the conversation's last message was about (Understanding.topic), which a
     short follow-up leans on ("а если два?", "and a crown?")."""
-    reading = read(text, catalog=catalog, fallback=conversation_language or default_language)
+    fallback = conversation_language or _default_for_the_script(text, default_language)
+    reading = read(text, catalog=catalog, fallback=fallback)
     understood = with_quantity(decide(reading, text, catalog), reading)
     return in_context(understood, reading, text, topic)
+
+
+def _default_for_the_script(text: str, default_language: str) -> str:
+    """The clinic's language, unless the first message is written in another script: "STOP"
+    to a Hebrew clinic is English, "привет" Russian (the conversation's own language, once it
+    has one, is kept for "ok" and "stop")."""
+    letters = next((c for c in text if c.isalpha()), None)
+    script = script_of(letters) if letters else "other"
+    if script in _LANGUAGES_BY_SCRIPT and SCRIPTS[default_language] != script:
+        return _LANGUAGES_BY_SCRIPT[script][0]
+    return default_language
 
 
 def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
@@ -210,7 +224,11 @@ def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
         if corrected != tokens:
             reading = _read_in_likeliest_language(text, corrected, catalog, fallback)
     # Latin letters no Latin-script lexicon makes sense of: perhaps Russian, Ukrainian or Hebrew.
-    if reading.leftover and not reading.cues and SCRIPTS[reading.language] == "latin":
+    if (
+        reading.leftover
+        and _says_nothing_but_hello(reading)
+        and SCRIPTS[reading.language] == "latin"
+    ):
         reading = _read_transliterated(text, tokens, catalog, reading) or reading
     return reading
 
@@ -231,13 +249,18 @@ def _is_known_word(word: str, catalog: PriceIndex | None) -> bool:
     return script in _KNOWN_WORDS_BY_SCRIPT and word in _KNOWN_WORDS_BY_SCRIPT[script]
 
 
+def _says_nothing_but_hello(reading: Reading) -> bool:
+    return all(cue.intent in SOCIAL for cue in reading.cues)
+
+
 def _read_transliterated(
     text: str, tokens: list[str], catalog: PriceIndex | None, latin: Reading
 ) -> Reading | None:
     """Russian, Ukrainian or Hebrew in Latin letters ("skolko stoit implant", "kama ole
-    stima"): the spelling back that leaves fewer words unexplained than the Latin reading and
-    finds something to answer, else None."""
-    best = None
+    stima"): the spelling back that leaves the fewest words unexplained, fewer than the Latin
+    reading, else None. Russian and Ukrainian spelled alike ("tak", "mozhna") go by the words
+    each language knows."""
+    best, best_key = None, (len(latin.leftover), 0.0)
     for language, spelled in _spelled_back(tokens):
         reading = _read_as(language, spelled, text, catalog)
         if reading.leftover:
@@ -246,8 +269,14 @@ def _read_transliterated(
                 reading = _read_as(language, corrected, text, catalog)
         if not (reading.cues or reading.service_codes):
             continue
-        if len(reading.leftover) < len((best or latin).leftover):
-            best = reading
+        if len(reading.leftover) > _TRANSLITERATED_MAX_UNEXPLAINED and _says_nothing_but_hello(
+            reading
+        ):
+            continue  # "hay aparcamiento cerca": "хай" is a greeting, the rest is not Russian
+        words = score_languages("", reading.tokens, SCRIPTS[language]).get(language, 0.0)
+        key = (len(reading.leftover), -words)
+        if key < best_key:
+            best, best_key = reading, key
     return best
 
 
