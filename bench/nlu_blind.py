@@ -177,11 +177,15 @@ def score_dialogues(rows: list[dict], catalog: PriceIndex) -> Score:
         language, topic, booking_open = None, None, False
         for turn in dialogue["turns"]:
             row = turn | {"language": dialogue["language"]}
+            topic_before = topic
             u = _understand(turn["text"], catalog, language, topic)
             result.outcomes.append(judge(row, u, booking_open=booking_open))
             language = u.language
             topic = getattr(u, "topic", None)
+            # A yes to a price answer's "would you like to book?" opens the dialogue too.
+            offered = topic_before is not None and topic_before.intent == "price_query"
             booking_open = booking_open or u.intent in _OPENS_BOOKING
+            booking_open = booking_open or (u.intent == "confirm" and offered)
     return result
 
 

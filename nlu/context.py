@@ -3,7 +3,8 @@
 The conversation's topic (the intent and services of its last message, kept in the session
 state the fast lane already reads) lets a short follow-up lean on it: after a price answer about
 a crown, "а если два?" asks the price of two crowns, "and a cleaning?" the price of a cleaning,
-and "ok" only says "noted" (it books nothing; an explicit yes still does).
+"ok" only says "noted" (it books nothing; an explicit yes still does), and after "cancel it?"
+"yes, cancel" confirms.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from nlu.intents import CueKind, Intent
-from nlu.lexicon import UNIVERSAL_EMOJI, UNIVERSAL_WORDS
-from nlu.lexicon.followups import ACKNOWLEDGEMENTS, AGE_WORDS, MAX_COUNT, NUMBERS
+from nlu.lexicon.followups import AGE_WORDS, MAX_COUNT, NUMBERS, YES_WORDS
 from nlu.text import normalize, tokenize
+from nlu.when import names_a_day_or_time
 
 if TYPE_CHECKING:
     from nlu.router import Reading, Understanding
@@ -36,12 +37,20 @@ _FOLLOW_UP_CUES = frozenset(
         CueKind.NEUTRAL,
     }
 )
-_ACKNOWLEDGEMENT_WORDS = {
-    language: frozenset(tokenize(normalize(words)))
-    | {w for w, (i, _) in UNIVERSAL_WORDS.items() if i == Intent.CONFIRM}
-    for language, words in ACKNOWLEDGEMENTS.items()
+_YES_WORDS = {
+    language: frozenset(tokenize(normalize(words))) for language, words in YES_WORDS.items()
 }
-_ACKNOWLEDGEMENT_EMOJI = frozenset(e for e, i in UNIVERSAL_EMOJI.items() if i == Intent.CONFIRM)
+# Number words of the message's language, then of any: "e se forem dois?" may read as Spanish.
+_ANY_NUMBER = {word: n for numbers in NUMBERS.values() for word, n in numbers.items()}
+_NUMBERS = {language: _ANY_NUMBER | numbers for language, numbers in NUMBERS.items()}
+# The request a "yes" to the last message makes again ("да, отменяйте" after "cancel it?"): it
+# confirms that request. After a price answer, "yes, book me" books the service offered.
+_CONFIRMED_BY = {
+    Intent.PRICE_QUERY: Intent.BOOK,
+    Intent.BOOK: Intent.BOOK,
+    Intent.CANCEL: Intent.CANCEL,
+    Intent.RESCHEDULE: Intent.RESCHEDULE,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +75,7 @@ class Topic:
 def count_in(tokens: list[str], language: str) -> int | None:
     """How many of something the message names ("3 пломбы", "two implants"), when it names one
     count; None when it names none, or several different ones."""
-    numbers = NUMBERS.get(language, {})
+    numbers = _NUMBERS.get(language, _ANY_NUMBER)
     counts = set()
     for i, token in enumerate(tokens):
         count = int(token) if token.isdigit() and len(token) <= 2 else numbers.get(token)
@@ -88,10 +97,16 @@ def with_quantity(u: Understanding, reading: Reading) -> Understanding:
 
 def in_context(u: Understanding, reading: Reading, text: str, topic: Topic | None) -> Understanding:
     """The message read after the conversation's last one."""
-    if topic is None or topic.intent != Intent.PRICE_QUERY:
+    if topic is None:
         return u
-    if u.intent == Intent.CONFIRM and _only_acknowledges(reading, text):
-        return replace(u, intent=Intent.THANKS)
+    if u.intent == _CONFIRMED_BY.get(topic.intent) and _only_confirms(reading, text):
+        return replace(u, intent=Intent.CONFIRM, service_codes=())
+    if topic.intent != Intent.PRICE_QUERY:
+        return u
+    if u.intent == Intent.CONFIRM and not _says_yes(reading):
+        return replace(u, intent=Intent.THANKS)  # "ok", "понятно, подумаю": noted, not booked
+    if u.intent == Intent.DECLINE and _cued(reading, Intent.THANKS):
+        return replace(u, intent=Intent.THANKS)  # "no that's all, thanks"
     if u.intent == Intent.PRICE_QUERY and u.service_codes:
         return u
     if not _may_follow_up(reading):
@@ -115,8 +130,18 @@ def _may_follow_up(reading: Reading) -> bool:
     return all(cue.intent in _FOLLOW_UP_CUES for cue in reading.cues)
 
 
-def _only_acknowledges(reading: Reading, text: str) -> bool:
-    words = _ACKNOWLEDGEMENT_WORDS.get(reading.language, frozenset())
-    if reading.tokens:
-        return all(token in words for token in reading.tokens)
-    return any(emoji in text for emoji in _ACKNOWLEDGEMENT_EMOJI)
+def _only_confirms(reading: Reading, text: str) -> bool:
+    """A yes that repeats the request ("да, отменяйте", "sim pode marcar"), naming nothing new:
+    no service, no day or time (those make it a request of its own)."""
+    if not _cued(reading, Intent.CONFIRM) or reading.service_codes:
+        return False
+    return not names_a_day_or_time(text, reading.language)
+
+
+def _cued(reading: Reading, intent: str) -> bool:
+    return any(cue.intent == intent for cue in reading.cues)
+
+
+def _says_yes(reading: Reading) -> bool:
+    words = _YES_WORDS.get(reading.language, frozenset())
+    return not words.isdisjoint(reading.tokens)

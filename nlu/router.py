@@ -624,9 +624,16 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
         candidates.add(Intent.PRICE_QUERY)  # just naming a service ("Пломба?") asks its price
     if _contradicts_itself(candidates, strong):
         return Understanding(Intent.OTHER, language, confident=False)
+    if Intent.DECLINE in candidates:
+        asked_next = _asked_after_a_no(reading, text, strong | weak)
+        if asked_next is not None:
+            return _price_understanding(asked_next, catalog)
     intent = next((i for i in PRIORITY if i in candidates), None)
     if intent is None:
         return Understanding(Intent.OTHER, language)
+    if intent in _BOOKING_ACTIONS and _requested_only_if(intent, reading, text):
+        # "what if I cancel an hour before?", "אם אני מבטל תור יש קנס?": a question about it.
+        return Understanding(Intent.OTHER, language, confident=False)
     if _asks_besides_the_appointment(intent, candidates):
         # "how much is an implant, and can I come tomorrow?": the booking lane would answer
         # half of it; the LLM lane reads both.
@@ -651,7 +658,7 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
         if catalog is not None and _names_a_child(reading.tokens, reading.lexicon):
             reading = replace(reading, service_codes=_for_children(reading.service_codes, catalog))
         understood = _price_understanding(reading, catalog)
-        if understood.intent == Intent.PRICE_QUERY and Intent.CLINIC_INFO in candidates:
+        if understood.intent == Intent.PRICE_QUERY and Intent.CLINIC_INFO in strong | weak:
             # "how much is a cleaning and where are you?": both are answered, the price first.
             return replace(understood, also=(Intent.CLINIC_INFO,))
         return understood
@@ -662,6 +669,36 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
 # answer nothing else.
 _FAST_QUESTIONS = frozenset({Intent.PRICE_QUERY, Intent.CLINIC_INFO})
 _BOOKING_REQUESTS = frozenset({Intent.BOOK, Intent.APPOINTMENTS})
+
+
+_BOOKING_ACTIONS = frozenset({Intent.BOOK, Intent.CANCEL, Intent.RESCHEDULE})
+
+
+def _requested_only_if(intent: str, reading: Reading, text: str) -> bool:
+    """Whether every cue of the intent follows an "if" in its clause ("si cancelo...")."""
+    starts = [c.positions[0] for c in reading.cues if c.intent == intent and c.positions]
+    if not starts or reading.lexicon.condition_words.isdisjoint(reading.tokens):
+        return False
+    clauses = _clauses(text, reading.tokens)
+    spans = _condition_clauses(reading, reading.stems, clauses)
+    return all(any(i < p and clauses[i] == clauses[p] for i, _ in spans) for p in starts)
+
+
+def _asked_after_a_no(reading: Reading, text: str, cues: set[str]) -> Reading | None:
+    """ "no, canal não quero. e extração quanto é?", "nah, and a cleaning?": a no to what was
+    offered, then a price question about another service. The reading of that question, or
+    None when nothing is asked after the no."""
+    no_at = max(p for c in reading.cues if c.intent == Intent.DECLINE for p in c.positions or (-1,))
+    after = tuple(dict.fromkeys(code for first, _, code in reading.named if first > no_at))
+    if not after:
+        return None
+    price_asked = any(
+        c.intent == Intent.PRICE_QUERY and c.positions and c.positions[0] > no_at
+        for c in reading.cues
+    )
+    if not (price_asked or text.rstrip().endswith("?")):
+        return None
+    return replace(reading, service_codes=after)
 
 
 def _asks_besides_the_appointment(intent: str, candidates: set[str]) -> bool:

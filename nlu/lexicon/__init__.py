@@ -70,6 +70,7 @@ from importlib import import_module
 from types import SimpleNamespace
 
 from nlu.intents import TABLE, CueKind, Intent, IntentTableError
+from nlu.lexicon.followups import NUMBERS
 from nlu.text import normalize, stem, tokenize
 
 LANGUAGES = ("ru", "en", "es", "pt", "uk", "he")
@@ -229,6 +230,7 @@ def _compile(language: str, module) -> Lexicon:
     abbreviations = {normalize(k): normalize(v) for k, v in _optional(module, "ABBREVIATIONS")}
     words |= abbreviations.keys()
     words |= {normalize(w) for w, _ in _optional(module, "STANDALONE")}
+    words |= {normalize(w) for w in NUMBERS.get(language, ())}  # "dois" is no typo of "dois"
     lexicon.cue_words = frozenset(words)
     words |= lexicon.stopwords
     lexicon.words = frozenset(words)

@@ -3,9 +3,9 @@
 NUMBERS: how many of a service a patient asks about ("3 пломбы", "two implants", "e se forem
     dois?"); digits are read as they are. Only counts a price question can mean: 2 to 12 (a
     mouth has 32 teeth; bigger numbers are prices, years and times).
-ACKNOWLEDGEMENTS: words that only say "noted" ("ok", "понятно", "entendi", "בסדר"). After a
-    price answer, which asks "would you like to book?", they are no yes: the patient is
-    thanking, not booking. An explicit yes ("да", "yes", "sí", "так", "כן") still books.
+YES_WORDS: an explicit yes ("да", "yes", "sí", "так", "כן"). After a price answer, which asks
+    "would you like to book?", only a yes books: "ok", "понятно", "perfeito", "סבבה" say
+    "noted", and are thanked for.
 AGE_WORDS: a number before one is an age ("ребенку 5 лет"), not how many.
 """
 
@@ -42,13 +42,13 @@ NUMBERS = {
 # fmt: on
 MAX_COUNT = 12
 
-ACKNOWLEDGEMENTS = {
-    "ru": "ок окей окэй понятно ясно ясненько хорошо ладно принято понял поняла угу",
-    "uk": "ок окей зрозуміло ясно добре гаразд зрозумів зрозуміла ага",
-    "en": "ok okay okey oki k kk got it gotcha i see alright noted cool fine understood",
-    "es": "ok vale dale entiendo entendido entendi bueno listo perfecto",
-    "pt": "ok beleza entendi entendo certo ta blz show perfeito",
-    "he": "אוקיי אוקי בסדר הבנתי סבבה מעולה",
+YES_WORDS = {
+    "ru": "да ага угу конечно давайте давай хочу согласен согласна",
+    "uk": "так ага звісно звичайно давайте давай хочу згоден згодна",
+    "en": "yes yeah yep yup sure absolutely please definitely",
+    "es": "si sí claro dale porfa quiero",
+    "pt": "sim claro bora quero pode",
+    "he": "כן בטח בשמחה אשמח רוצה",
 }
 
 AGE_WORDS = frozenset(
