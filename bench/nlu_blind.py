@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
 
 from nlu import understand  # noqa: E402
 from nlu.catalog import PriceIndex  # noqa: E402
+from nlu.context import next_topic  # noqa: E402
 from nlu.when import names_a_day_or_time  # noqa: E402
 
 BLIND_SET = ROOT / "nlu" / "tests" / "data" / "blind5"
@@ -181,7 +182,7 @@ def score_dialogues(rows: list[dict], catalog: PriceIndex) -> Score:
             u = _understand(turn["text"], catalog, language, topic)
             result.outcomes.append(judge(row, u, booking_open=booking_open))
             language = u.language
-            topic = getattr(u, "topic", None)
+            topic = next_topic(u, topic) if _TAKES_A_TOPIC else None
             # A yes to a price answer's "would you like to book?" opens the dialogue too.
             offered = topic_before is not None and topic_before.intent == "price_query"
             booking_open = booking_open or u.intent in _OPENS_BOOKING

@@ -14,7 +14,7 @@ from conversations.directory import ClinicSnapshot
 from conversations.journal import ReplyState
 from conversations.models import Lane
 from nlu import Intent, PriceIndex, Reply, compose_reply, text_required_reply, understand
-from nlu.context import Topic
+from nlu.context import Topic, next_topic
 from nlu.intents import row_of
 from nlu.router import Understanding
 from nlu.when import names_a_day_or_time
@@ -104,9 +104,9 @@ def reply_decide(
     )
     service = understood.service_codes[0] if understood.service_codes else None
     changes |= _session_changes(understood.intent, understood.language)
-    topic = understood.topic.encode() if understood.intent != Intent.OTHER else ""
-    if topic != session.get(TOPIC, ""):  # written only when it changes
-        changes[TOPIC] = topic
+    topic = next_topic(understood, Topic.decode(session.get(TOPIC)))
+    if (topic.encode() if topic else "") != session.get(TOPIC, ""):  # written only on a change
+        changes[TOPIC] = topic.encode() if topic else ""
     if session.get("control") == STAFF:
         return Decision(understood.intent, Lane.NONE, understood.language, None, service, changes)
     if _for_the_booking_lane(understood, session, text, quotes):

@@ -13,8 +13,15 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from nlu.intents import CueKind, Intent
-from nlu.lexicon.followups import AGE_WORDS, MAX_COUNT, NUMBERS, YES_WORDS
-from nlu.text import normalize, tokenize
+from nlu.lexicon.followups import (
+    AGE_BEFORE,
+    AGE_WORDS,
+    MAX_COUNT,
+    NOT_A_COUNT_BEFORE,
+    NUMBERS,
+    YES_WORDS,
+)
+from nlu.text import HEBREW_PREFIXES, normalize, tokenize
 from nlu.when import names_a_day_or_time
 
 if TYPE_CHECKING:
@@ -72,19 +79,44 @@ class Topic:
         return cls(intent, tuple(codes))
 
 
+def next_topic(u: Understanding, previous: Topic | None) -> Topic | None:
+    """The topic after this message: its own; the one before after small talk ("thanks", "ok",
+    "hi": a question after them still leans on the price before); none after a message the
+    fast lane did not understand."""
+    if u.intent in (Intent.THANKS, Intent.GREETING):
+        return previous
+    if u.intent == Intent.OTHER:
+        return None
+    return u.topic
+
+
 def count_in(tokens: list[str], language: str) -> int | None:
     """How many of something the message names ("3 пломбы", "two implants"), when it names one
     count; None when it names none, or several different ones."""
     numbers = _NUMBERS.get(language, _ANY_NUMBER)
     counts = set()
     for i, token in enumerate(tokens):
-        count = int(token) if token.isdigit() and len(token) <= 2 else numbers.get(token)
+        count = _count_of(token, numbers, language)
         if count is None or not 2 <= count <= MAX_COUNT:
             continue
-        if i + 1 < len(tokens) and tokens[i + 1] in AGE_WORDS:
-            continue  # "ребенку 5 лет": an age
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if after in AGE_WORDS or (i and tokens[i - 1] in AGE_BEFORE):
+            continue  # "ребенку 5 лет", "she's 6": an age
+        if token.isdigit() and after in NOT_A_COUNT_BEFORE:
+            continue  # "how much 4 a crown"
         counts.add(count)
     return counts.pop() if len(counts) == 1 else None
+
+
+def _count_of(token: str, numbers: dict[str, int], language: str) -> int | None:
+    if token.isdigit():
+        return int(token) if len(token) <= 2 else None
+    count = numbers.get(token)
+    if count is None and language == "he" and token[0] in HEBREW_PREFIXES:
+        # "ל2 עקירות", "לשלושת הילדים": a preposition glued to the number
+        rest = token[1:]
+        count = int(rest) if rest.isdigit() and len(rest) <= 2 else numbers.get(rest)
+    return count
 
 
 def with_quantity(u: Understanding, reading: Reading) -> Understanding:

@@ -36,7 +36,7 @@ NUMBERS = {
     "he": {
         "שתי": 2, "שני": 2, "שתיים": 2, "שניים": 2, "זוג": 2, "שלוש": 3, "שלושה": 3,
         "ארבע": 4, "ארבעה": 4, "חמש": 5, "חמישה": 5, "שש": 6, "שישה": 6, "שבע": 7, "שמונה": 8,
-        "תשע": 9, "עשר": 10,
+        "תשע": 9, "עשר": 10, "שלושת": 3, "ארבעת": 4, "חמשת": 5,
     },
 }
 # fmt: on
@@ -50,6 +50,11 @@ YES_WORDS = {
     "pt": "sim claro bora quero pode",
     "he": "כן בטח בשמחה אשמח רוצה",
 }
+
+# A number after one of these is an age too ("she's 6", "בן 5").
+AGE_BEFORE = frozenset("she's he's aged age בן בת בגיל".split())
+# Chat spelling: "4 a crown", "2 the clinic" are "for" and "to", not counts.
+NOT_A_COUNT_BEFORE = frozenset("a an the my me u you".split())
 
 AGE_WORDS = frozenset(
     """

@@ -79,6 +79,9 @@ def test_counts_are_read_in_the_message_itself_but_not_ages():
     assert read("how much for three fillings").quantity == 3
     assert read("3 пломби скільки коштує").quantity == 3
     assert count_in(["ребенку", "5", "лет"], "ru") is None
+    assert count_in(["she's", "6"], "en") is None
+    assert count_in(["hey", "how", "much", "4", "a", "crown"], "en") is None
+    assert count_in(["מחיר", "ל2", "עקירות"], "he") == 2
     assert count_in(["2", "пломбы", "и", "3", "коронки"], "ru") is None
 
 
@@ -143,3 +146,14 @@ def test_a_cyrillic_first_message_to_a_hebrew_clinic_is_answered_in_russian():
     assert understand("ммм", catalog=CATALOG, default_language="he").language == "ru"
     assert understand("STOP", catalog=CATALOG, default_language="he").language == "en"
     assert understand("ok", catalog=CATALOG, conversation_language="uk").language == "uk"
+
+
+def test_small_talk_keeps_the_topic_and_a_question_the_fast_lane_left_drops_it():
+    from nlu.context import next_topic
+
+    thanks = read("спасибо")
+    assert next_topic(thanks, CROWN_PRICE) == CROWN_PRICE
+    assert next_topic(read("do you take insurance?"), CROWN_PRICE) is None
+    assert next_topic(read("how much is a filling?"), CROWN_PRICE) == Topic(
+        "price_query", ("filling",)
+    )
