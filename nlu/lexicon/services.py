@@ -251,6 +251,7 @@ ferula injerto
 ortodontia ortodontista alinhadores protese dentadura ponte incrustacao fluor selante
 placa enxerto lente lentes
 יישור קשתיות גשר תותבת תותבות שתלים ציפוי ציפויים שורש כתרים פלטות
+למינציה למינציות למינייט חרסינה
 """
 
 GENERIC_SERVICE_WORDS: frozenset[str] = frozenset(
