@@ -488,6 +488,12 @@ BLOCK = (
     "fee ... cancel",
     "no show",
     "no-show",
+    # whether one may come without an appointment: the clinic's rules, not a booking
+    "without an appointment",
+    "without appointment",
+    "walk in",
+    "walk-in",
+    "walk-ins",
 )
 
 # A charge already made (a bill, a refund, "I was charged twice") is about the patient's account,

@@ -247,6 +247,8 @@ OPT_OUT_TEMPLATES = (
     "לא צריך {noun}",
     "לא צריכה {noun}",
     "לבטל ... {noun}",
+    "תורידו ... {noun}",
+    "להוריד ... {noun}",
 )
 STANDALONE = {"עצור": "opt_out"}
 
@@ -356,6 +358,9 @@ BLOCK = (
     # how long it takes ("כמה זה לוקח"); "כמה לוקחים" asks the price
     "לוקח",
     "לוקחת",
+    # whether one may come without an appointment: the clinic's rules, not a booking
+    "בלי תור",
+    "ללא תור",
 )
 
 # A charge already made (a bill, a refund, "I was charged twice") is about the patient's account,
