@@ -12,6 +12,29 @@ STRONG = {
         "greetings",
         "howdy",
         "hey there",
+        # chat and regional greetings
+        "yo",
+        "sup",
+        "wassup",
+        "whassup",
+        "heya",
+        "g'day",
+        "gday",
+        "hi all",
+        "hey all",
+        "hello all",
+        "hi everyone",
+        "hello everyone",
+        "morning all",
+        "afternoon all",
+        "evening all",
+        "morning everyone",
+        "evening everyone",
+        "hope you're ... well",
+        "hope you are ... well",
+        "hope you ... well",
+        "hope all ... well",
+        "hope everyone ... well",
     ),
     "price_query": (
         "how much",
@@ -27,6 +50,17 @@ STRONG = {
         "rates",
         "price list",
         "pricelist",
+        # "are implants expensive?", "that's steep, what about a cleaning?": the price again
+        "expensive",
+        "pricey",
+        "steep",
+        "cheap",
+        "cheaper",
+        "cheapest",
+        "affordable",
+        "what's the damage",
+        "whats the damage",
+        "quote",
     ),
     "confirm": (
         "yes",
@@ -49,6 +83,7 @@ STRONG = {
         "absolutely",
         "i'll come",
         "i will come",
+        "go ahead",
     ),
     "decline": (
         # "8am is too early for me": the offered time does not suit
@@ -84,8 +119,35 @@ STRONG = {
         "not good for me",
         "no good for me",
         "not convenient",
+        "not interested",
+        "no interest",
+        "i'll pass",
+        "ill pass",
+        "i will pass",
+        # "hmm pricey. no thanks": the price said too high, then a no (a price word alone asks)
+        "expensive ... no thanks",
+        "expensive ... no thank you",
+        "expensive ... no",
+        "expensive ... nah",
+        "pricey ... no thanks",
+        "pricey ... no thank you",
+        "pricey ... no",
+        "pricey ... nah",
+        "steep ... no thanks",
+        "steep ... no thank you",
+        "steep ... no",
+        "steep ... nah",
     ),
-    "cancel": ("cancel", "cancelling", "canceling", "cancellation", "call off"),
+    "cancel": (
+        "cancel",
+        "cancelling",
+        "canceling",
+        "cancellation",
+        "call off",
+        "call ... off",
+        "scrap ... appointment",
+        "scratch ... appointment",
+    ),
     "reschedule": (
         "push ... appointment",
         "bump ... appointment",
@@ -182,6 +244,13 @@ STRONG = {
         "cheers",
         "appreciate it",
         "much appreciated",
+        # "no that's all, thanks": nothing more to ask, not a "no" to an offer
+        "that's all",
+        "thats all",
+        "no that's all",
+        "no thats all",
+        "that's everything",
+        "nothing else",
         # "thanks again for the reminder" thanks; it does not ask for reminders again
         "thanks again",
         "thank you again",
@@ -193,6 +262,19 @@ STRONG = {
         "my appointments",
         "when am i booked",
         "is my appointment",
+        "when is my",
+        "when's my",
+        "whens my",
+        "what time is my",
+        "what day is my",
+        "do i have ... booked",
+        "have i got ... booked",
+        "anything booked",
+        "am i booked",
+        "am i seeing",
+        "when am i seeing",
+        "what time am i seeing",
+        "my next appointment",
     ),
 }
 
@@ -396,6 +478,22 @@ BLOCK = (
     "already paid",
     "i paid",
     "we paid",
+    # the clinic's rules (a fee for a late cancel, a missed visit): not a request to cancel
+    "policy",
+    "policies",
+    "cancellation fee",
+    "cancellation charge",
+    "late cancellation",
+    "charge ... cancel",
+    "fee ... cancel",
+    "no show",
+    "no-show",
+    # whether one may come without an appointment: the clinic's rules, not a booking
+    "without an appointment",
+    "without appointment",
+    "walk in",
+    "walk-in",
+    "walk-ins",
 )
 
 # A charge already made (a bill, a refund, "I was charged twice") is about the patient's account,
@@ -438,6 +536,13 @@ BOOKING = (
     "any openings",
     "i'd like to come",
     "can i come",
+    "fit me in",
+    "fit us in",
+    "squeeze me in",
+    "squeeze us in",
+    "get me in",
+    "book me in",
+    "pencil me in",
 )
 
 # Whether a procedure may or should be done: with a service, a dental word or a condition, a
@@ -480,6 +585,7 @@ please pls plz just also what what's whats which how much many about approximate
 roughly for get getting have having need want wanted like would like know tell let
 there here with from by some any one per each service services teeth tooth much r
 sorry unfortunately afraid late possible possibly first initial
+guys ngl tbh lol um umm uh hmm btw actually anyway
 """.split()
 
 MARKERS = """
@@ -533,6 +639,11 @@ ABBREVIATIONS = {
     "cuz": "because",
     "bc": "because",
     "b4": "before",
+    "cncl": "cancel",
+    "canx": "cancel",
+    "cxl": "cancel",
+    "addy": "address",
+    "addr": "address",
 }
 
 HOUR_SUFFIXES = {

@@ -222,6 +222,16 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
     # -- Russian and Ukrainian
     # (end of Russian and Ukrainian)
     # -- English and Hebrew
+    # root canal: "RCT", and Hebrew "nerve treatment" (טיפול עצב) for the same thing
+    ("root canal", "rct", "rcts", "root canal treatment", "טיפול שורש", "טיפול עצב", "טיפולי שורש"),
+    # a crown by its everyday English name
+    ("crown", "cap", "caps", "tooth cap"),
+    # whitening as it is often called
+    ("whitening", "bleaching", "teeth bleaching", "tooth bleaching"),
+    # "get my wisdom teeth out", "have a tooth out"
+    ("extraction", "tooth ... out", "teeth ... out", "wisdom tooth", "wisdom teeth"),
+    # cleaning, said without the tartar or the teeth ("ומה עם סתם ניקוי?")
+    ("cleaning", "ניקוי", "ניקוי אבנית", "הורדת אבנית", "אבנית"),
     # (end of English and Hebrew)
     # -- Spanish and Portuguese
     # (end of Spanish and Portuguese)
@@ -241,6 +251,7 @@ ferula injerto
 ortodontia ortodontista alinhadores protese dentadura ponte incrustacao fluor selante
 placa enxerto lente lentes
 יישור קשתיות גשר תותבת תותבות שתלים ציפוי ציפויים שורש כתרים פלטות
+למינציה למינציות למינייט חרסינה
 """
 
 GENERIC_SERVICE_WORDS: frozenset[str] = frozenset(
