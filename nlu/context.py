@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from nlu.intents import CueKind, Intent
-from nlu.lexicon.followups import (
+from nlu.lexicon.context_words import (
     AGE_BEFORE,
     AGE_WORDS,
     MAX_COUNT,

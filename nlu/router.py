@@ -28,6 +28,7 @@ from nlu.lexicon import (
     UNIVERSAL_WORDS,
     Lexicon,
 )
+from nlu.lexicon.context_words import PRICE_JUDGEMENTS
 from nlu.lexicon.services import (
     GENERIC_SERVICE_WORDS,
     OTHER_DENTAL_SERVICES,
@@ -654,6 +655,8 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
         return Understanding(Intent.OTHER, language, confident=False)
     if not _says_only_that(intent, strong, reading, catalog):
         return Understanding(Intent.OTHER, language, confident=False)
+    if intent == Intent.PRICE_QUERY and _only_judges_a_price(reading):
+        return Understanding(Intent.OTHER, language, confident=False)  # "that's too expensive"
     if intent == Intent.PRICE_QUERY:
         if catalog is not None and _names_a_child(reading.tokens, reading.lexicon):
             reading = replace(reading, service_codes=_for_children(reading.service_codes, catalog))
@@ -669,6 +672,16 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
 # answer nothing else.
 _FAST_QUESTIONS = frozenset({Intent.PRICE_QUERY, Intent.CLINIC_INFO})
 _BOOKING_REQUESTS = frozenset({Intent.BOOK, Intent.APPOINTMENTS})
+
+
+def _only_judges_a_price(reading: Reading) -> bool:
+    """ "Expensive!" without a service: every price cue is a word that judges a price."""
+    if reading.service_codes:
+        return False
+    cues = [c for c in reading.cues if c.intent == Intent.PRICE_QUERY]
+    return bool(cues) and all(
+        normalize(reading.tokens[p]) in PRICE_JUDGEMENTS for c in cues for p in c.positions[:1]
+    )
 
 
 _BOOKING_ACTIONS = frozenset({Intent.BOOK, Intent.CANCEL, Intent.RESCHEDULE})

@@ -70,7 +70,7 @@ from importlib import import_module
 from types import SimpleNamespace
 
 from nlu.intents import TABLE, CueKind, Intent, IntentTableError
-from nlu.lexicon.followups import NUMBERS
+from nlu.lexicon.context_words import NUMBERS
 from nlu.text import normalize, stem, tokenize
 
 LANGUAGES = ("ru", "en", "es", "pt", "uk", "he")

@@ -1,4 +1,5 @@
-"""Words for how many, and for "noted", by language (data only; read by nlu.context).
+"""Words whose meaning leans on the rest of the message or the conversation, by language (data
+only; read by nlu.context and the router).
 
 NUMBERS: how many of a service a patient asks about ("3 пломбы", "two implants", "e se forem
     dois?"); digits are read as they are. Only counts a price question can mean: 2 to 12 (a
@@ -7,6 +8,9 @@ YES_WORDS: an explicit yes ("да", "yes", "sí", "так", "כן"). After a pri
     "would you like to book?", only a yes books: "ok", "понятно", "perfeito", "סבבה" say
     "noted", and are thanked for.
 AGE_WORDS: a number before one is an age ("ребенку 5 лет"), not how many.
+PRICE_JUDGEMENTS: "expensive", "дорого", "caro", "יקר": with a service ("is whitening
+    expensive?") they ask its price; alone ("that's too expensive") they are a comment for the
+    LLM lane, not a request for the price list.
 """
 
 # fmt: off
@@ -60,5 +64,12 @@ AGE_WORDS = frozenset(
     """
     лет года год годика месяцев рокiв років роки рік місяців years year yo yrs months años
     ano anos meses שנים שנה חודשים
+    """.split()
+)
+
+PRICE_JUDGEMENTS = frozenset(
+    """
+    expensive pricey steep costly cheap дорого дорогой дорогая дорогие дороговато дешево дорогий
+    дорога дороге дорогі дешевше caro cara caros caras barato salgado יקר יקרה יקרים יקרות זול
     """.split()
 )
