@@ -246,7 +246,12 @@ STRONG = {
         "у меня есть запись",
         "во сколько мой приём",
         "во сколько у меня приём",
-        # the infinitive "записаться" stems like "записан": only with the question around it
+        # "I am booked" asks about the appointment; it stems like the booking "записаться", so
+        # the word decides (and the other forms of "записался" go with it)
+        "записан",
+        "записана",
+        "записаны",
+        "записано",
         "во сколько я записан",
         "во сколько я записана",
         "когда я записан",
