@@ -222,6 +222,17 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
     # -- Russian and Ukrainian
     # whitening, as patients shorten it ("отбелка сколько?", "відбілка")
     ("отбеливание", "отбелка", "отбеливать", "відбілювання", "відбілка", "відбілювати"),
+    # cleaning by its method: ultrasound scaling, air polishing
+    (
+        "чистка",
+        "чистка ультразвуком",
+        "ультразвуковая чистка",
+        "эйрфлоу",
+        "айрфлоу",
+        "чищення ультразвуком",
+        "ультразвукова чистка",
+        "ейрфлоу",
+    ),
     # "удалить" alone is an extraction, as it was before "удалить нерв" (a root canal) shared it
     ("удаление", "удалить", "видалення", "видалити"),
     # a root canal, by what the patient knows of it: the nerve taken out, the pulpitis
