@@ -220,6 +220,45 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
     # Words patients type, by language (each group names one service by one word the price
     # list already knows, as above).
     # -- Russian and Ukrainian
+    # whitening, as patients shorten it ("отбелка сколько?", "відбілка")
+    ("отбеливание", "отбелка", "отбеливать", "відбілювання", "відбілка", "відбілювати"),
+    # cleaning by its method: ultrasound scaling, air polishing
+    (
+        "чистка",
+        "чистка ультразвуком",
+        "ультразвуковая чистка",
+        "эйрфлоу",
+        "айрфлоу",
+        "чищення ультразвуком",
+        "ультразвукова чистка",
+        "ейрфлоу",
+    ),
+    # "удалить" alone is an extraction, as it was before "удалить нерв" (a root canal) shared it
+    ("удаление", "удалить", "видалення", "видалити"),
+    # a root canal, by what the patient knows of it: the nerve taken out, the pulpitis
+    (
+        "пульпит",
+        "пульпіт",
+        "удалить нерв",
+        "удалить ... нерв",
+        "удаление нерва",
+        "убить нерв",
+        "убрать нерв",
+        "вытащить нерв",
+        "депульпирование",
+        "депульпация",
+        "чистка каналов",
+        "пломбировка каналов",
+        "лечение корневых каналов",
+        "видалити нерв",
+        "видалити ... нерв",
+        "видалення нерва",
+        "вбити нерв",
+        "прибрати нерв",
+        "депульпування",
+        "чищення каналів",
+        "пломбування каналів",
+    ),
     # (end of Russian and Ukrainian)
     # -- English and Hebrew
     # root canal: "RCT", and Hebrew "nerve treatment" (טיפול עצב) for the same thing
