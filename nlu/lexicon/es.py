@@ -14,6 +14,15 @@ STRONG = {
         "buenas noches",
         "saludos",
         "que tal",
+        # typed as said: "ola k tal", "wenas", "holi"
+        "ola",
+        "wenas",
+        "wena",
+        "guenas",
+        "holi",
+        "holis",
+        "que onda",
+        "que hubo",
     ),
     "price_query": (
         "cuanto cuesta",
@@ -28,6 +37,18 @@ STRONG = {
         "costarian",
         "saldria",
         "cuanto ... cobran",
+        "cuanto ... cobra",
+        "cuanto ... cobrarian",
+        "cuanto ... cobraria",
+        # "es caro el implante?", "uff carísimo... y la limpieza?": whether it is expensive
+        "caro",
+        "cara",
+        "caros",
+        "caras",
+        "carisimo",
+        "carisima",
+        "barato",
+        "barata",
         "cuesta",
         "cuestan",
         "precio",
@@ -508,6 +529,7 @@ RESCHEDULE_TO = (
 
 ABBREVIATIONS = {
     "q": "que",
+    "k": "que",  # "ola k tal", "k precio tiene"
     "xq": "porque",
     "pq": "porque",
     "tb": "tambien",
