@@ -355,6 +355,9 @@ BLOCK = (
     "sensibilidad",
     "sensible",
     "sensibles",
+    # fear of the dentist
+    "miedo",
+    "panico",
     # conditions a treatment must take into account
     "diabetes",
     "diabetico",
@@ -514,8 +517,6 @@ BOOKING = (
     "tienen algun hueco",
     "hay turno",
     "tienen turno",
-    "hay lugar",
-    "tienen lugar",
     "quiero ir",
     "quisiera ir",
     "me gustaria ir",

@@ -142,10 +142,10 @@ STRONG = {
         "trocar ... marcacao",
         "passar ... consulta",
         # "dá para passar para segunda?": the visit, whatever comes before
-        "da para passar",
-        "da pra passar",
-        "da para mudar",
-        "da pra mudar",
+        "da para passar para",
+        "da para passar pra",
+        "da pra passar pra",
+        "da pra passar para",
     ),
     "opt_out": (
         "sair",
@@ -355,6 +355,9 @@ BLOCK = (
     "sensibilidade",
     "sensivel",
     "sensiveis",
+    # fear of the dentist
+    "medo",
+    "panico",
     # conditions a treatment must take into account
     "diabetes",
     "diabetico",
