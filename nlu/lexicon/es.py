@@ -244,6 +244,9 @@ STRONG = {
         "gracias de nuevo",
         "gracias otra vez",
         "gracias nuevamente",
+        # an acknowledgement: "entiendo", "ya entiendo"
+        "entiendo",
+        "ya entiendo",
     ),
     "appointments": (
         "cuándo es mi cita",
@@ -355,6 +358,10 @@ BLOCK = (
     "sensibilidad",
     "sensible",
     "sensibles",
+    # not understanding the answer is no "no": it needs explaining
+    "no entiendo",
+    "no lo entiendo",
+    "no comprendo",
     # fear of the dentist
     "miedo",
     "panico",

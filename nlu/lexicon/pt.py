@@ -355,6 +355,10 @@ BLOCK = (
     "sensibilidade",
     "sensivel",
     "sensiveis",
+    # not understanding the answer is no "no": it needs explaining
+    "nao entendi",
+    "nao entendo",
+    "nao compreendi",
     # fear of the dentist
     "medo",
     "panico",
