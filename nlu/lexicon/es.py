@@ -14,6 +14,14 @@ STRONG = {
         "buenas noches",
         "saludos",
         "que tal",
+        # typed as said: "wenas", "holi" ("ola k tal": see STOPWORDS)
+        "wenas",
+        "wena",
+        "guenas",
+        "holi",
+        "holis",
+        "que onda",
+        "que hubo",
     ),
     "price_query": (
         "cuanto cuesta",
@@ -28,6 +36,18 @@ STRONG = {
         "costarian",
         "saldria",
         "cuanto ... cobran",
+        "cuanto ... cobra",
+        "cuanto ... cobrarian",
+        "cuanto ... cobraria",
+        # "es caro el implante?", "uff carísimo... y la limpieza?": whether it is expensive
+        "caro",
+        "cara",
+        "caros",
+        "caras",
+        "carisimo",
+        "carisima",
+        "barato",
+        "barata",
         "cuesta",
         "cuestan",
         "precio",
@@ -80,6 +100,11 @@ STRONG = {
         "no me conviene",
         "no me cuadra",
         "no me funciona",
+        "no me interesa",
+        "ya no me interesa",
+        "no quiero ir",
+        "no voy a ir",
+        "no voy a poder",
     ),
     "cancel": (
         "cancelar",
@@ -92,6 +117,13 @@ STRONG = {
         "anula",
         "anulen",
         "anulo",
+        # "bórrenme la cita", "quítenme el turno"
+        "borrar ... cita",
+        "borrar ... turno",
+        "eliminar ... cita",
+        "eliminar ... turno",
+        "quitar ... cita",
+        "quitar ... turno",
     ),
     "reschedule": (
         "cambiar ... cita",
@@ -109,6 +141,20 @@ STRONG = {
         "otra hora",
         "otro horario",
         "pasar ... cita",
+        # "la podemos pasar al lunes?": the visit, by its pronoun
+        "la podemos pasar",
+        "la pueden pasar",
+        "me la pueden pasar",
+        "me la pasan",
+        "lo podemos pasar",
+        "lo pueden pasar",
+        "la podemos mover",
+        "la pueden mover",
+        "la podemos cambiar",
+        "la pueden cambiar",
+        "adelantar",
+        "atrasar",
+        "retrasar",
     ),
     "opt_out": (
         "no me escriban",
@@ -159,6 +205,13 @@ STRONG = {
         "pasame con",
         "paseme con",
         "llamenme",
+        "me pasas con",
+        "me pasan con",
+        "me pasa con",
+        "alguien de verdad",
+        "persona de verdad",
+        "no quiero hablar con ... maquina",
+        "no quiero hablar con ... bot",
     ),
     "clinic_info": (
         "donde estan",
@@ -177,6 +230,8 @@ STRONG = {
         "que hora cierran",
         "telefono",
         "numero de telefono",
+        "hasta que hora",
+        "hasta que horas",
     ),
     "thanks": (
         "gracias",
@@ -189,6 +244,9 @@ STRONG = {
         "gracias de nuevo",
         "gracias otra vez",
         "gracias nuevamente",
+        # an acknowledgement: "entiendo", "ya entiendo"
+        "entiendo",
+        "ya entiendo",
     ),
     "appointments": (
         "cuándo es mi cita",
@@ -197,6 +255,23 @@ STRONG = {
         "tengo cita",
         "para cuándo tengo cita",
         "cuándo tengo cita",
+        # "a q hora era mi cita?", "cuándo tengo la cita?", "tengo turno reservado?"
+        "cuando ... mi cita",
+        "cuando tengo ... cita",
+        "cuando era ... cita",
+        "hora ... mi cita",
+        "cuando ... mi turno",
+        "hora ... mi turno",
+        "tengo turno",
+        "tengo un turno",
+        "tengo una cita",
+        "tengo turno reservado",
+        "tengo un turno reservado",
+        "tengo cita reservada",
+        "tengo una cita reservada",
+        "mis turnos",
+        "mi proxima cita",
+        "mi proximo turno",
     ),
 }
 
@@ -209,6 +284,10 @@ MESSAGE_NOUNS = (
     "notificaciones",
     "alertas",
     "sms",
+    "promociones",
+    "promos",
+    "publicidad",
+    "ofertas",
 )
 OPT_IN_TEMPLATES = (
     "volver a ... {noun}",
@@ -277,6 +356,36 @@ BLOCK = (
     "fiebre",
     "infeccion",
     "sensibilidad",
+    "sensible",
+    "sensibles",
+    # not understanding the answer is no "no": it needs explaining
+    "no entiendo",
+    "no lo entiendo",
+    "no comprendo",
+    # fear of the dentist
+    "miedo",
+    "panico",
+    # conditions a treatment must take into account
+    "diabetes",
+    "diabetico",
+    "diabetica",
+    "hipertension",
+    "presion alta",
+    "anticoagulantes",
+    "marcapasos",
+    "es verdad que",
+    "es cierto que",
+    # the cancellation policy, not a cancellation: "si cancelo con menos de 24 horas me cobran?"
+    "multa",
+    "penalizacion",
+    "penalidad",
+    "recargo",
+    "cobran algo",
+    "con antelacion",
+    "con anticipacion",
+    "menos de 24",
+    "politica de cancelacion",
+    "sin avisar",
     "seguro",
     "seguros",
     "aseguradora",
@@ -371,7 +480,11 @@ BLOCK = (
 # A charge already made (a bill, a refund, "I was charged twice") is about the patient's account,
 # not the price list; stems would merge the past with the present ("cobraron"/"cobran"), so
 # these are word beginnings.
-BLOCK_PREFIXES = (*("cobraron", "cobrado", "factura", "recibo", "reembolso"),)
+BLOCK_PREFIXES = (
+    *("cobraron", "cobrado", "factura", "recibo", "reembolso"),
+    # the clinic cancelled ("me cancelaron la cita sin avisar"): a complaint, not a request
+    *("cancelaron", "anularon"),
+)
 
 # Who treats, and whom: the LLM lane unless plainly a price question about a listed service
 # ("cuanto cuesta la limpieza para mi hijo?").
@@ -407,6 +520,15 @@ BOOKING = (
     "turno para",
     "cita para",
     "hay hueco",
+    "tienen hueco",
+    "tienen algun hueco",
+    "hay turno",
+    "tienen turno",
+    "quiero ir",
+    "quisiera ir",
+    "me gustaria ir",
+    "me pueden atender",
+    "pueden atenderme",
     "disponibilidad",
 )
 
@@ -452,6 +574,8 @@ CONDITIONS = (
 )
 ALTERNATIVES = ("o", "u", "con", "vs", "versus")
 
+# "ola" is "hola" without its h ("ola k tal"): a filler here, so that it leans a message towards
+# Spanish less than Portuguese's greeting does and a bare "Olá" stays Portuguese.
 STOPWORDS = """
 a al el la los las lo un una unos unas de del y e o u en con por para que se me te le les
 mi mis su sus tu tus es son esta estan ser hay y el ella ellos usted ustedes nos vos yo
@@ -459,6 +583,10 @@ por favor porfa porfavor quiero quisiera queria saber podrian pueden puede me gu
 necesito cuanto cuantos cuanta aproximadamente mas hacer hacerme ponerme poner servicio
 servicios diente dientes muela muelas pasar pasen mandar manden enviar envien lista
 perdon disculpa disculpe disculpen lamentablemente siento
+ola
+soy mama papa novio novia esposo esposa marido mujer sea
+dos tres cuatro cinco seis siete ocho nueve diez
+porcelana zirconio resina hacen realizan ofrecen
 """.split()
 
 MARKERS = """
@@ -483,6 +611,12 @@ NEUTRAL = (
     "mi horario",
     "horario de mi cita",
     "horario de la cita",
+    # "no me acuerdo si era el martes": not remembering is no "no", and its "si" no "yes"
+    "no me acuerdo si",
+    "no me acuerdo",
+    "no recuerdo si",
+    "no recuerdo",
+    "no se si",
 )
 
 # Things at the clinic that are not services: a price question about one is not about a
@@ -508,6 +642,7 @@ RESCHEDULE_TO = (
 
 ABBREVIATIONS = {
     "q": "que",
+    "k": "que",  # "ola k tal", "k precio tiene"
     "xq": "porque",
     "pq": "porque",
     "tb": "tambien",

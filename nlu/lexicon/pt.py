@@ -16,6 +16,17 @@ STRONG = {
         "e ai",
         "opa",
         "salve",
+        # "eae, blz?": hi, all good? (the "blz" asks, it does not agree)
+        "eae",
+        "eai",
+        "iae",
+        "eae blz",
+        "eai blz",
+        "e ai blz",
+        "e ai beleza",
+        "eae beleza",
+        "tudo blz",
+        "tudo beleza",
     ),
     "price_query": (
         "quanto custa",
@@ -40,6 +51,15 @@ STRONG = {
         "tabela de precos",
         "tabela",
         "orcamento",
+        # "implante é muito caro?", "caro demais... e a limpeza?": whether it is expensive
+        "caro",
+        "cara",
+        "caros",
+        "caras",
+        "carissimo",
+        "carissima",
+        "barato",
+        "barata",
     ),
     "confirm": (
         "sim",
@@ -92,6 +112,10 @@ STRONG = {
         "desmarca",
         "desmarque",
         "desmarquem",
+        # "pode tirar meu nome da agenda" ("tirar" alone is also pulling a tooth)
+        "nome da agenda",
+        "apagar ... consulta",
+        "apagar ... marcacao",
     ),
     "reschedule": (
         "remarcar",
@@ -107,6 +131,21 @@ STRONG = {
         "outro dia",
         "outro horario",
         "adiar",
+        "antecipar",
+        "adiantar",
+        "remarcacao",
+        "mudar ... hora",
+        "mudar ... consulta",
+        "mudar ... marcacao",
+        "trocar ... hora",
+        "trocar ... consulta",
+        "trocar ... marcacao",
+        "passar ... consulta",
+        # "dá para passar para segunda?": the visit, whatever comes before
+        "da para passar para",
+        "da para passar pra",
+        "da pra passar pra",
+        "da pra passar para",
     ),
     "opt_out": (
         "sair",
@@ -148,6 +187,11 @@ STRONG = {
         "me passe",
         "me liga",
         "me liguem",
+        "alguem de verdade",
+        "pessoa de verdade",
+        "nao quero falar com ... robo",
+        "nao quero falar com ... maquina",
+        "nao quero falar com ... bot",
     ),
     "clinic_info": (
         "onde fica",
@@ -165,6 +209,20 @@ STRONG = {
         "atendem domingo",
         "telefone",
         "numero de telefone",
+        # "me passa o telefone de vocês": the clinic's number, not a person
+        "me passa ... telefone",
+        "me passe ... telefone",
+        "me passa ... endereco",
+        "me passe ... endereco",
+        "me passa ... numero",
+        "me passa ... localizacao",
+        "me manda ... endereco",
+        "me manda ... localizacao",
+        "morada",
+        "ate que horas",
+        "ate que hora",
+        "abre que horas",
+        "fecha que horas",
     ),
     "thanks": (
         "obrigado",
@@ -181,6 +239,13 @@ STRONG = {
         "obrigada de novo",
         "obrigado novamente",
         "obrigada novamente",
+        "obrigadoo",
+        "obrigadaa",
+        "obrigadao",
+        "brigadao",
+        "vlw",
+        "obgd",
+        "obgda",
     ),
     "appointments": (
         "quando é minha consulta",
@@ -189,6 +254,20 @@ STRONG = {
         "minhas consultas",
         "tenho consulta",
         "qual o horário da minha consulta",
+        # "quando é a minha marcação?" (Portugal), "tenho consulta marcada essa semana?"
+        "quando ... minha consulta",
+        "quando ... minha marcacao",
+        "horas ... minha consulta",
+        "hora ... minha consulta",
+        "minha marcacao",
+        "minhas marcacoes",
+        "tenho marcacao",
+        "tenho uma marcacao",
+        "tenho consulta marcada",
+        "tenho uma consulta marcada",
+        "tenho horario marcado",
+        "minha consulta marcada",
+        "minha proxima consulta",
     ),
 }
 
@@ -201,6 +280,10 @@ MESSAGE_NOUNS = (
     "notificacoes",
     "alertas",
     "sms",
+    "promocoes",
+    "promos",
+    "propaganda",
+    "ofertas",
 )
 OPT_IN_TEMPLATES = (
     "voltar a ... {noun}",
@@ -270,6 +353,33 @@ BLOCK = (
     "febre",
     "infeccao",
     "sensibilidade",
+    "sensivel",
+    "sensiveis",
+    # not understanding the answer is no "no": it needs explaining
+    "nao entendi",
+    "nao entendo",
+    "nao compreendi",
+    # fear of the dentist
+    "medo",
+    "panico",
+    # conditions a treatment must take into account
+    "diabetes",
+    "diabetico",
+    "diabetica",
+    "hipertensao",
+    "pressao alta",
+    "anticoagulante",
+    "anticoagulantes",
+    "marcapasso",
+    "e verdade que",
+    # the cancellation policy, not a cancellation: "se eu cancelar em cima da hora pago multa?"
+    "multa",
+    "taxa de cancelamento",
+    "em cima da hora",
+    "com antecedencia",
+    "se eu cancelar",
+    "se cancelar",
+    "sem avisar",
     "convenio",
     "plano",
     "plano odontologico",
@@ -361,7 +471,11 @@ BLOCK = (
 # A charge already made (a bill, a refund, "I was charged twice") is about the patient's account,
 # not the price list; stems would merge the past with the present ("cobraron"/"cobran"), so
 # these are word beginnings.
-BLOCK_PREFIXES = (*("cobraram", "cobrou", "paguei", "recibo", "reembolso"),)
+BLOCK_PREFIXES = (
+    *("cobraram", "cobrou", "paguei", "recibo", "reembolso"),
+    # the clinic cancelled ("desmarcaram minha consulta sem avisar"): a complaint, not a request
+    *("cancelaram", "desmarcaram"),
+)
 
 # Who treats, and whom: the LLM lane unless plainly a price question about a listed service
 # ("quanto custa a consulta com o doutor?").
@@ -451,6 +565,9 @@ pros que se me te lhe eu voce voces vc vcs meu minha seu sua nosso nossa ele ela
 gostaria queria quero saber podem pode poderia preciso aproximadamente mais fazer
 colocar servico servicos dente dentes mandar manda enviar envia passar lista ai aos
 desculpa desculpe infelizmente
+sou mae pai marido esposa esposo namorado namorada mulher
+dois duas tres quatro cinco seis sete oito nove dez
+porcelana zirconia resina fazem realizam oferecem
 """.split()
 
 MARKERS = """
@@ -474,6 +591,16 @@ NEUTRAL = (
     "meu horario",
     "horario da consulta",
     "horario marcado",
+    # "já não me lembro": not remembering is no "no"
+    "nao me lembro",
+    "nao lembro",
+    # "brigado, depois eu remarco": later, not now
+    "depois eu remarco",
+    "depois remarco",
+    "depois eu marco",
+    "depois marco",
+    "depois eu vejo",
+    "depois eu aviso",
 )
 
 # Things at the clinic that are not services: a price question about one is not about a

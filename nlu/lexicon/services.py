@@ -273,6 +273,78 @@ SERVICE_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("cleaning", "ניקוי", "ניקוי אבנית", "הורדת אבנית", "אבנית"),
     # (end of English and Hebrew)
     # -- Spanish and Portuguese
+    (
+        # a filling by its regional names (tapadura: Chile, Peru; calza: Colombia; emplomadura:
+        # Argentina; chumbo: Portugal) and by what it treats
+        "empaste",
+        "obturação",
+        "tapadura",
+        "calza",
+        "emplomadura",
+        "obturación",
+        "caries",
+        "cárie",
+        "cáries",
+        "chumbo",
+        "chumbar",
+        "tapar ... muela",
+        "tapar ... diente",
+        "tapar ... caries",
+        "arreglar ... caries",
+        "tapar ... dente",
+        "tapar ... buraco",
+        "chumbar ... dente",
+        "tratar ... cárie",
+        "tratar ... cáries",
+    ),
+    (
+        # the hygienist's cleaning by the tartar it takes off (destartarização: Portugal)
+        "limpieza dental",
+        "limpeza dental",
+        "sarro",
+        "limpieza de sarro",
+        "destartraje",
+        "quitar ... sarro",
+        "sacar ... sarro",
+        "destartarização",
+        "tártaro",
+        "limpeza de tártaro",
+        "tirar ... tártaro",
+    ),
+    (
+        # a root canal by its regional and its plain names: the duct, the nerve killed
+        "endodoncia",
+        "tratamento de canal",
+        "tratamiento de conducto",
+        "conducto",
+        "conductos",
+        "desvitalización",
+        "desvitalizar",
+        "matar ... nervio",
+        "endodontia",
+        "desvitalização",
+        "matar ... nervo",
+        "desvitalizar ... dente",
+    ),
+    # a crown as patients call it (funda: Spain; jaqueta: Portugal)
+    ("corona", "coroa", "funda", "fundas", "jaqueta"),
+    # a first visit to be looked at: avaliação (Brazil)
+    ("consulta", "avaliação"),
+    (
+        # the children's dentist
+        "revisión infantil",
+        "consulta infantil",
+        "odontopediatra",
+        "odontopediatría",
+        "odontopediatria",
+        "dentista ... niños",
+        "dentista ... niño",
+        "dentista ... crianças",
+        "dentista ... criança",
+    ),
+    ("radiografía", "raio x", "rayos x", "rx"),
+    ("blanqueamiento", "clareamento", "branqueamento", "branquear"),
+    ("extracción", "extração", "exodoncia", "exodontia"),
     # (end of Spanish and Portuguese)
 )
 
@@ -291,6 +363,7 @@ ortodontia ortodontista alinhadores protese dentadura ponte incrustacao fluor se
 placa enxerto lente lentes
 יישור קשתיות גשר תותבת תותבות שתלים ציפוי ציפויים שורש כתרים פלטות
 למינציה למינציות למינייט חרסינה
+nervio nervo contato
 """
 
 GENERIC_SERVICE_WORDS: frozenset[str] = frozenset(
