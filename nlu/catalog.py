@@ -277,9 +277,20 @@ class PriceIndex:
         for stems in stems_by_channel.values():
             for phrase, code in self._gapped.get(stems[i], ()):
                 indices = _gapped_indices(phrase, i, stems)
-                if indices:
+                if indices and not self._names_a_service_between(indices, stems_by_channel):
                     return indices, (code,)
         return (), ()
+
+    def _names_a_service_between(
+        self, indices: tuple[int, ...], stems_by_channel: dict[str, list[str]]
+    ) -> bool:
+        """ "tirar uma radiografia do dente": the verb and the tooth of an extraction hold an
+        X-ray between them, which is what is asked about."""
+        return any(
+            self._longest_key_at(k, stems_by_channel)[0]
+            for k in range(indices[0] + 1, indices[-1])
+            if k not in indices
+        )
 
     def compound(self, token: str, language: str | None = None) -> tuple[str, ...]:
         """The codes of the one-word service name a compound word ends in ("профчистку":
