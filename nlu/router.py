@@ -230,7 +230,7 @@ def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
         and _says_nothing_but_hello(reading)
         and SCRIPTS[reading.language] == "latin"
     ):
-        reading = _read_transliterated(text, tokens, catalog, reading) or reading
+        reading = _read_transliterated(text, tokens, catalog, reading, fallback) or reading
     return reading
 
 
@@ -255,27 +255,28 @@ def _says_nothing_but_hello(reading: Reading) -> bool:
 
 
 def _read_transliterated(
-    text: str, tokens: list[str], catalog: PriceIndex | None, latin: Reading
+    text: str, tokens: list[str], catalog: PriceIndex | None, latin: Reading, fallback: str
 ) -> Reading | None:
     """Russian, Ukrainian or Hebrew in Latin letters ("skolko stoit implant", "kama ole
     stima"): the spelling back that leaves the fewest words unexplained, fewer than the Latin
     reading, else None. Russian and Ukrainian spelled alike ("tak", "mozhna") go by the words
-    each language knows."""
-    best, best_key = None, (len(latin.leftover), 0.0)
+    each language knows, then by the conversation's language; a follow-up that asks nothing
+    by itself ("a esli 2?") is taken when it explains every word."""
+    best, best_key = None, (len(latin.leftover), 0.0, False)
     for language, spelled in _spelled_back(tokens):
         reading = _read_as(language, spelled, text, catalog)
         if reading.leftover:
             corrected = correct_typos(spelled, catalog, only=set(reading.leftover))
             if corrected != spelled:
                 reading = _read_as(language, corrected, text, catalog)
-        if not (reading.cues or reading.service_codes):
+        if not (reading.cues or reading.service_codes or not reading.leftover):
             continue
         if len(reading.leftover) > _TRANSLITERATED_MAX_UNEXPLAINED and _says_nothing_but_hello(
             reading
         ):
             continue  # "hay aparcamiento cerca": "хай" is a greeting, the rest is not Russian
         words = score_languages("", reading.tokens, SCRIPTS[language]).get(language, 0.0)
-        key = (len(reading.leftover), -words)
+        key = (len(reading.leftover), -words, language != fallback)
         if key < best_key:
             best, best_key = reading, key
     return best

@@ -66,7 +66,13 @@ _CYRILLIC = {
         "z": "з",
     },
 }
+# Ukrainian's official Latin spelling writes я, ю, є after a consonant as ia, iu, ie
+# ("diakuiu", "vidbiliuvannia"); "pryiom" is прийом.
 _CYRILLIC["uk"] = _CYRILLIC["ru"] | {
+    "ia": "я",
+    "iu": "ю",
+    "ie": "є",
+    "yio": "ийо",
     "ye": "є",
     "je": "є",
     "yi": "ї",
@@ -187,6 +193,10 @@ HEBREW_WORDS_IN_LATIN = {
     "beseder": "בסדר",
     "besseder": "בסדר",
     "sababa": "סבבה",
+    "ve": "ו",
+    "shnayim": "שניים",
+    "shtayim": "שתיים",
+    "shalosh": "שלוש",
     "eifo": "איפה",
     "efo": "איפה",
     "eyfo": "איפה",
