@@ -42,6 +42,9 @@ _FOLLOW_UP_CUES = frozenset(
         Intent.GREETING,
         Intent.PRICE_QUERY,
         CueKind.NEUTRAL,
+        # "а если двое детей?" after a child's check-up: the children, the doctor are who
+        # it is for, not a question for the LLM lane.
+        CueKind.SOFT_BLOCK,
     }
 )
 _YES_WORDS = {

@@ -224,14 +224,18 @@ def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
         corrected = correct_typos(tokens, catalog, only=set(reading.leftover))
         if corrected != tokens:
             reading = _read_in_likeliest_language(text, corrected, catalog, fallback)
-    # Latin letters no Latin-script lexicon makes sense of: perhaps Russian, Ukrainian or Hebrew.
-    if (
-        reading.leftover
-        and _says_nothing_but_hello(reading)
-        and SCRIPTS[reading.language] == "latin"
-    ):
+    if _may_be_transliterated(reading, fallback):
         reading = _read_transliterated(text, tokens, catalog, reading, fallback) or reading
     return reading
+
+
+def _may_be_transliterated(reading: Reading, fallback: str) -> bool:
+    """Latin letters that ask nothing a Latin-script lexicon understands, with words it does
+    not know ("skolko stoit", "kama ole") or in a conversation held in another script ("a de
+    vy?" in Ukrainian, whose every word may be Spanish)."""
+    if SCRIPTS[reading.language] != "latin" or not _says_nothing_but_hello(reading):
+        return False
+    return bool(reading.leftover) or SCRIPTS[fallback] != "latin"
 
 
 def _unstretched(token: str, catalog: PriceIndex | None) -> str:

@@ -109,9 +109,12 @@ def to_cyrillic(word: str, language: str) -> str:
             out.append(word[i])
             i += 1
     cyrillic = "".join(out)
-    if language == "ru" and word.startswith("e"):
-        cyrillic = "э" + cyrillic[1:]  # "eto", "etot": Russian starts such words with э
+    if language == "ru" and word in _RUSSIAN_E_WORDS:
+        cyrillic = "э" + cyrillic[1:]  # "eto" is это; "esli", "est" start with е
     return cyrillic
+
+
+_RUSSIAN_E_WORDS = frozenset("eto eta etot eti etu etogo etoy etom ekstrenno".split())
 
 
 def _y_letter(word: str, i: int, language: str) -> str:

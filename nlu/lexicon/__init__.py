@@ -233,6 +233,8 @@ def _compile(language: str, module) -> Lexicon:
     words |= {normalize(w) for w in NUMBERS.get(language, ())}  # "dois" is no typo of "dois"
     lexicon.cue_words = frozenset(words)
     words |= lexicon.stopwords
+    # "если", "якщо" are matched apart from the cues (router: _asks_whether), never unknown.
+    words |= {t for text in _optional(module, "CONDITIONS") for t in tokenize(normalize(text))}
     lexicon.words = frozenset(words)
     lexicon.stems = frozenset(stem(w, language) for w in words)
     _compile_optional(lexicon, module, abbreviations)
