@@ -16,6 +16,7 @@ from nlu.intents import CueKind, Intent
 from nlu.lexicon.context_words import (
     AGE_BEFORE,
     AGE_WORDS,
+    EXTRACTION_VERBS,
     MAX_COUNT,
     NOT_A_COUNT_BEFORE,
     NUMBERS,
@@ -25,11 +26,12 @@ from nlu.text import HEBREW_PREFIXES, normalize, tokenize
 from nlu.when import names_a_day_or_time
 
 if TYPE_CHECKING:
+    from nlu.catalog import PriceIndex
     from nlu.router import Reading, Understanding
 
 # A follow-up is short: "and for 2?", "ומה עם כתר?", "e se forem dois?". A longer message says
 # enough to be read on its own.
-FOLLOW_UP_MAX_TOKENS = 6
+FOLLOW_UP_MAX_TOKENS = 10
 # A follow-up may carry a few words nothing explains ("after that", "of them").
 FOLLOW_UP_MAX_UNEXPLAINED = 3
 # Cues a price follow-up may carry besides its service or count: a "no" to the offer before it
@@ -122,6 +124,23 @@ def _count_of(token: str, numbers: dict[str, int], language: str) -> int | None:
     return count
 
 
+def by_its_verb(u: Understanding, reading: Reading, catalog: PriceIndex | None) -> Understanding:
+    """ "cuanto cuesta sacarla?", "quanto custa tirar?": a price asked of nothing but an
+    extraction's verb is the extraction's price."""
+    if u.service_codes or u.intent not in (Intent.PRICE_QUERY, Intent.OTHER):
+        return u
+    if not _cued(reading, Intent.PRICE_QUERY) or any(c.intent in _ASIDE for c in reading.cues):
+        return u
+    if not all(t in EXTRACTION_VERBS for t in reading.leftover):
+        return u
+    services = _extraction_by_its_verb(reading, catalog)
+    return replace(u, intent=Intent.PRICE_QUERY, service_codes=services) if services else u
+
+
+# Cues that send a message to the LLM lane whatever else it says.
+_ASIDE = frozenset({CueKind.BLOCK})
+
+
 def with_quantity(u: Understanding, reading: Reading) -> Understanding:
     """A price question about one service, with how many of it were asked about."""
     if u.intent != Intent.PRICE_QUERY or len(u.service_codes) != 1:
@@ -130,7 +149,13 @@ def with_quantity(u: Understanding, reading: Reading) -> Understanding:
     return replace(u, quantity=count) if count else u
 
 
-def in_context(u: Understanding, reading: Reading, text: str, topic: Topic | None) -> Understanding:
+def in_context(
+    u: Understanding,
+    reading: Reading,
+    text: str,
+    topic: Topic | None,
+    catalog: PriceIndex | None = None,
+) -> Understanding:
     """The message read after the conversation's last one."""
     if topic is None:
         return u
@@ -146,8 +171,9 @@ def in_context(u: Understanding, reading: Reading, text: str, topic: Topic | Non
         return u
     if not _may_follow_up(reading):
         return u
-    if reading.service_codes:  # "and a crown after that?", "E uma destartarização?"
-        asked = replace(u, intent=Intent.PRICE_QUERY, service_codes=reading.service_codes)
+    services = reading.service_codes or _extraction_by_its_verb(reading, catalog)
+    if services:  # "and a crown after that?", "E uma destartarização?", "y sacarla?"
+        asked = replace(u, intent=Intent.PRICE_QUERY, service_codes=services)
         return with_quantity(asked, reading)
     count = count_in(reading.tokens, reading.language)
     if count and len(topic.service_codes) == 1:  # "а если два?", "what about 3 of them?"
@@ -155,6 +181,12 @@ def in_context(u: Understanding, reading: Reading, text: str, topic: Topic | Non
             u, intent=Intent.PRICE_QUERY, service_codes=topic.service_codes, quantity=count
         )
     return u
+
+
+def _extraction_by_its_verb(reading: Reading, catalog: PriceIndex | None) -> tuple[str, ...]:
+    if catalog is None or EXTRACTION_VERBS.isdisjoint(reading.tokens):
+        return ()
+    return tuple(entry.code for entry in catalog.find(["extraction"], "en"))[:1]
 
 
 def _may_follow_up(reading: Reading) -> bool:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 
 from nlu.clock import find_time
-from nlu.context import Topic, in_context, with_quantity
+from nlu.context import Topic, by_its_verb, in_context, with_quantity
 from nlu.intents import CueKind, Intent, intents_where, priority_order
 from nlu.language import candidate_languages, score_languages
 from nlu.lexicon import (
@@ -197,8 +197,9 @@ def understand(
     short follow-up leans on ("а если два?", "and a crown?")."""
     fallback = conversation_language or _default_for_the_script(text, default_language)
     reading = read(text, catalog=catalog, fallback=fallback)
-    understood = with_quantity(decide(reading, text, catalog), reading)
-    return in_context(understood, reading, text, topic)
+    understood = by_its_verb(decide(reading, text, catalog), reading, catalog)
+    understood = with_quantity(understood, reading)
+    return in_context(understood, reading, text, topic, catalog)
 
 
 def _default_for_the_script(text: str, default_language: str) -> str:

@@ -8,6 +8,10 @@ YES_WORDS: an explicit yes ("да", "yes", "sí", "так", "כן"). After a pri
     "would you like to book?", only a yes books: "ok", "понятно", "perfeito", "סבבה" say
     "noted", and are thanked for.
 AGE_WORDS: a number before one is an age ("ребенку 5 лет"), not how many.
+EXTRACTION_VERBS: a tooth's extraction by its verb alone ("what about just pulling it?", "y
+    sacarla directamente?", "e pra arrancar logo?", "ומה אם רק לעקור?"). Alone, the verb names
+    no service ("arrancar" may be anything, "sacar una radiografía" is an X-ray); after a price
+    answer about a tooth's treatment, it asks the extraction's price instead.
 PRICE_JUDGEMENTS: "expensive", "дорого", "caro", "יקר": with a service ("is whitening
     expensive?") they ask its price; alone ("that's too expensive") they are a comment for the
     LLM lane, not a request for the price list.
@@ -71,5 +75,13 @@ PRICE_JUDGEMENTS = frozenset(
     """
     expensive pricey steep costly cheap дорого дорогой дорогая дорогие дороговато дешево дорогий
     дорога дороге дорогі дешевше caro cara caros caras barato salgado יקר יקרה יקרים יקרות זול
+    """.split()
+)
+
+EXTRACTION_VERBS = frozenset(
+    """
+    pull pulling pulled sacar sacarla sacarlo sacarme sacarmela sacarmelo arrancar arranca
+    arrancala arrancalo tirar extrair удалить удалять вырвать удалите видалити вирвати
+    видаліть לעקור
     """.split()
 )
