@@ -661,7 +661,7 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
         return Understanding(Intent.OTHER, language, confident=False)
     if not _says_only_that(intent, strong, reading, catalog):
         return Understanding(Intent.OTHER, language, confident=False)
-    if intent == Intent.PRICE_QUERY and _only_judges_a_price(reading):
+    if intent == Intent.PRICE_QUERY and _only_judges_a_price(reading, catalog):
         return Understanding(Intent.OTHER, language, confident=False)  # "that's too expensive"
     if intent == Intent.PRICE_QUERY:
         if catalog is not None and _names_a_child(reading.tokens, reading.lexicon):
@@ -680,10 +680,12 @@ _FAST_QUESTIONS = frozenset({Intent.PRICE_QUERY, Intent.CLINIC_INFO})
 _BOOKING_REQUESTS = frozenset({Intent.BOOK, Intent.APPOINTMENTS})
 
 
-def _only_judges_a_price(reading: Reading) -> bool:
+def _only_judges_a_price(reading: Reading, catalog: PriceIndex | None) -> bool:
     """ "Expensive!" without a service: every price cue is a word that judges a price."""
     if reading.service_codes:
         return False
+    if any(_names_a_dental_service(reading, t, catalog) for t in reading.leftover):
+        return False  # "дорого у вас виниры?": a service we lack, said at once
     cues = [c for c in reading.cues if c.intent == Intent.PRICE_QUERY]
     return bool(cues) and all(
         normalize(reading.tokens[p]) in PRICE_JUDGEMENTS for c in cues for p in c.positions[:1]
