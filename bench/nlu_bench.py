@@ -1,4 +1,7 @@
-"""Time understand() + price lookup per message over the labelled set, on a warm index.
+"""Time understand() + price lookup per message over the labelled set and the fifth blind set
+(messages and dialogue turns as patients type them: stretched letters, Latin-letter Russian,
+Ukrainian and Hebrew, which take the slower readings), each against the price list it was
+written for, on a warm index.
 
     .venv/bin/python bench/nlu_bench.py [--rounds N]
 
@@ -8,7 +11,6 @@ Pure Python: imports only the language layer and the price list, no Django setup
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -17,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.nlu_blind import demo_catalog, dialogues, load, messages  # noqa: E402
 from nlu import understand  # noqa: E402
 from nlu.catalog import PriceIndex  # noqa: E402
 from nlu.tests.test_nlu_accuracy import SMILE_DENTAL_CLINIC  # noqa: E402
@@ -39,13 +42,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
-    texts = [json.loads(line)["text"] for line in LABELLED.open(encoding="utf-8") if line.strip()]
-    catalog = PriceIndex.from_clinic_file(SMILE_DENTAL_CLINIC)
-    for text in texts:  # warm up: stemmer caches, lazy tables
+    labelled = PriceIndex.from_clinic_file(SMILE_DENTAL_CLINIC)
+    texts = [(row["text"], labelled) for row in load(LABELLED)]
+    demo = demo_catalog()
+    texts += [(row["text"], demo) for row in messages()]
+    texts += [(turn["text"], demo) for dialogue in dialogues() for turn in dialogue["turns"]]
+    for text, catalog in texts:  # warm up: stemmer caches, lazy tables
         handle(text, catalog)
     timings: list[int] = []
     for _ in range(args.rounds):
-        for text in texts:
+        for text, catalog in texts:
             start = time.perf_counter_ns()
             handle(text, catalog)
             timings.append(time.perf_counter_ns() - start)

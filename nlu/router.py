@@ -219,15 +219,36 @@ def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
         return _read_story(text, tokens, fallback)
     if _STRETCHED.search(text):
         tokens = [_unstretched(t, catalog) for t in tokens]
+    spelled = _NOT_SPELLED_BACK
+    if _mostly_foreign_to_latin_lexicons(tokens, catalog):
+        # "zapishite menya na zavtra": spelled back first; when that explains every word, in
+        # words its language knows, no Latin reading or typo search could do better.
+        spelled = _read_transliterated(text, tokens, catalog, fallback)
+        if spelled is not None and spelled.key < _EVERY_WORD_EXPLAINED:
+            return spelled.reading
     reading = _read_in_likeliest_language(text, tokens, catalog, fallback)
+    if spelled is _NOT_SPELLED_BACK and _may_be_transliterated(reading, fallback):
+        spelled = _read_transliterated(text, tokens, catalog, fallback)
+        if spelled is not None and spelled.key < _EVERY_WORD_EXPLAINED:
+            return spelled.reading  # "privet skolko stoit koronka"
     # Only words nothing recognised can be typos; most messages have none and skip the search.
     if reading.leftover:
         corrected = correct_typos(tokens, catalog, only=set(reading.leftover))
         if corrected != tokens:
             reading = _read_in_likeliest_language(text, corrected, catalog, fallback)
     if _may_be_transliterated(reading, fallback):
-        reading = _read_transliterated(text, tokens, catalog, reading, fallback) or reading
+        if spelled is _NOT_SPELLED_BACK:
+            spelled = _read_transliterated(text, tokens, catalog, fallback)
+        if spelled is not None and spelled.key < (len(reading.leftover), 0.0, False):
+            return spelled.reading
     return reading
+
+
+def _mostly_foreign_to_latin_lexicons(tokens: list[str], catalog: PriceIndex | None) -> bool:
+    words = [t for t in tokens if len(t) >= 3 and t.isascii() and t.isalpha()]
+    if len(words) < 2 or len(words) < len(tokens) / 2:
+        return False
+    return sum(_is_known_word(w, catalog) for w in words) < len(words) * _SPELLED_BACK_MIN_KNOWN
 
 
 def _may_be_transliterated(reading: Reading, fallback: str) -> bool:
@@ -259,21 +280,32 @@ def _says_nothing_but_hello(reading: Reading) -> bool:
     return all(cue.intent in SOCIAL for cue in reading.cues)
 
 
+_NOT_SPELLED_BACK = object()  # not tried yet (None: tried, and no spelling back fits)
+# The key of a spelling back that explains every word in words its language knows.
+_EVERY_WORD_EXPLAINED = (0, 0.0, False)
+
+
+@dataclass(frozen=True, slots=True)
+class _SpelledBack:
+    reading: Reading
+    # (words left unexplained, minus the weight of the words the language knows, whether it is
+    # not the conversation's language): the lowest is the likeliest, the Latin reading's being
+    # (its words left unexplained, 0, False).
+    key: tuple[int, float, bool]
+
+
 def _read_transliterated(
-    text: str, tokens: list[str], catalog: PriceIndex | None, latin: Reading, fallback: str
-) -> Reading | None:
+    text: str, tokens: list[str], catalog: PriceIndex | None, fallback: str
+) -> _SpelledBack | None:
     """Russian, Ukrainian or Hebrew in Latin letters ("skolko stoit implant", "kama ole
-    stima"): the spelling back that leaves the fewest words unexplained, fewer than the Latin
-    reading, else None. Russian and Ukrainian spelled alike ("tak", "mozhna") go by the words
-    each language knows, then by the conversation's language; a follow-up that asks nothing
-    by itself ("a esli 2?") is taken when it explains every word."""
-    best, best_key = None, (len(latin.leftover), 0.0, False)
-    for language, spelled in _spelled_back(tokens):
-        reading = _read_as(language, spelled, text, catalog)
-        if reading.leftover:
-            corrected = correct_typos(spelled, catalog, only=set(reading.leftover))
-            if corrected != spelled:
-                reading = _read_as(language, corrected, text, catalog)
+    stima"): the likeliest spelling back, or None. Russian and Ukrainian spelled alike ("tak",
+    "mozhna") go by the words each language knows, then by the conversation's language; a
+    follow-up that asks nothing by itself ("a esli 2?") is taken when it explains every word."""
+    best = None
+    for language, spelled in _spelled_back(tokens, catalog):
+        # Chat Latin drops letters ("skolko" -> "сколко"): typos are fixed before the one
+        # reading, as only unknown words need it.
+        reading = _read_as(language, correct_typos(spelled, catalog), text, catalog)
         if not (reading.cues or reading.service_codes or not reading.leftover):
             continue
         if len(reading.leftover) > _TRANSLITERATED_MAX_UNEXPLAINED and _says_nothing_but_hello(
@@ -282,17 +314,46 @@ def _read_transliterated(
             continue  # "hay aparcamiento cerca": "хай" is a greeting, the rest is not Russian
         words = score_languages("", reading.tokens, SCRIPTS[language]).get(language, 0.0)
         key = (len(reading.leftover), -words, language != fallback)
-        if key < best_key:
-            best, best_key = reading, key
+        if best is None or key < best.key:
+            best = _SpelledBack(reading, key)
     return best
 
 
-def _spelled_back(tokens: list[str]) -> Iterable[tuple[str, list[str]]]:
-    for language in ("ru", "uk"):
-        yield language, [to_cyrillic(t, language) if t.isascii() else t for t in tokens]
+def _spelled_back(tokens: list[str], catalog: PriceIndex | None) -> Iterable[tuple[str, list[str]]]:
+    cyrillic = {
+        language: [to_cyrillic(t, language) if t.isascii() else t for t in tokens]
+        for language in ("ru", "uk")
+    }
+    known = {
+        language: _known_share(spelled, language, catalog) for language, spelled in cyrillic.items()
+    }
+    most = max(known.values())
+    for language, spelled in cyrillic.items():
+        # Russian or Ukrainian, whichever spelling knows clearly more words as it stands; both
+        # when they know about as many ("tak", "mozhna", "perenesit mene").
+        if known[language] >= max(most - _SPELLED_BACK_MARGIN, _SPELLED_BACK_MIN_KNOWN):
+            yield language, spelled
     hebrew = hebrew_from_latin(tokens)
     if hebrew is not None:
         yield "he", hebrew
+
+
+# Of the words of three letters or more, the share a spelling back must know as they stand
+# (before any typo search) to be read at all: "privet skolko stoit" knows two of three,
+# "gracias, ya pediré otra" none.
+_SPELLED_BACK_MIN_KNOWN = 0.25
+# Russian and Ukrainian spellings whose known shares are this close are both read.
+_SPELLED_BACK_MARGIN = 0.25
+
+
+def _known_share(spelled: list[str], language: str, catalog: PriceIndex | None) -> float:
+    """The share of the words of three letters or more the language knows as they stand."""
+    words = [w for w in spelled if len(w) >= 3 and not w.isdigit()]
+    if len(words) <= 1:
+        return 1.0  # "a de vy?", "zdravstvuite": one reading, cheap; the typo search decides
+    lexicon = LEXICONS[language]
+    known = sum(_is_known_word(w, catalog) or lexicon.stem(w) in lexicon.stems for w in words)
+    return known / len(words)
 
 
 def _read_in_likeliest_language(

@@ -109,6 +109,8 @@ def to_cyrillic(word: str, language: str) -> str:
             out.append(word[i])
             i += 1
     cyrillic = "".join(out)
+    if language == "uk" and word.endswith("yi") and len(word) > 3:
+        cyrillic = cyrillic[:-1] + "ий"  # "nastupnyi", "yakyi": an ending, not ї
     if language == "ru" and word in _RUSSIAN_E_WORDS:
         cyrillic = "э" + cyrillic[1:]  # "eto" is это; "esli", "est" start with е
     return cyrillic
