@@ -16,6 +16,7 @@ from nlu.intents import CueKind, Intent
 from nlu.lexicon.context_words import (
     AGE_BEFORE,
     AGE_WORDS,
+    DAY_BEFORE,
     EXTRACTION_VERBS,
     MAX_COUNT,
     NOT_A_COUNT_BEFORE,
@@ -105,8 +106,11 @@ def count_in(tokens: list[str], language: str) -> int | None:
         if count is None or not 2 <= count <= MAX_COUNT:
             continue
         after = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if after in AGE_WORDS or (i and tokens[i - 1] in AGE_BEFORE):
+        before = tokens[i - 1] if i else ""
+        if after in AGE_WORDS or before in AGE_BEFORE:
             continue  # "ребенку 5 лет", "she's 6": an age
+        if before in DAY_BEFORE:
+            continue  # "ביום שני": on Monday
         if token.isdigit() and after in NOT_A_COUNT_BEFORE:
             continue  # "how much 4 a crown"
         counts.add(count)
@@ -194,6 +198,8 @@ def _may_follow_up(reading: Reading) -> bool:
         return False
     if len(reading.leftover) > FOLLOW_UP_MAX_UNEXPLAINED:
         return False
+    if reading.asks_whether():
+        return False  # "Can I whiten my teeth if I have crowns?": a question of its own
     return all(cue.intent in _FOLLOW_UP_CUES for cue in reading.cues)
 
 

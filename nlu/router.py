@@ -184,6 +184,10 @@ class Reading:
     named: tuple[tuple[int, int, str], ...] = ()
     stems: list[str] = field(default_factory=list)  # of the tokens, by the language's lexicon
 
+    def asks_whether(self) -> bool:
+        """Whether a phrase asks if something may or should be done ("can I", "posso")."""
+        return bool(_match_starts(self.lexicon.asks_whether, self.stems))
+
 
 def understand(
     text: str,
@@ -693,7 +697,7 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
     if _contradicts_itself(candidates, strong):
         return Understanding(Intent.OTHER, language, confident=False)
     if Intent.DECLINE in candidates:
-        asked_next = _asked_after_a_no(reading, text, strong | weak)
+        asked_next = _asked_after_a_no(reading, text)
         if asked_next is not None:
             return _price_understanding(asked_next, catalog)
     intent = next((i for i in PRIORITY if i in candidates), None)
@@ -723,7 +727,7 @@ def decide(reading: Reading, text: str, catalog: PriceIndex | None = None) -> Un
     if not _says_only_that(intent, strong, reading, catalog):
         return Understanding(Intent.OTHER, language, confident=False)
     if intent == Intent.PRICE_QUERY and _only_judges_a_price(reading, catalog):
-        return Understanding(Intent.OTHER, language, confident=False)  # "that's too expensive"
+        return Understanding(Intent.OTHER, language)  # "that's too expensive": a comment
     if intent == Intent.PRICE_QUERY:
         if catalog is not None and _names_a_child(reading.tokens, reading.lexicon):
             reading = replace(reading, service_codes=_for_children(reading.service_codes, catalog))
@@ -766,7 +770,7 @@ def _requested_only_if(intent: str, reading: Reading, text: str) -> bool:
     return all(any(i < p and clauses[i] == clauses[p] for i, _ in spans) for p in starts)
 
 
-def _asked_after_a_no(reading: Reading, text: str, cues: set[str]) -> Reading | None:
+def _asked_after_a_no(reading: Reading, text: str) -> Reading | None:
     """ "no, canal não quero. e extração quanto é?", "nah, and a cleaning?": a no to what was
     offered, then a price question about another service. The reading of that question, or
     None when nothing is asked after the no."""

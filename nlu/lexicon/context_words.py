@@ -60,8 +60,10 @@ YES_WORDS = {
     "he": "כן בטח בשמחה אשמח רוצה",
 }
 
-# A number after one of these is an age too ("she's 6", "בן 5").
+# A number after one of these is an age too ("she's 6", "בן 5"), or a weekday ("ביום שני":
+# on Monday, the "second day").
 AGE_BEFORE = frozenset("she's he's aged age בן בת בגיל".split())
+DAY_BEFORE = frozenset("יום ביום ליום מיום".split())
 # Chat spelling: "4 a crown", "2 the clinic" are "for" and "to", not counts.
 NOT_A_COUNT_BEFORE = frozenset("a an the my me u you".split())
 

@@ -82,6 +82,7 @@ def test_counts_are_read_in_the_message_itself_but_not_ages():
     assert count_in(["she's", "6"], "en") is None
     assert count_in(["hey", "how", "much", "4", "a", "crown"], "en") is None
     assert count_in(["מחיר", "ל2", "עקירות"], "he") == 2
+    assert count_in(["כמה", "עולה", "ניקוי", "ביום", "שני"], "he") is None
     assert count_in(["2", "пломбы", "и", "3", "коронки"], "ru") is None
 
 
@@ -157,3 +158,16 @@ def test_small_talk_keeps_the_topic_and_a_question_the_fast_lane_left_drops_it()
     assert next_topic(read("how much is a filling?"), CROWN_PRICE) == Topic(
         "price_query", ("filling",)
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I whiten my teeth if I have crowns?",
+        "Posso clarear os dentes se tenho coroas?",
+        "אפשר להלבין שיניים אם יש לי כתרים?",
+        "Больно ли ставить пломбу?",
+    ],
+)
+def test_a_question_the_router_sends_to_the_llm_lane_stays_there_after_a_price_answer(text):
+    assert read(text, Topic("price_query", ("filling",))).intent == "other"

@@ -3,11 +3,11 @@ written as patients type, by writers given only the README, the demo clinic file
 instruction, never the lexicons. Scoring lives in bench.nlu_blind, which prints the tables and
 every miss (`python -m bench.nlu_blind -v`).
 
-First look, before any change made with it in view (2026-12-07, at cb7bd5e; scored the same way):
-messages 61.5% right, 10.2% wrong fast answers, 89.8% reply language right; dialogue turns
-56.5% right. Its misses' general causes were then fixed, so it now gates the suite as a
-regression set at the issue's bars: the honest figure of generalisation is the first look at
-the next fresh set.
+First look, before any change made with it in view (2026-12-07, the code of cb7bd5e scored
+by this scorer): messages 62.0% right, 9.7% wrong fast answers, 89.8% reply language
+right; dialogue turns 56.5% right. Its misses' general causes were then fixed, so it now
+gates the suite as a regression set at the issue's bars: the honest figure of generalisation
+is the first look at the next fresh set.
 """
 
 from collections import Counter
