@@ -104,9 +104,7 @@ def reply_decide(
     )
     service = understood.service_codes[0] if understood.service_codes else None
     changes |= _session_changes(understood.intent, understood.language)
-    topic = next_topic(understood, Topic.decode(session.get(TOPIC)))
-    if (topic.encode() if topic else "") != session.get(TOPIC, ""):  # written only on a change
-        changes[TOPIC] = topic.encode() if topic else ""
+    changes |= _topic_change(understood, session)
     if session.get("control") == STAFF:
         return Decision(understood.intent, Lane.NONE, understood.language, None, service, changes)
     if _for_the_booking_lane(understood, session, text, quotes):
@@ -142,6 +140,13 @@ def _for_the_booking_lane(
             # A number, a day or a time answers the dialogue; another question does not.
             return names_a_day_or_time(text, understood.language)
     return intent == Intent.CONFIRM and bool(session.get(OFFERED_SERVICE))
+
+
+def _topic_change(understood: Understanding, session: dict) -> dict:
+    """The conversation's topic after this message, written only when it changes."""
+    after = next_topic(understood, Topic.decode(session.get(TOPIC)))
+    encoded = after.encode() if after else ""
+    return {TOPIC: encoded} if encoded != session.get(TOPIC, "") else {}
 
 
 def _offered(understood: Understanding) -> str:

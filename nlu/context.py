@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from nlu.intents import CueKind, Intent
+from nlu.lexicon import LEXICONS
 from nlu.lexicon.context_words import (
     AGE_BEFORE,
     AGE_WORDS,
@@ -53,6 +54,8 @@ _FOLLOW_UP_CUES = frozenset(
 _YES_WORDS = {
     language: frozenset(tokenize(normalize(words))) for language, words in YES_WORDS.items()
 }
+# Words after an hour ("утра", "am"), by language.
+_HOUR_WORDS = {language: frozenset(lexicon.hour_suffixes) for language, lexicon in LEXICONS.items()}
 # Number words of the message's language, then of any: "e se forem dois?" may read as Spanish.
 _ANY_NUMBER = {word: n for numbers in NUMBERS.values() for word, n in numbers.items()}
 _NUMBERS = {language: _ANY_NUMBER | numbers for language, numbers in NUMBERS.items()}
@@ -113,6 +116,8 @@ def count_in(tokens: list[str], language: str) -> int | None:
             continue  # "ביום שני": on Monday
         if token.isdigit() and after in NOT_A_COUNT_BEFORE:
             continue  # "how much 4 a crown"
+        if after in _HOUR_WORDS.get(language, ()):
+            continue  # "в 9 утра", "at 9 am": a time
         counts.add(count)
     return counts.pop() if len(counts) == 1 else None
 
@@ -179,6 +184,8 @@ def in_context(
     if services:  # "and a crown after that?", "E uma destartarização?", "y sacarla?"
         asked = replace(u, intent=Intent.PRICE_QUERY, service_codes=services)
         return with_quantity(asked, reading)
+    if u.intent in (Intent.CONFIRM, Intent.DECLINE) and names_a_day_or_time(text, u.language):
+        return u  # "да, в 9 утра": a yes with the time it suits, not nine of anything
     count = count_in(reading.tokens, reading.language)
     if count and len(topic.service_codes) == 1:  # "а если два?", "what about 3 of them?"
         return replace(

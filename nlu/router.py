@@ -224,7 +224,7 @@ def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
     if _STRETCHED.search(text):
         tokens = [_unstretched(t, catalog) for t in tokens]
     spelled = _NOT_SPELLED_BACK
-    if _mostly_foreign_to_latin_lexicons(tokens, catalog):
+    if _mostly_foreign_to_latin_lexicons(tokens):
         # "zapishite menya na zavtra": spelled back first; when that explains every word, in
         # words its language knows, no Latin reading or typo search could do better.
         spelled = _read_transliterated(text, tokens, catalog, fallback)
@@ -248,11 +248,19 @@ def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
     return reading
 
 
-def _mostly_foreign_to_latin_lexicons(tokens: list[str], catalog: PriceIndex | None) -> bool:
+def _mostly_foreign_to_latin_lexicons(tokens: list[str]) -> bool:
+    """Most words of three letters or more are no word of the Latin-script lexicons."""
+    latin = _KNOWN_WORDS_BY_SCRIPT["latin"]
     words = [t for t in tokens if len(t) >= 3 and t.isascii() and t.isalpha()]
     if len(words) < 2 or len(words) < len(tokens) / 2:
         return False
-    return sum(_is_known_word(w, catalog) for w in words) < len(words) * _SPELLED_BACK_MIN_KNOWN
+    known_enough = len(words) * _SPELLED_BACK_MIN_KNOWN
+    known = 0
+    for word in words:
+        known += word in latin
+        if known >= known_enough:
+            return False
+    return True
 
 
 def _may_be_transliterated(reading: Reading, fallback: str) -> bool:

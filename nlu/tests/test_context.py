@@ -171,3 +171,9 @@ def test_small_talk_keeps_the_topic_and_a_question_the_fast_lane_left_drops_it()
 )
 def test_a_question_the_router_sends_to_the_llm_lane_stays_there_after_a_price_answer(text):
     assert read(text, Topic("price_query", ("filling",))).intent == "other"
+
+
+@pytest.mark.parametrize("text", ["Да, в 9 утра", "yes at 9", "Sim, às 9", "כן, ב-9"])
+def test_a_yes_with_a_time_after_a_price_answer_is_no_count(text):
+    u = read(text, CROWN_PRICE)
+    assert (u.intent, u.quantity) == ("confirm", None)
