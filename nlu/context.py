@@ -104,7 +104,10 @@ def count_in(tokens: list[str], language: str) -> int | None:
     count; None when it names none, or several different ones."""
     numbers = _NUMBERS.get(language, _ANY_NUMBER)
     counts = set()
+    hebrew = language == "he"
     for i, token in enumerate(tokens):
+        if not (token.isdigit() or token in numbers or (hebrew and token[0] in HEBREW_PREFIXES)):
+            continue  # most words: no number at all
         count = _count_of(token, numbers, language)
         if count is None or not 2 <= count <= MAX_COUNT:
             continue
@@ -137,6 +140,8 @@ def by_its_verb(u: Understanding, reading: Reading, catalog: PriceIndex | None) 
     """ "cuanto cuesta sacarla?", "quanto custa tirar?": a price asked of nothing but an
     extraction's verb is the extraction's price."""
     if u.service_codes or u.intent not in (Intent.PRICE_QUERY, Intent.OTHER):
+        return u
+    if EXTRACTION_VERBS.isdisjoint(reading.tokens):
         return u
     if not _cued(reading, Intent.PRICE_QUERY) or any(c.intent in _ASIDE for c in reading.cues):
         return u

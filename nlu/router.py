@@ -250,6 +250,8 @@ def read(text: str, *, catalog: PriceIndex | None, fallback: str) -> Reading:
 
 def _mostly_foreign_to_latin_lexicons(tokens: list[str]) -> bool:
     """Most words of three letters or more are no word of the Latin-script lexicons."""
+    if len(tokens) < 2 or script_of(tokens[0]) != "latin":
+        return False
     latin = _KNOWN_WORDS_BY_SCRIPT["latin"]
     words = [t for t in tokens if len(t) >= 3 and t.isascii() and t.isalpha()]
     if len(words) < 2 or len(words) < len(tokens) / 2:
