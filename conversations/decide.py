@@ -95,16 +95,17 @@ def reply_decide(
             return Decision(Intent.OTHER, Lane.NONE, language, None, None, changes)
         reply = text_required_reply(language)
         return Decision(Intent.OTHER, Lane.FAST, language, reply, None, changes)
+    topic = Topic.decode(session.get(TOPIC))
     understood = understand(
         text,
         catalog=prices,
         conversation_language=known_language,
         default_language=clinic.default_language,
-        topic=Topic.decode(session.get(TOPIC)),
+        topic=topic,
     )
     service = understood.service_codes[0] if understood.service_codes else None
     changes |= _session_changes(understood.intent, understood.language)
-    changes |= _topic_change(understood, session)
+    changes |= _topic_change(understood, topic, session)
     if session.get("control") == STAFF:
         return Decision(understood.intent, Lane.NONE, understood.language, None, service, changes)
     if _for_the_booking_lane(understood, session, text, quotes):
@@ -142,9 +143,9 @@ def _for_the_booking_lane(
     return intent == Intent.CONFIRM and bool(session.get(OFFERED_SERVICE))
 
 
-def _topic_change(understood: Understanding, session: dict) -> dict:
+def _topic_change(understood: Understanding, before: Topic | None, session: dict) -> dict:
     """The conversation's topic after this message, written only when it changes."""
-    after = next_topic(understood, Topic.decode(session.get(TOPIC)))
+    after = next_topic(understood, before)
     encoded = after.encode() if after else ""
     return {TOPIC: encoded} if encoded != session.get(TOPIC, "") else {}
 
