@@ -9,7 +9,6 @@ import pytest
 from appointments.models import Appointment
 from appointments.tests.conftest import MONDAY_9
 from channels.evolution.tests.helpers import post_webhook, text_message
-from clinicbot.runtime import clock
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
@@ -23,14 +22,7 @@ BOOK_AND_CONFIRM = {
 }
 
 
-@pytest.fixture
-def monday_morning():
-    clock.start_at(MONDAY_9)
-    yield
-    clock.reset()
-
-
-@pytest.mark.usefixtures("monday_morning")
+@pytest.mark.usefixtures("clinic_clock")
 @pytest.mark.parametrize("language", list(BOOK_AND_CONFIRM))
 async def test_a_booking_through_the_webhook(language, async_client, clinic, outbox):
     ask, yes, booked_word = BOOK_AND_CONFIRM[language]
@@ -44,7 +36,7 @@ async def test_a_booking_through_the_webhook(language, async_client, clinic, out
     assert len(outbox) == 2
 
 
-@pytest.mark.usefixtures("monday_morning")
+@pytest.mark.usefixtures("clinic_clock")
 async def test_a_redelivered_yes_books_once_and_is_answered_once(async_client, clinic, outbox):
     await post_webhook(async_client, text_message("book a cleaning tomorrow at 10"))
     yes = text_message("yes", message_id="REDELIVERED-YES")
@@ -54,7 +46,7 @@ async def test_a_redelivered_yes_books_once_and_is_answered_once(async_client, c
     assert await Appointment.objects.filter(status="booked").acount() == 1
 
 
-@pytest.mark.usefixtures("monday_morning")
+@pytest.mark.usefixtures("clinic_clock")
 async def test_a_retried_booking_task_acts_once(async_client, clinic, outbox):
     """The task's run after its reply was written (a retry, a second delivery by the broker)
     books nothing more: the dialogue answers a message it has answered with the same reply."""
@@ -99,7 +91,7 @@ async def statuses() -> list[str]:
     return sorted([a.status async for a in Appointment.objects.all()])
 
 
-@pytest.mark.usefixtures("monday_morning")
+@pytest.mark.usefixtures("clinic_clock")
 @pytest.mark.parametrize("language", list(BOOK_AND_CONFIRM))
 async def test_price_yes_number_yes_then_cancel_through_the_webhook(
     language, async_client, clinic, outbox
@@ -114,7 +106,7 @@ async def test_price_yes_number_yes_then_cancel_through_the_webhook(
     assert await statuses() == ["cancelled"]
 
 
-@pytest.mark.usefixtures("monday_morning")
+@pytest.mark.usefixtures("clinic_clock")
 @pytest.mark.parametrize("language", list(BOOK_AND_CONFIRM))
 async def test_a_move_through_the_webhook(language, async_client, clinic, outbox):
     from appointments.tests.test_booking_conversations import MOVE_TO_FRIDAY, TOMORROW_AT_10
@@ -130,7 +122,7 @@ async def test_a_move_through_the_webhook(language, async_client, clinic, outbox
     assert moved.starts_at.astimezone(MONDAY_9.tzinfo).date().isoformat() == "2026-12-11"
 
 
-@pytest.mark.usefixtures("monday_morning")
+@pytest.mark.usefixtures("clinic_clock")
 @pytest.mark.parametrize("language", list(BOOK_AND_CONFIRM))
 async def test_nothing_pending_claims_nothing_through_the_webhook(
     language, async_client, clinic, outbox

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from appointments.tests.conftest import clinic_clock  # noqa: F401  (a fixture)
 from channels.evolution.tests.helpers import post_webhook, text_message
 from clinicbot.runtime.redis_client import sync_redis
 from conversations.models import ConversationSession, Message
@@ -95,17 +96,7 @@ async def test_no_phone_or_lid_in_redis_in_plaintext(async_client, clinic, outbo
         assert PHONE.encode() not in redis.get(key)
 
 
-@pytest.fixture
-def monday_morning():
-    from appointments.tests.conftest import MONDAY_9
-    from clinicbot.runtime import clock
-
-    clock.start_at(MONDAY_9)
-    yield
-    clock.reset()
-
-
-@pytest.mark.usefixtures("monday_morning")
+@pytest.mark.usefixtures("clinic_clock")
 async def test_a_booking_under_the_lid_moves_with_the_merge_and_is_confirmed(
     async_client, clinic, outbox
 ):
