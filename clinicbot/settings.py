@@ -185,6 +185,7 @@ INSTALLED_APPS = [
     "pricing",
     "followups",
     "appointments",
+    "knowledge",
     "security",
 ]
 

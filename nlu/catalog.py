@@ -136,6 +136,8 @@ def _by_first_letter_and_length(words: Iterable[str]) -> dict[tuple[str, int], t
 class PriceIndex:
     def __init__(self, services: Iterable[ServiceEntry]):
         self._entries: dict[str, ServiceEntry] = {s.code: s for s in services}
+        # Other per-clinic data held beside the prices (pricing.cache.register_companion).
+        self.extras: dict[str, object] = {}
         self._keys: dict[tuple[str, ...], tuple[str, ...]] = {}
         # Gapped phrases by their first stem: (stems with GAP markers, code).
         self._gapped: dict[str, list[tuple[tuple[str, ...], str]]] = {}

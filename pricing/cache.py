@@ -4,6 +4,10 @@ normalized name and alias, see nlu.catalog).
 - Entries live 20 min; a stale or missing entry is refreshed by one query however many requests
   find it stale at once, capped at 600 ms.
 - A failed refresh keeps serving the last good list and logs it.
+- Other apps' per-clinic data the fast lane answers from (a clinic's FAQ, its own reply texts)
+  rides along as the index's `extras`: loaded in the same refresh by the loaders registered with
+  `register_companion`, invalidated by the same version (`bump_version`, or `bump_on_change`
+  for a model with a `clinic_id`).
 - Staff edits bump a per-clinic version in Redis (`cb:prices:{clinic_id}`). The webhook reads that
   version in the same Redis round trip that de-duplicates the message, so every worker answers
   with the new price on the next message after the edit commits (well within 5 s).
@@ -12,12 +16,14 @@ normalized name and alias, see nlu.catalog).
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from cachalot.api import cachalot_disabled
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
+from django.db.models.signals import post_delete, post_save
 
 from clinicbot.runtime.breaker import database_breaker
 from clinicbot.runtime.redis_client import sync_redis
@@ -42,12 +48,43 @@ class Entry:
     loaded_at: float
 
 
+# name -> loader(clinic_id): what other apps keep in memory beside a clinic's prices.
+_COMPANIONS: dict[str, Callable[[int], object]] = {}
+
+
+def register_companion(name: str, loader: Callable[[int], object]) -> None:
+    """Hold `loader(clinic_id)` in `index.extras[name]` beside each clinic's price list (called
+    from an app's ready(); the loader runs in a worker thread, its queries uncached)."""
+    _COMPANIONS[name] = loader
+
+
+def bump_on_change(model) -> None:
+    """Every save or delete of `model` (which has a `clinic_id`) makes its clinic's cache stale."""
+
+    def announce(sender, instance, **kwargs):
+        # After commit: a worker that refreshes on the new version must read the committed row.
+        clinic_id = instance.clinic_id
+        transaction.on_commit(lambda: bump_version(clinic_id))
+
+    post_save.connect(announce, sender=model, weak=False, dispatch_uid=f"bump:{model._meta.label}")
+    post_delete.connect(
+        announce, sender=model, weak=False, dispatch_uid=f"bump-del:{model._meta.label}"
+    )
+
+
 def load_price_index(clinic_id: int) -> PriceIndex:
     try:
         with cachalot_disabled():  # this module is the cache
             rows = list(Service.objects.filter(clinic_id=clinic_id, active=True))
+            extras = {name: loader(clinic_id) for name, loader in _COMPANIONS.items()}
     finally:
         connection.close()  # back to the pool: this runs in a worker thread
+    index = _index_of(rows)
+    index.extras = extras
+    return index
+
+
+def _index_of(rows) -> PriceIndex:
     return PriceIndex(
         ServiceEntry(
             code=row.code,
