@@ -20,8 +20,11 @@ from nlu.router import Understanding
 from nlu.when import names_a_day_or_time
 
 STAFF = "staff"
-# Why a conversation is flagged for staff (ConversationSession.attention).
+# Why a conversation is flagged for staff (ConversationSession.attention). Stage B tells the
+# clinic's on-duty staff about the urgent ones and the questions (notifications).
 VOICE_NOT_TRANSCRIBED = "voice note not transcribed"
+URGENT = "urgent"  # an urgent symptom: handed to staff at once
+QUESTION_FOR_STAFF = "question for staff"  # a soft hand-off: staff asked, the bot answers on
 # A fast-lane reply waits in the outbox unless stage A sends it at once (it then claims it).
 INITIAL_REPLY_STATE = {
     Lane.NONE: ReplyState.NONE,
