@@ -787,8 +787,12 @@ def method_notes(args, dropped: list[str]) -> str:
   {voice.PATIENTS} patients, each an Evolution `audioMessage` (push-to-talk) with its
   {voice.AUDIO_BYTES:,}-byte audio as base64 in the body, saying one of the fast-lane texts;
   the fake model server transcribes it after {voice.TRANSCRIPTION_LATENCY_S * 1000:.0f} ms (it
-  reads the audio's bytes as the text). Overhead = the reply's arrival at the fake gateway minus
-  the request's start minus that latency; the reply must be the spoken text's fast-lane reply.
+  reads the audio's bytes as the text, up to the NULs that pad it; the note's message id ends
+  it). Overhead = the reply's arrival at the fake gateway minus the request's start minus the
+  transcription's own time (the fake's start on that note's request to its answer: the latency
+  and the fake's own work, done at a lower priority on the same two cores as a model's server on
+  another machine would not); the overhead over the nominal latency is reported beside it. The
+  reply must be the spoken text's fast-lane reply.
 - **/health through bursts**: {health_burst.BURSTS} bursts of {health_burst.BURST_SIZE}
   webhooks from new patients ("Привет"), each sent as fast as {health_burst.SENDERS} keep-alive
   clients can, from a process at nice {health_burst.STAND_IN_NICENESS} (the fake gateway and the

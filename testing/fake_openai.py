@@ -22,7 +22,8 @@ the audio's bytes, or a callable(audio bytes) returning the text; when neither k
 `echo_audio=True` answers the audio's bytes read as UTF-8 up to the first NUL (a test's "audio"
 is the text it stands for, padded with NULs to a voice note's size if it likes), else
 `default_transcript`. `fake.transcriptions()` lists the transcription requests
-(their form fields, the file's name, type and size), apart from the chat requests.
+(their form fields, the file's name, type, size and SHA-256, the times it arrived and was
+answered), apart from the chat requests.
 
 Faults, at run time, on both endpoints: fake.set_latency(0.8), fake.fail(429, times=2) (with
 `retry_after` set, the answer carries `retry-after-ms`), fake.hang(), fake.drop(),
@@ -43,6 +44,7 @@ From another process:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -291,7 +293,7 @@ class _OpenAIHandler(JsonRequestHandler):
     def _transcription(self) -> None:
         arrival = arrival_times()
         parts = form_parts(self.headers.get("Content-Type", ""), self.read_body())
-        self.owner.record_transcription(parts, self.headers, arrival)
+        record = self.owner.record_transcription(parts, self.headers, arrival)
         forced_status = self.apply_faults()
         if forced_status is not None:
             self._answer_injected_fault(forced_status)
@@ -300,14 +302,17 @@ class _OpenAIHandler(JsonRequestHandler):
         elif problem := transcription_error(parts):
             self.send_json(400, openai_error(400, problem))
         else:
-            self._answer_transcription(parts)
+            self._answer_transcription(parts, record)
 
-    def _answer_transcription(self, parts: dict[str, Any]) -> None:
-        try:
-            text = self.owner.transcript_of(parts["file"]["data"])
-        except Exception as error:  # a broken script should show up in the test, not hang it
-            self.send_json(500, openai_error(500, f"fake script failed: {error!r}"))
+    def _answer_transcription(self, parts: dict[str, Any], record: dict[str, Any]) -> None:
+        # Just before the answer is written: a benchmark can tell the model's time (latency and
+        # the fake's own work) from the time of the service that called it.
+        text_or_error = self._transcript(parts)
+        record["answered_monotonic_ns"] = time.monotonic_ns()
+        if isinstance(text_or_error, dict):
+            self.send_json(500, text_or_error)
             return
+        text = text_or_error
         if parts.get("response_format") == "text":
             body = text.encode()
             self.send_response(200)
@@ -317,6 +322,12 @@ class _OpenAIHandler(JsonRequestHandler):
             self.wfile.write(body)
             return
         self.send_json(200, {"text": text, "usage": {"type": "duration", "seconds": 1}})
+
+    def _transcript(self, parts: dict[str, Any]) -> str | dict[str, Any]:
+        try:
+            return self.owner.transcript_of(parts["file"]["data"])
+        except Exception as error:  # a broken script should show up in the test, not hang it
+            return openai_error(500, f"fake script failed: {error!r}")
 
     def _authorized(self) -> bool:
         api_key = self.owner.api_key
@@ -455,7 +466,7 @@ class FakeOpenAI(BackgroundHTTPServer):
         lowered = {name.lower(): value for name, value in headers.items()}
         self._requests.append({"path": path, "body": body, "headers": lowered, **arrival})
 
-    def record_transcription(self, parts: dict[str, Any], headers, arrival) -> None:
+    def record_transcription(self, parts: dict[str, Any], headers, arrival) -> dict[str, Any]:
         lowered = {name.lower(): value for name, value in headers.items()}
         fields = {name: value for name, value in parts.items() if not isinstance(value, dict)}
         upload = parts.get("file") if isinstance(parts.get("file"), dict) else None
@@ -464,8 +475,9 @@ class FakeOpenAI(BackgroundHTTPServer):
                 "filename": upload["filename"],
                 "content_type": upload["content_type"],
                 "size": len(upload["data"]),
+                "sha256": hashlib.sha256(upload["data"]).hexdigest(),
             }
-        self._transcriptions.append(
+        return self._transcriptions.append(
             {"path": TRANSCRIPTIONS, "body": fields, "headers": lowered, **arrival}
         )
 

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import time
 
@@ -257,11 +258,23 @@ def test_transcriptions_are_logged_apart_from_chat_requests(fake, client):
     assert upload["body"] == {
         "model": "gpt-transcribe",
         "language": "ru",
-        "file": {"filename": "voice.ogg", "content_type": "audio/ogg", "size": 3},
+        "file": {
+            "filename": "voice.ogg",
+            "content_type": "audio/ogg",
+            "size": 3,
+            "sha256": hashlib.sha256(b"abc").hexdigest(),
+        },
     }
     assert len(fake.requests()) == 1
     with httpx.Client(base_url=fake.url) as control:
         assert len(control.get("/_fake/transcriptions?since=0").json()) == 1
+
+
+def test_a_transcription_records_when_it_was_answered(fake, client):
+    fake.set_latency(0.05)
+    transcribe(client, b"abc")
+    (upload,) = fake.transcriptions()
+    assert upload["answered_monotonic_ns"] - upload["monotonic_ns"] >= 50_000_000
 
 
 def test_a_transcription_shares_the_faults(fake, client):
