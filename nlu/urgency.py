@@ -4,8 +4,10 @@ Pure and cheap: the lexicon (nlu.lexicon.urgent_words) is compiled once per lang
 screening expression and a few per entry; a message that names no symptom word at all (nearly
 every message) costs one search per language read. The message is read in its language and in
 those written in the same script (a Portuguese patient read as Spanish, a Ukrainian one who
-writes Russian words), since a misread language must not hide a swollen face. Transliterated
-Russian or Hebrew ("shcheka opukhla") is not read: the LLM lane's model hands those over.
+writes Russian words), since a misread language must not hide a swollen face. Russian or
+Ukrainian typed in Latin letters ("opukhla shcheka") is also read spelled back (nlu.translit)
+when the conversation is in one of them; Hebrew in Latin letters is left to the LLM lane's
+model, which hands such a message over as urgent.
 
 A message that names an urgent symptom is urgent whatever else it asks: "how much is a root
 canal? my face is swollen" needs the emergency instructions more than the price.
@@ -19,7 +21,8 @@ from functools import lru_cache
 
 from nlu.lexicon import LANGUAGES, SCRIPTS
 from nlu.lexicon.urgent_words import GAP, NEGATIONS, URGENT_WORDS
-from nlu.text import normalize
+from nlu.text import normalize, script_of
+from nlu.translit import to_cyrillic
 
 _TOKEN_OR_BREAK = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[,;!?¿¡()\n]|[.:](?!\d)")
 # Letters glued in front of a Hebrew word: "and", "the", "in", "to", "from", "that", "as".
@@ -65,11 +68,19 @@ def _compiled(language: str) -> _Language:
     return _Language(re.compile(screen), entries, negated)
 
 
-def _words(text: str) -> str:
+def _words(tokens: list[str]) -> str:
     """The message's words, each after a space, a clause break as " ." (a negation does not
     reach across one: "нет, кровь не останавливается")."""
-    tokens = _TOKEN_OR_BREAK.findall(normalize(text))
     return "".join(" ." if len(t) == 1 and not t.isalnum() else f" {t}" for t in tokens)
+
+
+def _spelled_back(tokens: list[str], language: str) -> str | None:
+    """A Russian or Ukrainian message typed in Latin letters, in Cyrillic ones; else None."""
+    if SCRIPTS.get(language) != "cyrillic" or any(script_of(t) == "cyrillic" for t in tokens):
+        return None
+    if not any(script_of(t) == "latin" for t in tokens):
+        return None
+    return _words([to_cyrillic(t, language) if t.isalpha() else t for t in tokens])
 
 
 def _languages_to_read(language: str) -> tuple[str, ...]:
@@ -103,5 +114,9 @@ def is_urgent(text: str, language: str) -> bool:
     share its script (all of them for a language this layer does not know)."""
     if not text:
         return False
-    words = _words(text)
-    return any(_names_a_symptom(words, other) for other in _languages_to_read(language))
+    tokens = _TOKEN_OR_BREAK.findall(normalize(text))
+    words = _words(tokens)
+    if any(_names_a_symptom(words, other) for other in _languages_to_read(language)):
+        return True
+    spelled = _spelled_back(tokens, language)
+    return spelled is not None and _names_a_symptom(spelled, language)

@@ -84,6 +84,12 @@ def test_a_language_misread_within_its_script_still_finds_the_symptom():
     assert is_urgent("після видалення кров не зупиняється", "ru")
 
 
+def test_russian_typed_in_latin_letters_is_read_spelled_back():
+    assert is_urgent("posle udaleniya opukhla shcheka", "ru")
+    assert is_urgent("krov ne ostanavlivaetsya", "ru")
+    assert not is_urgent("skolko stoit udalenie zuba", "ru")
+
+
 def test_every_language_has_urgent_words_written_as_normalized_text():
     assert set(URGENT_WORDS) == set(LANGUAGES)
     for entries in URGENT_WORDS.values():
