@@ -69,7 +69,7 @@ class Clinic(models.Model):
         blank=True,
         validators=[validate_texts_by_language],
         help_text=(
-            'Sent at once to a patient who writes about an urgent symptom, by language: '
+            "Sent at once to a patient who writes about an urgent symptom, by language: "
             '{"en": "If you have severe swelling or bleeding, call ... now.", "ru": "..."}.'
         ),
     )
