@@ -21,6 +21,20 @@ NEGATIONS: words that, right before a symptom, say the patient does not have it 
 
 GAP = 3
 
+# Only small words may sit between "broke" and the tooth ("broke my front tooth"): a filling
+# that broke on a tooth is no broken tooth.
+_EN_SMALL = "(?:(?:my$|a$|his$|her$|the$|one$|front$|of$|two$) )*"
+_ES_SMALL = "(?:(?:un$|el$|la$|una$|mi$|dos$|los$|las$|me$) )*"
+_PT_SMALL = "(?:(?:um$|o$|a$|meu$|minha$|dois$|os$|da$|do$) )*"
+_HE_SMALL = "(?:(?:לי$|לו$|לה$|את$) )*ה?"
+# Bleeding that goes on is urgent after an extraction or surgery, not from gums when brushing.
+_EN_AFTER_CARE = "(?:extract|pulled|removed|surgery|implant|hours|all night|since yesterday)"
+_ES_AFTER_CARE = "(?:extraccion|sacaron|quitaron|cirugia|implante|horas|toda la noche|desde ayer)"
+_PT_AFTER_CARE = (
+    "(?:extracao|arranc|tirei|tiraram|cirurgia|implante|horas|a noite toda|desde ontem)"
+)
+_HE_AFTER_CARE = "(?:עקיר|עקרו|עקרתי|ניתוח|שתל|שעות|כל הלילה|מאתמול)"
+
 # "After the extraction", in the words of each language.
 _RU = "(?:после|с момента) ~ (?:удален|удалил|удалили|вырвал)"
 _UK = "після ~ (?:видален|видалил|видалили|вирвал)"
@@ -43,7 +57,7 @@ URGENT_WORDS: dict[str, tuple[str, ...]] = {
         f"{_RU} & (?:кровит|кровоточ|кровотеч|течет кров|идет кров|"
         "кровь идет|кровь течет|кровь не)",
         "(?:до сих пор|все еще|второй день|третий день|несколько часов) & "
-        "(?:кровит|кровоточ|кровотеч)",
+        "(?:кровит|кровоточ|кровотеч) & (?:удален|удалил|удалили|вырвал|операц|имплант)",
         # Fever.
         "температур ~ (?:3[89]|4[01])",
         "(?:высок|поднял|подскоч) ~ температур",
@@ -55,9 +69,10 @@ URGENT_WORDS: dict[str, tuple[str, ...]] = {
         "(?:авари|дтп$)",
         "(?:выбил|выбили|выбит|вылетел) ~ зуб",
         "зуб ~ (?:выбил|выбили|выбит|вылетел)",
-        "(?:сломал|сломан|сломался|сломалс|разбил|раскол) ~ зуб",
-        "зуб ~ (?:сломал|сломан|сломался|раскол)",
-        "(?:удар|упал|упала|ударил) & (?:зуб|челюст|лиц)",
+        # Whole words: "сломалась" is a filling or a crown, not a tooth.
+        "(?:сломал$|сломался$|сломан$|сломанн|разбил$|раскололся$) ~ зуб",
+        "зуб ~ (?:сломал$|сломался$|сломан$|раскололся$)",
+        "(?:удар|ударил|упал на|упала на|упал лицом|упала лицом) & (?:зуб|челюст|лиц)",
         # Cannot breathe, swallow or open the mouth.
         "(?:не могу|не может|не получается|трудно|тяжело) ~ (?:дыш|глота|открыть рот|"
         "открыть рта|раскрыть рот|открывается рот)",
@@ -74,7 +89,8 @@ URGENT_WORDS: dict[str, tuple[str, ...]] = {
         "(?:кров) ~ не (?:зупиня|припиня|прохо|спиня)",
         "(?:не зупиня|не припиня) ~ (?:кров)",
         f"{_UK} & (?:кровит|кровоточ|кровотеч|тече кров|йде кров|кров тече|кров йде|кров не)",
-        "(?:досі|все ще|досi|другий день|третій день|кілька годин) & (?:кровит|кровоточ|кровотеч)",
+        "(?:досі|все ще|досi|другий день|третій день|кілька годин) & "
+        "(?:кровит|кровоточ|кровотеч) & (?:видален|видалил|видалили|вирвал|операц|імплант)",
         "температур ~ (?:3[89]|4[01])",
         "(?:висок|підня|піднял) ~ температур",
         "температур ~ (?:висок|підня|піднял)",
@@ -82,11 +98,12 @@ URGENT_WORDS: dict[str, tuple[str, ...]] = {
         "гарячк",
         "травм",
         "(?:авар|дтп$)",
-        "(?:вибив|вибили|вибит|вилетів|вилетiв) ~ зуб",
-        "зуб ~ (?:вибив|вибили|вибит|вилетів)",
-        "(?:зламав|зламал|зламан|зламався|розбив|розкол|розколов) ~ зуб",
-        "зуб ~ (?:зламав|зламан|зламався|розкол)",
-        "(?:удар|вдар|впав|впала|упав|упала) & (?:зуб|щелеп|облич)",
+        "(?:вибив|вибил|вибит|вилетів|вилетiв) ~ зуб",
+        "зуб ~ (?:вибив|вибил|вибит|вилетів)",
+        "(?:зламав$|зламався$|зламан$|зламаний$|розбив$|розколовся$) ~ зуб",
+        "зуб ~ (?:зламав$|зламався$|зламан$|розколовся$)",
+        "(?:удар|вдарив|вдарил|впав на|впала на|упав на|упала на|впав обличчям|впала обличчям) & "
+        "(?:зуб|щелеп|облич)",
         "(?:не можу|не може|не виходить|важко) ~ (?:дихат|дихаю|ковта|відкрити рот|"
         "відкрити рота|розкрити рот|відкривається рот)",
         "рот не відкрива",
@@ -101,15 +118,19 @@ URGENT_WORDS: dict[str, tuple[str, ...]] = {
         "(?:bleed|blood) ~ (?:won'?t|will not|doesn'?t|does not|didn'?t|not|can'?t|cannot) "
         "(?:stop|slow)",
         "(?:stop|control) ~ (?:the )?(?:bleed|blood)",
-        "(?:non stop|nonstop|keeps|keep|constant|heavy|heavily|still|a lot of) ~ (?:bleed|blood)",
+        "(?:non stop|nonstop|constant|heavy|heavily|a lot of) ~ (?:bleed|blood)",
+        f"(?:keeps|keep|still) ~ (?:bleed|blood) & {_EN_AFTER_CARE}",
         "(?:bleed|blood) ~ (?:for hours|all night|since yesterday|for (?:2|two|3|three) days)",
         "(?:fever|feverish|high temperature|temperature of|temp of|chills$)",
-        "(?:accident|injur|trauma$|traumatic)",
+        # "by accident" is no accident.
+        "(?:(?:an|car|bike|bicycle|road|sports|traffic)$ accident|injur|trauma$|traumatic)",
         "knock ~ (?:out|loose)? ~ (?:tooth|teeth)",
         "(?:tooth|teeth) ~ knocked",
-        "(?:broke|broken|snapped|cracked in half|split) ~ (?:tooth|teeth|jaw)",
-        "(?:tooth|teeth|jaw) ~ (?:broke|broken|snapped)",
-        "(?:hit|punched|fell|fall) & (?:tooth|teeth|jaw|face|mouth)",
+        f"(?:broke|broken|snapped|split)$ {_EN_SMALL}(?:tooth|teeth|jaw)",
+        "(?:tooth|teeth|jaw)$ (?:(?:is|has|got|just)$ )?(?:broke|broken|snapped)$",
+        # A fall, not a filling that fell out or a crown that fell off.
+        "(?:hit$|punched|fell (?:on|down|over|from)$|fell off (?:my |his |her |the |a )?"
+        "(?:bike|bicycle|scooter|horse|skateboard|stairs|swing)) & (?:tooth|teeth|jaw|face|mouth)",
         "(?:can'?t|cannot|can not|unable to|hard to|trouble|difficult|struggling to) ~ "
         "(?:breath|swallow|open (?:my |his |her )?mouth)",
         "(?:short of breath|shortness of breath|choking)",
@@ -122,13 +143,15 @@ URGENT_WORDS: dict[str, tuple[str, ...]] = {
         "(?:absceso|flemon|pus$)",
         "(?:sangr|hemorrag) ~ no (?:para|paro|se detien|se detuv|se corta|deja|cesa)",
         "no ~ (?:para|deja) de sangr",
-        "(?:sigue|sigo|todavia|aun) ~ sangr",
+        f"(?:sigue|sigo|todavia|aun) ~ sangr & {_ES_AFTER_CARE}",
         "(?:parar|detener|cortar) ~ (?:el )?(?:sangr|hemorrag)",
         "(?:fiebre|calentura|temperatura alta|escalofrio)",
-        "(?:accidente|traumatism|trauma$|golpe|golpee|golpeo|golpearon|me cai$|se cayo y)",
-        "(?:se me|se le|me|le) (?:salio|cayo|tumbaron|tumbo|volo|volaron) ~ "
-        "(?:diente|muela|dientes)",
-        "(?:rompi|rompio|partio|parti|quebre|quebro) ~ (?:diente|muela|dientes|mandibul)",
+        # "por accidente" (by accident) and "de golpe" (suddenly) are neither.
+        "(?:(?:un|el|tuve|tuvo)$ accidente|traumatism|trauma$|un golpe|golpee$|golpeo$|golpearon)",
+        "(?:me cai$|se cayo$) & (?:diente|muela|boca|cara|mandibul)",
+        "(?:tumbaron|tumbo|volo|volaron)$ ~ (?:diente|muela|dientes)",
+        f"(?:rompi|rompio|partio|parti|quebre|quebro)$ {_ES_SMALL}"
+        "(?:diente|muela|dientes|mandibul)",
         "(?:diente|muela|dientes) ~ (?:roto|rota|partido|partida|quebrad)",
         "(?:no puedo|no puede|me cuesta|dificultad para|no logro) ~ (?:respir|trag|abrir la boca)",
         "(?:me ahogo|se ahoga|ahogando)",
@@ -141,13 +164,14 @@ URGENT_WORDS: dict[str, tuple[str, ...]] = {
         "(?:abscesso|pus$)",
         "(?:sangr|hemorrag) ~ nao (?:para|parou|estanca|passa)",
         "nao ~ (?:para|parou) de sangr",
-        "(?:continua|ainda|sem parar) ~ sangr",
+        f"(?:continua|ainda) ~ sangr & {_PT_AFTER_CARE}",
         "sangr ~ sem parar",
         "(?:parar|estancar) ~ (?:o )?(?:sangr|hemorrag)",
         "(?:febre|temperatura alta|calafrio)",
-        "(?:acidente|traumatism|trauma$|pancada|bati a boca|bateu a boca|bati o rosto|cai de cara)",
+        "(?:(?:um|no|num|sofri|sofreu)$ acidente|traumatism|trauma$|pancada|bati a boca|"
+        "bateu a boca|bati o rosto|cai de cara)",
         "(?:caiu|arrancou|saiu|voou) ~ (?:dente|dentes) ~ (?:batida|pancada|queda|acidente|cai)",
-        "(?:quebrei|quebrou|parti|partiu|rachou) ~ (?:dente|dentes|mandibula)",
+        f"(?:quebrei|quebrou|parti|partiu|rachou)$ {_PT_SMALL}(?:dente|dentes|mandibula)",
         "(?:dente|dentes) ~ (?:quebrad|partid)",
         "(?:nao consigo|nao consegue|dificuldade (?:de|para|pra)|custa) ~ "
         "(?:respir|engol|abrir a boca)",
@@ -161,12 +185,14 @@ URGENT_WORDS: dict[str, tuple[str, ...]] = {
         "(?:אבצס|מורסה|מוגלה)",
         "(?:דימום|דם) ~ (?:לא|אינו) (?:נעצר|מפסיק|עוצר|נפסק)",
         "(?:לא|אינו) (?:נעצר|מפסיק|נפסק) ~ (?:דימום|לדמם|דם)",
-        "(?:עדיין|ממשיך|ממשיכה) ~ (?:דימום|מדמם|מדממת|לדמם|דם)",
+        f"(?:עדיין|ממשיך|ממשיכה) ~ (?:דימום|מדמם|מדממת|לדמם|דם) & {_HE_AFTER_CARE}",
         "(?:לעצור|להפסיק) ~ (?:את )?(?:הדימום|דימום|הדם)",
-        "(?:חום$|חום גבוה|קדחת|צמרמורת)",
+        # Fever, not heat ("רגישות לחום", sensitive to heat).
+        "(?:(?<![לב])חום$|קדחת|צמרמורת)",
         "(?:תאונ|טראומה|חבלה|מכה$|קיבל מכה|קיבלתי מכה)",
-        "(?:שבר|שברה|שברתי|נשבר|נשברה|נשברו) ~ (?:שן|שיניים|לסת)",
-        "(?:שן|שיניים) ~ (?:שבור|נשבר|יצא|נפל|עפה|עפו)",
+        f"(?:שבר|שברה|שברתי|נשבר|נשברה|נשברו)$ {_HE_SMALL}(?:שן|שיניים|לסת)",
+        # A baby tooth that fell out is no injury: broken or knocked out only.
+        "(?:שן|שיניים) ~ (?:שבור|נשבר|עפה|עפו)",
         "(?:לא יכול|לא יכולה|לא מצליח|לא מצליחה|קשה) ~ (?:לנשום|לבלוע|לפתוח את הפה|לפתוח פה)",
         "(?:נחנק|חנק)",
         "(?:בלתי נסבל|בלתי נסבלים|כאב תופת|כאבי תופת|גוסס מכאב)",

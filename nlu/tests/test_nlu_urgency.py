@@ -62,6 +62,23 @@ NOT_URGENT = [
     ("he", "כמה עולה עקירה?"),
     ("he", "נפלה לי סתימה"),
     ("he", "אין לי חום, רק שאלה"),
+    # A filling or a crown, gums when brushing, "by accident", heat: none is urgent.
+    ("ru", "сломалась пломба на зубе"),
+    ("ru", "упала коронка с зуба"),
+    ("uk", "зламалася пломба на зубі"),
+    ("en", "my filling broke and the tooth is sensitive"),
+    ("en", "my crown fell off my tooth"),
+    ("en", "my gums still bleed when I brush"),
+    ("en", "I booked twice by accident, please cancel one"),
+    ("es", "se me cayó el empaste del diente"),
+    ("es", "se me rompió el empaste de la muela"),
+    ("es", "todavía me sangran las encías al cepillarme"),
+    ("es", "de golpe me empezó a doler la muela"),
+    ("pt", "quebrou a obturação do dente"),
+    ("pt", "ainda sangra a gengiva quando escovo"),
+    ("he", "נשברה לי הסתימה בשן"),
+    ("he", "יש לי רגישות לחום ולקור"),
+    ("he", "לילד נפלה שן"),
 ]
 
 
