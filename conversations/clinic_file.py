@@ -97,6 +97,8 @@ class ClinicSpec(BaseModel):
     address: str = ""
     phone: str = ""
     business_hours: dict[str, str | None] = {}
+    # What a patient with an urgent symptom is told, by language.
+    emergency_instructions: dict[str, NonEmpty] = {}
     services: list[ServiceSpec] = []
     channel: ChannelSpec = ChannelSpec()
     booking: BookingSpec = BookingSpec()
@@ -118,6 +120,13 @@ class ClinicSpec(BaseModel):
         return code
 
     _business_hours = field_validator("business_hours")(_checked_hours)
+
+    @field_validator("emergency_instructions")
+    @classmethod
+    def instructions_in_known_languages(cls, texts: dict[str, str]) -> dict[str, str]:
+        if unknown := sorted(set(texts) - set(LANGUAGES)):
+            raise ValueError(f"{', '.join(unknown)} is not one of {LANGUAGES}")
+        return texts
 
     @model_validator(mode="after")
     def unique_service_codes(self):

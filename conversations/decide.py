@@ -9,11 +9,23 @@ staff have taken the conversation over.
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from conversations.directory import ClinicSnapshot
 from conversations.journal import ReplyState
 from conversations.models import Lane
-from nlu import Intent, PriceIndex, Reply, compose_reply, text_required_reply, understand
+from nlu import (
+    Handoff,
+    Intent,
+    PriceIndex,
+    Reply,
+    compose_reply,
+    handoff_reply,
+    is_urgent,
+    text_required_reply,
+    understand,
+    urgent_reply,
+)
 from nlu.context import Topic, next_topic
 from nlu.intents import row_of
 from nlu.router import Understanding
@@ -79,10 +91,13 @@ def reply_decide(
     prices: PriceIndex | None,
     quotes: bool = False,
     voice_unheard: bool = False,
+    now: datetime | None = None,
 ) -> Decision:
     """`quotes`: the message quotes (answers) an earlier message of the conversation.
     `voice_unheard`: the message is a voice note nobody could transcribe (conversations.voice):
-    the patient is asked to type, and the conversation is flagged for staff."""
+    the patient is asked to type, and the conversation is flagged for staff.
+    `now`: the clinic's clock (clinicbot.runtime.clock), which says whether a hand-off reply
+    may promise an answer shortly or names when the clinic opens; None: it says shortly."""
     known_language = session.get("language") or None
     changes = {}
     if session.get("control") == STAFF and _staff_time_is_up(session, clinic):
@@ -109,6 +124,8 @@ def reply_decide(
     service = understood.service_codes[0] if understood.service_codes else None
     changes |= _session_changes(understood.intent, understood.language)
     changes |= _topic_change(understood, topic, session)
+    if is_urgent(text, understood.language):
+        return _urgent(understood.language, clinic, session, now, service, changes)
     if session.get("control") == STAFF:
         return Decision(understood.intent, Lane.NONE, understood.language, None, service, changes)
     if _for_the_booking_lane(understood, session, text, quotes):
@@ -117,11 +134,32 @@ def reply_decide(
             understood.intent, Lane.BOOKING, understood.language, None, service, changes
         )
     reply = compose_reply(understood, catalog=prices, clinic=clinic.info)
+    if understood.intent == Intent.HUMAN:  # says when a colleague will answer, truthfully
+        reply = handoff_reply(understood.language, clinic.info, now, Handoff.REQUESTED)
     lane = Lane.LLM if reply is None else Lane.FAST
     offered = _offered(understood) if lane == Lane.FAST else ""
     if offered != session.get(OFFERED_SERVICE, ""):  # written only when it changes
         changes[OFFERED_SERVICE] = offered
     return Decision(understood.intent, lane, understood.language, reply, service, changes)
+
+
+def _urgent(
+    language: str,
+    clinic: ClinicSnapshot,
+    session: dict,
+    now: datetime | None,
+    service: str | None,
+    changes: dict,
+) -> Decision:
+    """An urgent symptom, whatever else the message asks (a price, a booking): staff take the
+    conversation and are flagged at once, and the patient gets the clinic's emergency
+    instructions. Where staff have the conversation already, the bot still says nothing."""
+    changes["attention"] = URGENT
+    if session.get("control") == STAFF:
+        return Decision(Intent.HUMAN, Lane.NONE, language, None, service, changes)
+    changes |= _session_changes(Intent.HUMAN, language)
+    reply = urgent_reply(clinic.info, language, now)
+    return Decision(Intent.HUMAN, Lane.FAST, language, reply, service, changes)
 
 
 def _for_the_booking_lane(

@@ -72,6 +72,7 @@ class ClinicSnapshot:
             timezone=clinic.timezone,
             default_language=clinic.default_language,
             business_hours=dict(clinic.business_hours),
+            emergency_instructions=dict(clinic.emergency_instructions or {}),
         )
         return cls(
             clinic.id,

@@ -34,6 +34,7 @@ from redis.exceptions import RedisError
 from channels.base import InboundMessage, Outcome
 from channels.echo import echo_field, is_own_echo
 from channels.registry import sender_for
+from clinicbot.runtime import clock
 from clinicbot.runtime.admission import stepped_aside
 from conversations import outbox
 from conversations.decide import Decision, reply_decide
@@ -229,6 +230,7 @@ async def _answer(store, message, key, conversation, clinic, accepted, started_n
             prices=prices,
             quotes=bool(message.quoted_id),
             voice_unheard=heard.unheard,
+            now=clock.now(),
         )
         timings["fast_lane_ms"] = _ms_since(decide_start)
         direct = decision.lane == Lane.FAST and not waiting

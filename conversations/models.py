@@ -1,6 +1,7 @@
 """Clinics, the patients' conversations with them, every message, and its timings."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -16,6 +17,18 @@ LANGUAGES = [
     ("uk", "Ukrainian"),
     ("he", "Hebrew"),
 ]
+
+
+def validate_texts_by_language(value) -> None:
+    """{"en": "text", "he": "text"}: the six languages' codes, each with a text."""
+    if not isinstance(value, dict):
+        raise ValidationError('Give an object of texts by language: {"en": "...", "ru": "..."}.')
+    codes = {code for code, _ in LANGUAGES}
+    for language, text in value.items():
+        if language not in codes:
+            raise ValidationError(f"{language!r} is not one of {sorted(codes)}.")
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationError(f"{language}: the text is empty.")
 
 
 class Lane(models.TextChoices):
@@ -49,6 +62,17 @@ class Clinic(models.Model):
     # A conversation staff took over goes back to the bot after this many hours of staff
     # control, unless staff release it sooner in the admin.
     handoff_release_hours = models.PositiveSmallIntegerField(default=24)
+    # What a patient with an urgent symptom is told to do, by language: {"en": "...", ...}.
+    # Without a text in the patient's language, the clinic's default language's is sent.
+    emergency_instructions = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_texts_by_language],
+        help_text=(
+            "Sent at once to a patient who writes about an urgent symptom, by language: "
+            '{"en": "If you have severe swelling or bleeding, call ... now.", "ru": "..."}.'
+        ),
+    )
     # The clinic's number on its gateway, as the gateway last reported it (Evolution's
     # connection.update): "open", "connecting", "close" or "refused"; empty until reported.
     connection_state = models.CharField(max_length=12, blank=True)

@@ -11,7 +11,7 @@ from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, 
 from redis.exceptions import RedisError
 
 from channels.echo import echo_field
-from clinicbot.runtime import aio
+from clinicbot.runtime import aio, clock
 from clinicbot.runtime.breaker import CircuitOpen, database_breaker
 from conversations import events, outbox
 from conversations.decide import reply_decide
@@ -258,9 +258,13 @@ def _answer_values(result, started_at: float) -> dict:
         "llm_started_at": started_at,
         "llm_ready_at": now,
     }
-    if result.handoff:
-        # Stage B flags the stored conversation for staff.
-        values["session_changes"] = {"control": "staff", "control_at": now}
+    changes = {}
+    if result.handoff:  # staff take the conversation over: urgent, or a person was asked for
+        changes = {"control": "staff", "control_at": now}
+    if result.attention:  # stage B flags the stored conversation (and tells staff)
+        changes["attention"] = result.attention
+    if changes:
+        values["session_changes"] = changes
     return values
 
 
@@ -360,6 +364,7 @@ async def _late_answer(key: str) -> None:
         # A voice note is not transcribed this late (its audio left with the request that
         # died): the patient is asked to type, and staff see the flag.
         voice_unheard=journal.media_kind in VOICE_KINDS and not journal.text,
+        now=clock.now(),
     )
     waited_ms = (time.time() - (journal.received_at or time.time())) * 1000
     values = decision.journal_values() | {"total_ms": waited_ms}

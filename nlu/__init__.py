@@ -14,18 +14,22 @@ from nlu.language import detect_language
 from nlu.lexicon import LANGUAGES
 from nlu.replies import (
     ClinicInfo,
+    Handoff,
     compose_reply,
     handoff_reply,
     text_required_reply,
     too_many_questions_reply,
+    urgent_reply,
 )
 from nlu.router import INTENTS, Understanding, understand
+from nlu.urgency import is_urgent
 
 __all__ = [
     "BABEL_LOCALES",
     "INTENTS",
     "LANGUAGES",
     "ClinicInfo",
+    "Handoff",
     "Intent",
     "IntentRow",
     "PriceIndex",
@@ -36,7 +40,9 @@ __all__ = [
     "detect_language",
     "format_price",
     "handoff_reply",
+    "is_urgent",
     "text_required_reply",
     "too_many_questions_reply",
     "understand",
+    "urgent_reply",
 ]

@@ -7,8 +7,11 @@ are the clinic's own, labelled with the clinic's time zone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import get_day_names, get_timezone_location
 
@@ -37,6 +40,8 @@ class ClinicInfo:
     timezone: str
     default_language: str
     business_hours: dict = field(default_factory=dict)
+    # What a patient with an urgent symptom is told, by language (conversations.Clinic's).
+    emergency_instructions: dict = field(default_factory=dict)
 
 
 def _texts(language: str) -> dict[str, str]:
@@ -44,8 +49,78 @@ def _texts(language: str) -> dict[str, str]:
     return lexicon.replies
 
 
-def handoff_reply(language: str) -> str:
-    return _texts(language)["handoff"]
+class Handoff(StrEnum):
+    """What a hand-off reply announces. The value is the REPLIES key of its text inside the
+    clinic's opening hours ("a colleague will reply shortly"); `<value>_closed` is the key of
+    the text outside them, which names when the clinic opens ("{day}", "{time}")."""
+
+    TAKEN = "handoff"  # staff take the conversation over
+    REQUESTED = "human"  # the patient asked for a person: staff take it over
+    SOFT = "soft_handoff"  # staff are asked; the bot keeps answering the rest
+
+
+def handoff_reply(
+    language: str,
+    clinic: ClinicInfo | None = None,
+    now: datetime | None = None,
+    kind: Handoff = Handoff.TAKEN,
+) -> str:
+    """The hand-off line that tells the truth about when a colleague will answer: "shortly"
+    while the clinic is open (or when its hours or the time are not known), else the weekday
+    and time it next opens, on the clinic's clock."""
+    texts = _texts(language)
+    opens = next_opening(clinic.business_hours, clinic.timezone, now) if clinic and now else None
+    if opens is None:
+        return texts[kind]
+    day = _day_names(language, "wide")[opens.weekday()]
+    return texts[f"{kind}_closed"].format(day=day, time=opens.strftime("%H:%M"))
+
+
+def next_opening(hours: dict, timezone: str, now: datetime) -> datetime | None:
+    """When the clinic next opens (its local time), or None while it is open, when it has no
+    hours on file or is closed every day. ("24:00" closes at midnight; closures of whole days
+    are the booking calendar's and not read here.)"""
+    if not hours:
+        return None
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    local = now.astimezone(zone)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        span = hours.get(WEEKDAYS[day.weekday()])
+        if not span:
+            continue
+        opens, closes = span.split("-")
+        start = datetime.combine(day, time.fromisoformat(opens), tzinfo=zone)
+        end = datetime.combine(day, time(0), tzinfo=zone) + timedelta(days=1)
+        if closes != "24:00":
+            end = datetime.combine(day, time.fromisoformat(closes), tzinfo=zone)
+        if local < start:
+            return start
+        if local < end:
+            return None  # open now
+    return None
+
+
+def emergency_instructions(clinic: ClinicInfo, language: str) -> str:
+    """The clinic's own emergency instructions in the patient's language, else in the clinic's
+    default language, else in any it has; without any, the built-in line (call the clinic's
+    phone or the local emergency number)."""
+    own = clinic.emergency_instructions or {}
+    text = own.get(language) or own.get(clinic.default_language) or next(iter(own.values()), "")
+    if text:
+        return text
+    texts = _texts(language)
+    phone = clinic.phone.strip()
+    return texts["urgent"].format(phone=phone) if phone else texts["urgent_no_phone"]
+
+
+def urgent_reply(clinic: ClinicInfo, language: str, now: datetime | None) -> str:
+    """To a patient with an urgent symptom: what to do now, then who will answer and when."""
+    handoff = handoff_reply(language, clinic, now, Handoff.TAKEN)
+    return f"{emergency_instructions(clinic, language)}\n\n{handoff}"
 
 
 def too_many_questions_reply(language: str) -> str:
@@ -155,10 +230,12 @@ def _hours_lines(hours: dict, language: str) -> list[str]:
     return lines
 
 
-@lru_cache(maxsize=16)
-def _day_names(language: str) -> tuple[str, ...]:
+@lru_cache(maxsize=32)
+def _day_names(language: str, width: str = "abbreviated") -> tuple[str, ...]:
     locale = BABEL_LOCALES.get(language, "en_US")
-    names = get_day_names("abbreviated", locale=locale)
+    names = get_day_names(width, context="format", locale=locale)
+    if width == "wide":  # inside a sentence: "el lunes", "on Monday", as the language writes it
+        return tuple(names[i] for i in range(7))
     return tuple(_capitalized(names[i]) for i in range(7))  # Babel: 0 is Monday
 
 

@@ -23,15 +23,24 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from conversations.journal import Journal
 from conversations.llm.adapters import Deadline, ToolCallRequest, describe
-from nlu import ClinicInfo
+from nlu import ClinicInfo, Handoff, handoff_reply
 from nlu.catalog import PriceIndex, ServiceEntry, format_price
+from nlu.replies import emergency_instructions
 
 logger = logging.getLogger(__name__)
 
 CLOSEST_LIMIT = 3
+
+# hand_to_staff's reasons. Staff take the conversation over only for an urgent case or when the
+# patient asked for a person; for the others staff are asked and the bot answers on.
+URGENT_REASON = "urgent"
+PATIENT_ASKED_REASON = "patient_asked"
+TAKEOVER_REASONS = frozenset({URGENT_REASON, PATIENT_ASKED_REASON})
+HANDOFF_REASONS = (URGENT_REASON, PATIENT_ASKED_REASON, "booking", "medical", "complaint", "other")
 
 TOOL_SCHEMAS: list[dict] = [
     {
@@ -68,18 +77,21 @@ TOOL_SCHEMAS: list[dict] = [
         "function": {
             "name": "hand_to_staff",
             "description": (
-                "Hand the conversation to the clinic's staff: urgent or worrying symptoms, "
-                "complaints, anything you cannot answer from the facts given or do with your "
-                "other tools (such as a booking request they cannot serve). Afterwards tell "
-                "the patient briefly that a colleague will reply soon."
+                "Ask the clinic's staff to step in: urgent or worrying symptoms, the patient "
+                "asking to talk to a person, complaints, anything you cannot answer from the "
+                "facts given or do with your other tools (such as a booking request they cannot "
+                "serve). Afterwards tell the patient what the result's instruction says."
             ),
             "parameters": {
                 "type": "object",
                 "properties": {
                     "reason": {
                         "type": "string",
-                        "enum": ["urgent", "booking", "medical", "complaint", "other"],
-                        "description": "Why staff should take over.",
+                        "enum": list(HANDOFF_REASONS),
+                        "description": (
+                            "urgent: urgent symptoms; patient_asked: the patient asked for a "
+                            "person; otherwise why staff should look at the question."
+                        ),
                     }
                 },
                 "required": ["reason"],
@@ -146,6 +158,7 @@ class Toolbox:
     language: str
     journal: Journal | None = None
     deadline: Deadline | None = None
+    now: datetime | None = None  # the clinic's clock: what a hand-off may promise
     handed_to_staff: bool = False
     handoff_reason: str = ""
     calls: list[str] = field(default_factory=list)  # tool names, in call order
@@ -222,12 +235,27 @@ class Toolbox:
         }
 
     def hand_to_staff(self, reason: str) -> dict:
+        """Staff are asked; whether they take the conversation over depends on the reason
+        (takes_over). The model is told what it may promise: when a colleague will answer, on
+        the clinic's clock, and for an urgent case the clinic's emergency instructions."""
         self.handed_to_staff = True
-        self.handoff_reason = reason
-        return {
-            "status": "handed_to_staff",
-            "instruction": "Tell the patient briefly that a colleague will reply soon.",
-        }
+        self.handoff_reason = reason if reason in HANDOFF_REASONS else "other"
+        kind = Handoff.TAKEN if self.takes_over else Handoff.SOFT
+        line = handoff_reply(self.language, self.clinic, self.now, kind)
+        instruction = f"Tell the patient briefly, in their language, what this says: {line}"
+        if self.handoff_reason == URGENT_REASON:
+            instruction = (
+                "First give the patient these emergency instructions word for word: "
+                f"{emergency_instructions(self.clinic, self.language)} Then: {line}"
+            )
+        status = "handed_to_staff" if self.takes_over else "staff_asked"
+        return {"status": status, "instruction": instruction}
+
+    @property
+    def takes_over(self) -> bool:
+        """Staff take the conversation over (the bot falls silent in it): an urgent case or a
+        patient who asked for a person. Otherwise staff are asked and the bot answers on."""
+        return self.handed_to_staff and self.handoff_reason in TAKEOVER_REASONS
 
     # -- helpers ---------------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ def clinic_import(*, spec: ClinicSpec, actor=None) -> ClinicImportResult:
             "address": spec.address,
             "phone": spec.phone,
             "business_hours": spec.business_hours,
+            "emergency_instructions": spec.emergency_instructions,
         },
     )
     existing = {service.code: service for service in clinic.services.all()}

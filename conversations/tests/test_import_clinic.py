@@ -97,6 +97,8 @@ def test_a_deactivated_service_comes_back_when_the_file_lists_it_again(tmp_path)
         (lambda d: d["closures"][0].update(provider="dr-who"), "closures.0.provider"),
         (lambda d: d["closures"][0].update(to="2026-12-01"), "closures.0"),
         (lambda d: d["booking"].update(slot_step_minutes=0), "booking.slot_step_minutes"),
+        (lambda d: d.update(emergency_instructions={"fr": "Appelez"}), "emergency_instructions"),
+        (lambda d: d.update(emergency_instructions={"en": ""}), "emergency_instructions.en"),
     ],
 )
 def test_a_bad_file_changes_nothing_and_names_the_field(tmp_path, mutate, field):
@@ -108,6 +110,16 @@ def test_a_bad_file_changes_nothing_and_names_the_field(tmp_path, mutate, field)
         import_file(write_clinic_file(tmp_path, data))
     assert field in str(error.value)
     assert snapshot() == before
+
+
+def test_it_imports_the_clinics_emergency_instructions(tmp_path):
+    instructions = {"en": "Severe swelling or bleeding: call +7 495 000-00-01 now.", "ru": "..."}
+    import_file(
+        write_clinic_file(
+            tmp_path, load_demo_clinic_data() | {"emergency_instructions": instructions}
+        )
+    )
+    assert Clinic.objects.get().emergency_instructions == instructions
 
 
 def test_a_file_that_is_not_json_names_the_line(tmp_path):

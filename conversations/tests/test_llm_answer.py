@@ -10,6 +10,8 @@ import time
 import pytest
 from django.db import connections
 
+from appointments.tests.conftest import clinic_clock  # noqa: F401  (a fixture)
+from conversations.decide import QUESTION_FOR_STAFF, URGENT
 from conversations.hotstore import hot_store, message_key
 from conversations.llm.adapters import forget_clients
 from conversations.llm.answer import LATE_ANSWER_WITHIN_S
@@ -23,11 +25,18 @@ from conversations.tests.conftest import (
     text_message,
     wait_until,
 )
-from nlu import handoff_reply, too_many_questions_reply
+from nlu import Handoff, handoff_reply, too_many_questions_reply
 from security.blind_index import blind_index
 from testing.fake_openai import FakeOpenAI, ToolCall
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("stored_journals")]
+# The clinic's clock on a Monday morning, inside its opening hours: a colleague replies
+# "shortly" (test_handoff_replies has the hours after closing).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("stored_journals", "clinic_clock"),
+]
+# What a soft hand-off (staff asked, the bot answering on) tells the patient inside opening hours.
+SOFT_HANDOFF = handoff_reply("en", kind=Handoff.SOFT)
 
 API_KEY = "test-llm-key"
 QUESTION = "Does a filling hurt?"
@@ -142,7 +151,7 @@ async def test_a_price_question_is_answered_through_a_tool_call_with_the_right_p
 
 
 @pytest.mark.usefixtures("eager_tasks")
-async def test_a_slow_model_hits_the_deadline_and_the_handoff_reply_goes_out_once(
+async def test_a_slow_model_hits_the_deadline_and_a_soft_handoff_reply_goes_out_once(
     async_client, clinic, outbox, llm, settings
 ):
     settings.LLM_DEADLINE_S = 0.5
@@ -156,14 +165,16 @@ async def test_a_slow_model_hits_the_deadline_and_the_handoff_reply_goes_out_onc
     # The hand-off left at the deadline, before the model answered (the margin between the two
     # is for a busy machine; how close to the deadline it leaves is make bench's to measure).
     assert elapsed < model_latency_s
-    assert [sent["text"] for sent in outbox] == [handoff_reply("en")]
+    assert [sent["text"] for sent in outbox] == [SOFT_HANDOFF]
     await asyncio.sleep(model_latency_s)  # the model's late answer arrives, and changes nothing
     assert len(outbox) == 1
     journal = await journal_of("LLM-SLOW")
-    assert journal.llm_error == "DeadlineExceeded" and journal.llm_handoff
+    assert journal.llm_error == "DeadlineExceeded" and not journal.llm_handoff
     assert journal.llm_ms < model_latency_s * 1000
+    # Staff are asked; the bot keeps the conversation (a soft hand-off).
     session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
-    assert session.control == ConversationSession.Control.STAFF
+    assert session.control == ConversationSession.Control.BOT
+    assert session.attention == QUESTION_FOR_STAFF
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -178,7 +189,7 @@ async def test_a_429_then_success_answers_within_the_deadline(async_client, clin
 
 
 @pytest.mark.usefixtures("eager_tasks")
-async def test_a_failing_model_gets_the_patient_the_handoff_reply_and_flags_staff(
+async def test_a_failing_model_gets_the_patient_a_soft_handoff_reply_and_flags_staff(
     async_client, clinic, outbox, llm
 ):
     llm.fail(500, times=100)
@@ -186,10 +197,11 @@ async def test_a_failing_model_gets_the_patient_the_handoff_reply_and_flags_staf
     await ask(async_client, "Pregunta: ¿duele un empaste?", "LLM-500")
 
     journal = await journal_of("LLM-500")
-    assert [sent["text"] for sent in outbox] == [handoff_reply(journal.language)]
+    assert [sent["text"] for sent in outbox] == [handoff_reply(journal.language, kind=Handoff.SOFT)]
     assert journal.llm_error == "InternalServerError:500"
     session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
-    assert session.control == ConversationSession.Control.STAFF
+    assert session.control == ConversationSession.Control.BOT
+    assert session.attention == QUESTION_FOR_STAFF
 
 
 @pytest.mark.usefixtures("eager_tasks")
@@ -249,7 +261,7 @@ async def test_no_phone_number_or_name_reaches_the_model(async_client, clinic, o
 
 
 @pytest.mark.usefixtures("eager_tasks")
-async def test_when_the_model_hands_to_staff_the_bot_stays_silent_after_its_reply(
+async def test_when_the_model_hands_an_urgent_case_to_staff_the_bot_stays_silent_after_its_reply(
     async_client, clinic, outbox, llm
 ):
     llm.script(
@@ -259,7 +271,10 @@ async def test_when_the_model_hands_to_staff_the_bot_stays_silent_after_its_repl
         ]
     )
 
-    await ask(async_client, "I have strong pain and swelling after an extraction", "LLM-URG")
+    # Worrying, though no urgent symptom the fast lane knows: the model judges it urgent.
+    await ask(
+        async_client, "I feel dizzy and my mouth tastes of metal since the treatment", "LLM-URG"
+    )
     await ask(async_client, QUESTION, "LLM-URG-2")
 
     assert [sent["text"] for sent in outbox] == [
@@ -267,6 +282,7 @@ async def test_when_the_model_hands_to_staff_the_bot_stays_silent_after_its_repl
     ]
     session = await ConversationSession.objects.aget(patient_phone_index=blind_index(PATIENT))
     assert session.control == ConversationSession.Control.STAFF
+    assert session.attention == URGENT
     assert (await journal_of("LLM-URG-2")).lane == "none"
 
 
@@ -284,16 +300,16 @@ async def test_the_gateways_echo_of_an_llm_reply_does_not_silence_the_bot(
     assert len(outbox) == 2
 
 
-async def test_without_an_api_key_the_patient_gets_the_handoff_reply(
+async def test_without_an_api_key_the_patient_gets_a_soft_handoff_reply(
     async_client, clinic, outbox, settings, eager_tasks
 ):
     settings.OPENAI_API_KEY = ""
 
     await ask(async_client, QUESTION, "LLM-NOKEY")
 
-    assert [sent["text"] for sent in outbox] == [handoff_reply("en")]
+    assert [sent["text"] for sent in outbox] == [SOFT_HANDOFF]
     journal = await journal_of("LLM-NOKEY")
-    assert journal.llm_error == "no_api_key" and journal.llm_handoff
+    assert journal.llm_error == "no_api_key" and not journal.llm_handoff
 
 
 @pytest.mark.usefixtures("celery_worker_thread")
@@ -359,7 +375,7 @@ async def test_a_question_redelivered_after_its_worker_died_gets_a_whole_deadlin
     await asyncio.to_thread(run_task, outbox_deliver, key)
 
     # The model's late answer (or, on a machine too busy for it, a soft hand-off) ...
-    assert [sent["text"] for sent in outbox] in ([ANSWER], [handoff_reply("en")])
+    assert [sent["text"] for sent in outbox] in ([ANSWER], [SOFT_HANDOFF])
     journal = await journal_of("LLM-REDELIVERED")
     assert journal.llm_error in ("", "DeadlineExceeded")
     # ... and the bot keeps the conversation.
@@ -377,7 +393,7 @@ async def test_a_question_too_old_for_a_late_answer_is_handed_off_softly_without
     await asyncio.to_thread(run_task, llm_answer, key)
     await asyncio.to_thread(run_task, outbox_deliver, key)
 
-    assert [sent["text"] for sent in outbox] == [handoff_reply("en")]
+    assert [sent["text"] for sent in outbox] == [SOFT_HANDOFF]
     assert llm.requests() == []
     journal = await journal_of("LLM-STALE")
     assert journal.llm_error == "too_late" and journal.llm_handoff_reason == "late"
@@ -416,7 +432,7 @@ async def test_a_clinic_past_its_daily_model_calls_hands_questions_to_staff_poli
         await ask(async_client, QUESTION, f"LLM-DAY-{n}", phone=phone)
 
     assert len(llm.requests()) == 2
-    assert [sent["text"] for sent in outbox] == [ANSWER] * 2 + [handoff_reply("en")] * 3
+    assert [sent["text"] for sent in outbox] == [ANSWER] * 2 + [SOFT_HANDOFF] * 3
     journal = await journal_of("LLM-DAY-4")
     assert journal.llm_error == "limit:clinic" and not journal.llm_handoff
     # Over the limit, nobody is muted: the bot keeps answering what it can without the model.

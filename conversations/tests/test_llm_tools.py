@@ -1,6 +1,9 @@
 """The tools' executors and the redaction of personal data."""
 
 import json
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -66,6 +69,38 @@ def test_hand_to_staff_flags_the_answer():
     run(toolbox, "hand_to_staff", {"reason": "urgent"})
 
     assert toolbox.handed_to_staff and toolbox.handoff_reason == "urgent"
+
+
+SUNDAY_NIGHT = datetime(2026, 12, 13, 23, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+
+
+@pytest.mark.parametrize(
+    ("reason", "takes_over", "status"),
+    [
+        ("urgent", True, "handed_to_staff"),
+        ("patient_asked", True, "handed_to_staff"),
+        ("complaint", False, "staff_asked"),
+        ("medical", False, "staff_asked"),
+        ("something new", False, "staff_asked"),
+    ],
+)
+def test_only_an_urgent_case_or_a_patient_asking_for_a_person_takes_over(
+    reason, takes_over, status
+):
+    toolbox = Toolbox(CLINIC, PRICES, "en", now=SUNDAY_NIGHT)
+
+    answer = run(toolbox, "hand_to_staff", {"reason": reason})
+
+    assert toolbox.takes_over is takes_over
+    assert answer["status"] == status
+    # What the model may promise: when the clinic opens, on its clock.
+    assert "when we open on Monday at 09:00" in answer["instruction"]
+
+
+def test_an_urgent_hand_to_staff_gives_the_model_the_emergency_instructions():
+    clinic = replace(CLINIC, emergency_instructions={"ru": "Звоните 103."})
+    answer = run(Toolbox(clinic, PRICES, "ru"), "hand_to_staff", {"reason": "urgent"})
+    assert "Звоните 103." in answer["instruction"]
 
 
 @pytest.mark.parametrize(

@@ -672,6 +672,18 @@ REPLIES = {
     "too_many_questions": "Thanks for your messages! I need a moment to catch up: please ask me "
     "again in a minute.",
     "handoff": "Thanks for your message! A colleague will reply to you shortly.",
+    "handoff_closed": "Thanks for your message! We're closed right now; a colleague will reply "
+    "when we open on {day} at {time}.",
+    "human_closed": "Sure, we've passed this on to the front desk. We're closed right now; a "
+    "colleague will reply here when we open on {day} at {time}.",
+    "soft_handoff": "I've passed your question on to a colleague, who will also reply here "
+    "shortly. Meanwhile I can help with prices, booking and anything else.",
+    "soft_handoff_closed": "I've passed your question on to a colleague, who will reply here "
+    "when we open on {day} at {time}. Meanwhile I can help with prices, booking and anything "
+    "else.",
+    "urgent": "If this is an emergency, call the clinic now at {phone}, or your local emergency "
+    "number.",
+    "urgent_no_phone": "If this is an emergency, call your local emergency number now.",
     "text_required": "Sorry, we can't play voice messages or read images here yet. Could you "
     "type your message? We'll reply right away.",
     "price_line": "{name}: {price}",

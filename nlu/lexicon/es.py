@@ -693,6 +693,18 @@ REPLIES = {
     "too_many_questions": "¡Gracias por tus mensajes! Necesito un momento para ponerme al día: "
     "vuelve a preguntarme en un minuto, por favor.",
     "handoff": "¡Gracias por tu mensaje! Un compañero te responderá en breve.",
+    "handoff_closed": "¡Gracias por tu mensaje! Ahora estamos cerrados; un compañero te "
+    "responderá cuando abramos, el {day} a las {time}.",
+    "human_closed": "Claro, ya se lo hemos pasado a recepción. Ahora estamos cerrados; un "
+    "compañero te responderá aquí cuando abramos, el {day} a las {time}.",
+    "soft_handoff": "He pasado tu pregunta a un compañero, que también te responderá aquí en "
+    "breve. Mientras tanto, puedo ayudarte con precios, citas y lo que necesites.",
+    "soft_handoff_closed": "He pasado tu pregunta a un compañero, que te responderá aquí cuando "
+    "abramos, el {day} a las {time}. Mientras tanto, puedo ayudarte con precios, citas y lo que "
+    "necesites.",
+    "urgent": "Si es una urgencia, llama ahora mismo a la clínica al {phone} o al número de "
+    "emergencias local.",
+    "urgent_no_phone": "Si es una urgencia, llama ahora mismo al número de emergencias local.",
     "text_required": "Perdona, aquí todavía no podemos escuchar audios ni ver imágenes. ¿Nos lo "
     "escribes? Te respondemos enseguida.",
     "price_line": "{name}: {price}",

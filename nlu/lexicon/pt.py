@@ -684,6 +684,18 @@ REPLIES = {
     "too_many_questions": "Obrigado pelas mensagens! Preciso de um momento para acompanhar: "
     "pergunte de novo em um minuto, por favor.",
     "handoff": "Obrigado pela mensagem! Um colega vai te responder em instantes.",
+    "handoff_closed": "Obrigado pela mensagem! Estamos fechados agora; um colega vai te "
+    "responder quando abrirmos: {day}, às {time}.",
+    "human_closed": "Claro, já passamos para a recepção. Estamos fechados agora; um colega "
+    "responde aqui quando abrirmos: {day}, às {time}.",
+    "soft_handoff": "Passei sua pergunta para um colega, que também vai responder aqui em "
+    "instantes. Enquanto isso, posso ajudar com preços, agendamentos e o que precisar.",
+    "soft_handoff_closed": "Passei sua pergunta para um colega, que vai responder aqui quando "
+    "abrirmos: {day}, às {time}. Enquanto isso, posso ajudar com preços, agendamentos e o que "
+    "precisar.",
+    "urgent": "Se for uma emergência, ligue agora para a clínica: {phone}, ou para o número de "
+    "emergência local.",
+    "urgent_no_phone": "Se for uma emergência, ligue agora para o número de emergência local.",
     "text_required": "Desculpe, por aqui ainda não conseguimos ouvir áudios nem ver imagens. "
     "Pode escrever sua mensagem? Respondemos na hora.",
     "price_line": "{name}: {price}",
