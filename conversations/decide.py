@@ -84,6 +84,7 @@ def reply_decide(
     `voice_unheard`: the message is a voice note nobody could transcribe (conversations.voice):
     the patient is asked to type, and the conversation is flagged for staff."""
     known_language = session.get("language") or None
+    overrides = _reply_overrides(prices)
     changes = {}
     if session.get("control") == STAFF and _staff_time_is_up(session, clinic):
         # Staff took over long enough ago: the bot answers again (and says so in the journal).
@@ -96,7 +97,7 @@ def reply_decide(
         # Control before anything else: where staff are writing, the bot answers nothing.
         if session.get("control") == STAFF:
             return Decision(Intent.OTHER, Lane.NONE, language, None, None, changes)
-        reply = text_required_reply(language)
+        reply = text_required_reply(language, overrides)
         return Decision(Intent.OTHER, Lane.FAST, language, reply, None, changes)
     topic = Topic.decode(session.get(TOPIC))
     understood = understand(
@@ -116,12 +117,18 @@ def reply_decide(
         return Decision(
             understood.intent, Lane.BOOKING, understood.language, None, service, changes
         )
-    reply = compose_reply(understood, catalog=prices, clinic=clinic.info)
+    reply = compose_reply(understood, catalog=prices, clinic=clinic.info, overrides=overrides)
     lane = Lane.LLM if reply is None else Lane.FAST
     offered = _offered(understood) if lane == Lane.FAST else ""
     if offered != session.get(OFFERED_SERVICE, ""):  # written only when it changes
         changes[OFFERED_SERVICE] = offered
     return Decision(understood.intent, lane, understood.language, reply, service, changes)
+
+
+def _reply_overrides(prices: PriceIndex | None) -> dict:
+    """The clinic's own words for fixed replies, held in memory beside its prices
+    (knowledge.apps registers them with pricing.cache)."""
+    return prices.extras.get("replies", {}) if prices is not None else {}
 
 
 def _for_the_booking_lane(

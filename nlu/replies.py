@@ -6,6 +6,7 @@ are the clinic's own, labelled with the clinic's time zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -27,6 +28,8 @@ CLOSEST_LIMIT = 3
 # After a service's price, when a patient asked about several: "Пломба: 3 500 ₽ × 3 = 10 500 ₽".
 # Digits and signs read the same in all six languages; the amounts are the locale's own.
 QUANTITY_TOTAL = " × {count} = {total}"
+# A clinic's own words for fixed replies: {(key, language): text} (knowledge.reply_texts).
+NO_OVERRIDES: Mapping[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,35 +47,42 @@ def _texts(language: str) -> dict[str, str]:
     return lexicon.replies
 
 
-def handoff_reply(language: str) -> str:
-    return _texts(language)["handoff"]
+def _fixed(key: str, language: str, overrides: Mapping[tuple[str, str], str]) -> str:
+    """The clinic's own words for a fixed reply when it has them, else the language's."""
+    return overrides.get((key, language)) or _texts(language)[key]
 
 
-def too_many_questions_reply(language: str) -> str:
+def handoff_reply(language: str, overrides: Mapping = NO_OVERRIDES) -> str:
+    return _fixed("handoff", language, overrides)
+
+
+def too_many_questions_reply(language: str, overrides: Mapping = NO_OVERRIDES) -> str:
     """To a patient whose questions come faster than the model may be asked."""
-    return _texts(language)["too_many_questions"]
+    return _fixed("too_many_questions", language, overrides)
 
 
-def text_required_reply(language: str) -> str:
-    return _texts(language)["text_required"]
+def text_required_reply(language: str, overrides: Mapping = NO_OVERRIDES) -> str:
+    return _fixed("text_required", language, overrides)
 
 
 def compose_reply(
-    u: Understanding, *, catalog: PriceIndex | None, clinic: ClinicInfo
+    u: Understanding,
+    *,
+    catalog: PriceIndex | None,
+    clinic: ClinicInfo,
+    overrides: Mapping = NO_OVERRIDES,
 ) -> str | None:
     """The reply in u.language, as the intent's row says, or None when the LLM lane should
     answer."""
     row = row_of(u.intent)
     if u.also and row.reply is Reply.PRICE_LIST:
-        first = compose_reply(replace(u, also=()), catalog=catalog, clinic=clinic)
+        same = {"catalog": catalog, "clinic": clinic, "overrides": overrides}
+        first = compose_reply(replace(u, also=()), **same)
         # Each further question is a fast-lane one (the router says so): its answer follows.
-        rest = [
-            compose_reply(replace(u, intent=i, also=()), catalog=catalog, clinic=clinic)
-            for i in u.also
-        ]
+        rest = [compose_reply(replace(u, intent=i, also=()), **same) for i in u.also]
         return None if first is None or None in rest else "\n\n".join([first, *rest])
     if row.reply is Reply.TEMPLATE:
-        return _texts(u.language)[row.template_key]
+        return _fixed(row.template_key, u.language, overrides)
     if row.reply is Reply.CLINIC_CARD:
         return clinic_info_reply(clinic, u.language)
     if row.reply is Reply.PRICE_LIST and catalog is not None and len(catalog):
