@@ -19,3 +19,9 @@ class AppointmentsConfig(AppConfig):
         from appointments.llm_tools import llm_tools_register
 
         llm_tools_register()
+
+        # The clinic may put the dialogue's texts in its own words (knowledge.reply_texts).
+        from appointments.texts import DESCRIPTIONS, default_of
+        from knowledge.reply_texts import fixed_texts_register
+
+        fixed_texts_register(prefix="booking", descriptions=DESCRIPTIONS, default_of=default_of)
