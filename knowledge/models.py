@@ -34,7 +34,7 @@ class ReplyText(models.Model):
                 fields=["clinic", "key", "language"], name="one_reply_text_per_clinic_key_language"
             )
         ]
-        ordering = ["clinic", "key", "language"]
+        ordering = ["clinic_id", "key", "language"]  # by the id: no join to the clinic
 
     def __str__(self) -> str:
         return f"{self.key} ({self.language})"
@@ -50,7 +50,11 @@ class ReplyText(models.Model):
     def overrides_of(cls, clinic_id: int) -> dict[tuple[str, str], str]:
         """{(key, language): text} of the clinic's texts that fit their reply (a text saved
         before its default changed, or written around the admin, is left out)."""
-        rows = cls.objects.filter(clinic_id=clinic_id).values_list("key", "language", "text")
+        rows = (
+            cls.objects.filter(clinic_id=clinic_id)
+            .order_by()  # a dict: any order, and no join to the clinic for its name
+            .values_list("key", "language", "text")
+        )
         return {
             (key, language): text
             for key, language, text in rows

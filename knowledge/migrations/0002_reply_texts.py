@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['clinic', 'key', 'language'],
+                'ordering': ['clinic_id', 'key', 'language'],
                 'constraints': [models.UniqueConstraint(fields=('clinic', 'key', 'language'), name='one_reply_text_per_clinic_key_language')],
             },
         ),
