@@ -35,7 +35,7 @@ from django.conf import settings
 from conversations.journal import Journal
 from conversations.llm.adapters import Completion, Deadline, describe
 from conversations.llm.capabilities import Purpose, adapter_for, model_for
-from conversations.llm.context import AnswerContext, answer_context
+from conversations.llm.context import AnswerContext, answer_context, reply_overrides
 from conversations.llm.limits import Limit, take_model_call
 from conversations.llm.tools import Toolbox
 from nlu import handoff_reply, too_many_questions_reply
@@ -93,7 +93,7 @@ def llm_reply(key: str, *, journal: Journal) -> LLMResult:
         elif late and _waited(journal) > LATE_ANSWER_WITHIN_S:
             error = "too_late"  # the conversation has moved on: a colleague answers
         elif limit := _take_model_call(journal):
-            return _over_limit(limit, language)
+            return _over_limit(limit, language, reply_overrides(journal))
         else:
             context = answer_context(journal)
             deadline.check()
@@ -114,7 +114,7 @@ def llm_reply(key: str, *, journal: Journal) -> LLMResult:
     # reply, but the bot keeps the conversation. It is not the patient's doing.
     taken = bool(error) and not late
     return LLMResult(
-        text=text if text and not error else handoff_reply(language),
+        text=text if text and not error else handoff_reply(language, reply_overrides(journal)),
         handoff=taken or handed,
         model=tally.model,
         prompt_tokens=tally.prompt_tokens,
@@ -151,14 +151,14 @@ def _started_late(journal: Journal) -> bool:
     return _rerun(journal) or _waited(journal) >= settings.LLM_DEADLINE_S
 
 
-def _over_limit(limit: Limit, language: str) -> LLMResult:
+def _over_limit(limit: Limit, language: str, overrides: dict) -> LLMResult:
     """The model is not asked. A patient writing too fast is asked to wait a minute; past the
     clinic's day, the question is left to staff with the usual hand-off words. Neither takes
     the conversation from the bot: its other answers do not need the model."""
     text = (
-        too_many_questions_reply(language)
+        too_many_questions_reply(language, overrides)
         if limit == Limit.CONVERSATION
-        else handoff_reply(language)
+        else handoff_reply(language, overrides)
     )
     return LLMResult(text=text, handoff=False, error=f"limit:{limit}")
 

@@ -45,6 +45,17 @@ async def test_a_clinics_greeting_is_live_on_the_next_message_and_sent_from_memo
     assert outbox[-1]["text"] == RU_GREETING  # another clinic's patient: the default
 
 
+@pytest.mark.usefixtures("eager_tasks", "stored_journals")
+async def test_the_llm_lanes_handoff_is_in_the_clinics_words(
+    async_client, clinic, outbox, settings
+):
+    settings.OPENAI_API_KEY = ""  # the LLM lane hands every question to staff
+    own = "Thank you! Our front desk (Mon–Fri) will answer you here."
+    await ReplyText.objects.acreate(clinic=clinic, key="handoff", language="en", text=own)
+    await post_webhook(async_client, text_message("Does a filling hurt?"))
+    assert [sent["text"] for sent in outbox] == [own]
+
+
 def chat(monkeypatch, lines: list[str], *, phone: str = "79990001122") -> list:
     out = io.StringIO()
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
