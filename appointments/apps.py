@@ -21,7 +21,15 @@ class AppointmentsConfig(AppConfig):
         llm_tools_register()
 
         # The clinic may put the dialogue's texts in its own words (knowledge.reply_texts).
-        from appointments.texts import DESCRIPTIONS, default_of
+        from appointments import notices
+        from appointments import texts as booking_texts
         from knowledge.reply_texts import fixed_texts_register
 
-        fixed_texts_register(prefix="booking", descriptions=DESCRIPTIONS, default_of=default_of)
+        fixed_texts_register(
+            prefix="booking",
+            descriptions=booking_texts.DESCRIPTIONS,
+            default_of=booking_texts.default_of,
+        )
+        fixed_texts_register(
+            prefix="notice", descriptions=notices.DESCRIPTIONS, default_of=notices.default_of
+        )

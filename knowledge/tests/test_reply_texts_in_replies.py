@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
+from appointments.models import Appointment
+from appointments.notices import notice_text
 from conversations.models import ConversationSession, Message
 from conversations.tests.conftest import post_webhook, queries_in_any_thread, text_message
 from followups.dispatch import followups_dispatch
@@ -77,6 +79,21 @@ def test_the_booking_lane_confirms_in_the_clinics_words(clinic, monkeypatch):
         "Bring your X-rays!"
     )
     assert "10:00" in asked["reply"]  # the hold's text: the default, not overridden
+
+
+def test_a_notice_of_a_staff_change_is_in_the_clinics_words(clinic, monkeypatch):
+    chat(monkeypatch, ["book a cleaning tomorrow at 10", "yes"])
+    appointment = Appointment.objects.select_related("clinic", "conversation").get()
+    ReplyText.objects.create(
+        clinic=clinic,
+        key="notice.cancelled",
+        language="en",
+        text="We had to cancel {service} on {when}, sorry! Reply here for another time.",
+    )
+    assert notice_text("cancelled", appointment) == (
+        "We had to cancel Professional cleaning on Tuesday, 8 December, 10:00, sorry! "
+        "Reply here for another time."
+    )
 
 
 MOSCOW = ZoneInfo("Europe/Moscow")
