@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 
 from conversations.staff_scope import ClinicScopedAdmin
 from knowledge.models import ReplyText
-from knowledge.reply_texts import fixed_text, placeholder_problems
+from knowledge.reply_texts import fixed_text, fixed_texts, placeholder_problems
 from nlu import BABEL_LOCALES
 
 # --- the clinic's FAQ and facts -------------------------------------------------------------------
@@ -41,6 +41,24 @@ def _as_written(text: str):
     return format_html('<div dir="auto" style="white-space: pre-wrap">{}</div>', text)
 
 
+def _every_key():
+    """On the add page, before a key is chosen: what each one is for and may say."""
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((f.key, f.description, _braced(f.placeholders)) for f in fixed_texts()),
+    )
+    return format_html(
+        '<table id="reply-keys"><tr><th>key</th><th>what it is for</th><th>placeholders</th>'
+        "</tr>{}</table>",
+        rows,
+    )
+
+
+def _braced(names) -> str:
+    return ", ".join(f"{{{name}}}" for name in names) or "none"
+
+
 @admin.register(ReplyText)
 class ReplyTextAdmin(ClinicScopedAdmin):
     """A clinic's own words for a fixed reply, beside the default it replaces. Placeholders are
@@ -66,18 +84,16 @@ class ReplyTextAdmin(ClinicScopedAdmin):
         return _shortened(fixed.default(reply.language)) if fixed else "—"
 
     @admin.display(description="what it is for")
-    def description(self, reply: ReplyText) -> str:
+    def description(self, reply: ReplyText):
         fixed = fixed_text(reply.key)
-        return fixed.description if fixed else "Choose a key and save to see its default."
+        return fixed.description if fixed else _every_key()
 
     @admin.display(description="placeholders")
     def placeholders(self, reply: ReplyText) -> str:
         fixed = fixed_text(reply.key)
         if fixed is None:
             return "—"
-        allowed = ", ".join(f"{{{name}}}" for name in fixed.placeholders) or "none"
-        required = ", ".join(f"{{{name}}}" for name in fixed.required) or "none"
-        return f"allowed: {allowed}; required: {required}"
+        return f"allowed: {_braced(fixed.placeholders)}; required: {_braced(fixed.required)}"
 
     @admin.display(description="default text")
     def default(self, reply: ReplyText):

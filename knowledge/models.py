@@ -56,7 +56,7 @@ class ReplyText(models.Model):
             .values_list("key", "language", "text")
         )
         return {
-            (key, language): text
+            (key, language): fixed_text(key).served(text)
             for key, language, text in rows
             if fixed_text(key) is not None and not placeholder_problems(key, text)
         }

@@ -32,7 +32,7 @@ class FixedText:
     description: str
     default_of: Callable[[str, str], str]  # (name, language) -> the source's text
     # Whether the code fills the placeholders (str.format); the lexicons' replies are sent as
-    # written.
+    # written, so a clinic's text for one is filled (its "{{" made "{") before it is served.
     formatted: bool = True
 
     def default(self, language: str) -> str:
@@ -53,7 +53,12 @@ class FixedText:
         return tuple(sorted(every - DECORATIVE))
 
     def render(self, text: str, values: Mapping[str, object]) -> str:
-        return text.format(**values) if self.formatted else text
+        """A checked text as the patient gets it."""
+        return text.format(**values)
+
+    def served(self, text: str) -> str:
+        """A checked text as the code is given it (knowledge.models.ReplyText.overrides_of)."""
+        return text if self.formatted else text.format()
 
 
 _REGISTRY: dict[str, FixedText] = {}

@@ -106,6 +106,13 @@ def test_the_change_page_shows_the_default_beside_the_text_and_a_preview(staff_c
     assert "All set: Professional cleaning, Tuesday, 8 December, 10:00." in page
 
 
+def test_the_add_page_lists_every_key_with_its_purpose_and_placeholders(staff_client):
+    page = staff_client.get(ADD).content.decode()
+    assert "<td>followup.appointment_reminder</td>" in page
+    assert "<td>booking.booked</td><td>The booking confirmation.</td>" in page
+    assert "<td>{service}, {when}, {with_provider}</td>" in page
+
+
 def test_the_preview_of_a_refused_text_says_what_is_wrong(staff_client, clinic):
     reply = ReplyText.objects.create(
         clinic=clinic, key="booking.booked", language="en", text="All set: {service}, {when}."
@@ -136,7 +143,8 @@ def test_a_text_that_no_longer_fits_its_reply_is_left_out_of_the_clinics_texts(c
     ReplyText.objects.bulk_create(
         [
             ReplyText(clinic=clinic, key="booking.booked", language="en", text="At {time}"),
-            ReplyText(clinic=clinic, key="greeting", language="en", text="Hello there!"),
+            ReplyText(clinic=clinic, key="greeting", language="en", text="Hello {{there}}!"),
         ]
     )
-    assert ReplyText.overrides_of(clinic.pk) == {("greeting", "en"): "Hello there!"}
+    # A greeting is sent as given: its doubled braces are made single first.
+    assert ReplyText.overrides_of(clinic.pk) == {("greeting", "en"): "Hello {there}!"}
