@@ -8,8 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from appointments.notices import NOTICES
 from appointments.texts import TEXTS
+from followups.kinds import Kind
 from knowledge.models import ReplyText
+from knowledge.reply_texts import fixed_text, fixed_texts
+from nlu import LANGUAGES
 
 ADD = "/admin/knowledge/replytext/add/"
 LIST = "/admin/knowledge/replytext/"
@@ -30,6 +34,17 @@ def staff_client(client, clinic_staff):
 
 def change_url(reply: ReplyText) -> str:
     return f"/admin/knowledge/replytext/{reply.pk}/change/"
+
+
+def test_every_fixed_text_is_registered_with_a_default_in_each_language():
+    keys = {fixed.key for fixed in fixed_texts()}
+    assert {f"booking.{name}" for name in TEXTS["en"]} <= keys
+    assert {f"notice.{name}" for name in NOTICES["en"]} <= keys
+    assert {f"followup.{kind}" for kind in Kind if kind != Kind.CUSTOM} <= keys
+    assert {"greeting", "handoff", "opt_out", "human", "text_required"} <= keys
+    for fixed in fixed_texts():
+        assert all(fixed.default(language) for language in LANGUAGES), fixed.key
+    assert fixed_text("booking.booked").default("ru") == TEXTS["ru"]["booked"]
 
 
 def errors_of(reply: ReplyText) -> list[str]:
