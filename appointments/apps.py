@@ -19,3 +19,17 @@ class AppointmentsConfig(AppConfig):
         from appointments.llm_tools import llm_tools_register
 
         llm_tools_register()
+
+        # The clinic may put the dialogue's texts in its own words (knowledge.reply_texts).
+        from appointments import notices
+        from appointments import texts as booking_texts
+        from knowledge.reply_texts import fixed_texts_register
+
+        fixed_texts_register(
+            prefix="booking",
+            descriptions=booking_texts.DESCRIPTIONS,
+            default_of=booking_texts.default_of,
+        )
+        fixed_texts_register(
+            prefix="notice", descriptions=notices.DESCRIPTIONS, default_of=notices.default_of
+        )

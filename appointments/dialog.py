@@ -27,6 +27,7 @@ from clinicbot.runtime import clock
 from conversations.decide import AWAITING_BOOKING, AWAITING_SERVICE
 from conversations.models import Clinic, ConversationSession
 from conversations.services.storage import conversation_get_or_create
+from knowledge.models import ReplyText
 from nlu import Intent
 from nlu.when import When, read_when
 from pricing.models import Service
@@ -105,6 +106,9 @@ class Talk:
         self.tz = ZoneInfo(clinic.timezone)
         self.today = self.now.astimezone(self.tz).date()
         self.when: When = read_when(turn.text, turn.language, today=self.today)
+        # The clinic's own words for the dialogue's texts (one query: this lane reads the
+        # database anyway).
+        self.overrides = ReplyText.overrides_of(clinic.pk)
 
     @cached_property
     def calendar(self) -> calendar.Calendar:
@@ -493,7 +497,7 @@ class Talk:
             self.dialog.then = then
 
     def say(self, key: str, **values) -> str:
-        return texts.text(key, self.language, **values)
+        return texts.text(key, self.language, self.overrides, **values)
 
     def _name(self, service: Service) -> str:
         return service.display_name(self.language)
@@ -503,7 +507,7 @@ class Talk:
         with_provider = (
             ""
             if provider.is_clinic_chair
-            else texts.text("with", self.language, provider=provider.name_in(self.language))
+            else self.say("with", provider=provider.name_in(self.language))
         )
         local = appointment.starts_at.astimezone(self.tz)
         return {

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from appointments import texts
 from appointments.models import Appointment
 from conversations.services.staff_messages import staff_message_send
+from knowledge.models import ReplyText
+from knowledge.reply_texts import reply_text
 
 BOOKED, MOVED, CANCELLED = "booked", "moved", "cancelled"
 
@@ -65,6 +67,18 @@ NOTICES: dict[str, dict[str, str]] = {
     },
 }
 
+# What each notice is for, as the admin shows it beside a clinic's own words for it (a clinic
+# overrides "notice.<kind>"; knowledge.reply_texts).
+DESCRIPTIONS = {
+    BOOKED: "Staff booked the patient in from the calendar.",
+    MOVED: "Staff moved the patient's appointment from the calendar.",
+    CANCELLED: "Staff cancelled the patient's appointment from the calendar.",
+}
+
+
+def default_of(kind: str, language: str) -> str:
+    return NOTICES[language][kind]
+
 
 def language_of(appointment: Appointment) -> str:
     language = appointment.conversation.language or appointment.clinic.default_language
@@ -76,11 +90,12 @@ def notice_text(kind: str, appointment: Appointment, *, old_start: datetime | No
     start), dates in the clinic's timezone."""
     language = language_of(appointment)
     tz = ZoneInfo(appointment.clinic.timezone)
+    overrides = ReplyText.overrides_of(appointment.clinic_id)
     provider = appointment.provider
     with_provider = (
         ""
         if provider.is_clinic_chair
-        else texts.text("with", language, provider=provider.name_in(language))
+        else texts.text("with", language, overrides, provider=provider.name_in(language))
     )
     values = {
         "service": appointment.service.display_name(language),
@@ -89,7 +104,7 @@ def notice_text(kind: str, appointment: Appointment, *, old_start: datetime | No
     }
     if old_start is not None:
         values["old_when"] = texts.when(old_start.astimezone(tz), language)
-    return NOTICES[language][kind].format(**values)
+    return reply_text(f"notice.{kind}", language, NOTICES[language][kind], values, overrides)
 
 
 def notice_send(

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from babel.dates import format_date, format_time
 
+from knowledge.reply_texts import reply_text
 from nlu import BABEL_LOCALES
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -199,9 +200,44 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def text(key: str, language: str, **values) -> str:
-    texts = TEXTS.get(language) or TEXTS["en"]
-    return texts[key].format(**values)
+# What each text is for, as the admin shows it beside a clinic's own words for it (a clinic
+# overrides "booking.<key>"; knowledge.reply_texts).
+DESCRIPTIONS = {
+    "ask_service": "Asks which service to book, before the numbered list.",
+    "offer": "Before the free times offered for a service.",
+    "asked_taken": "The time the patient asked for is taken; before the nearest free times.",
+    "none_free": "No free time for the service when the patient asked.",
+    "choose_hint": "After a list of times: how to choose.",
+    "hold": "A time is held for the patient: asks for the yes.",
+    "booked": "The booking confirmation.",
+    "moved": "An appointment moved at the patient's request.",
+    "hold_lost": "The held time was taken meanwhile.",
+    "let_go": "The patient said no to the held time.",
+    "not_understood": "An answer the dialogue could not read.",
+    "no_upcoming": "The patient asked for their appointments and has none.",
+    "upcoming": "Before the list of the patient's appointments.",
+    "held_line": "After an appointment in the list that waits for the patient's yes.",
+    "which": "Asks which appointment, before the numbered list.",
+    "ask_cancel": "Asks to confirm a cancellation.",
+    "cancelled": "An appointment cancelled at the patient's request.",
+    "kept": "The patient said no to the cancellation.",
+    "move_offer": "Before the free times to move an appointment to.",
+    "confirmed": "The patient confirmed their appointment (a yes to a reminder).",
+    "reminder_declined": "The patient declined a reminder; before the free times to move to.",
+    "nothing_pending": "A yes or a no with nothing waiting for it.",
+    "with": "The provider, inserted as {with_provider} into other texts.",
+}
+
+
+def text(key: str, language: str, overrides=None, **values) -> str:
+    """The text in the clinic's own words when `overrides` ({(key, language): text},
+    knowledge.models.ReplyText.overrides_of) has them, else the default."""
+    language = language if language in TEXTS else "en"
+    return reply_text(f"booking.{key}", language, TEXTS[language][key], values, overrides)
+
+
+def default_of(key: str, language: str) -> str:
+    return TEXTS[language][key]
 
 
 def when(moment: datetime, language: str) -> str:

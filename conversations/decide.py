@@ -99,6 +99,7 @@ def reply_decide(
     `now`: the clinic's clock (clinicbot.runtime.clock), which says whether a hand-off reply
     may promise an answer shortly or names when the clinic opens; None: it says shortly."""
     known_language = session.get("language") or None
+    overrides = _reply_overrides(prices)
     changes = {}
     if session.get("control") == STAFF and _staff_time_is_up(session, clinic):
         # Staff took over long enough ago: the bot answers again (and says so in the journal).
@@ -111,7 +112,7 @@ def reply_decide(
         # Control before anything else: where staff are writing, the bot answers nothing.
         if session.get("control") == STAFF:
             return Decision(Intent.OTHER, Lane.NONE, language, None, None, changes)
-        reply = text_required_reply(language)
+        reply = text_required_reply(language, overrides)
         return Decision(Intent.OTHER, Lane.FAST, language, reply, None, changes)
     topic = Topic.decode(session.get(TOPIC))
     understood = understand(
@@ -125,7 +126,7 @@ def reply_decide(
     changes |= _session_changes(understood.intent, understood.language)
     changes |= _topic_change(understood, topic, session)
     if is_urgent(text, understood.language):
-        return _urgent(understood.language, clinic, session, now, service, changes)
+        return _urgent(understood.language, clinic, session, now, service, changes, overrides)
     if session.get("control") == STAFF:
         return Decision(understood.intent, Lane.NONE, understood.language, None, service, changes)
     if _for_the_booking_lane(understood, session, text, quotes):
@@ -133,9 +134,9 @@ def reply_decide(
         return Decision(
             understood.intent, Lane.BOOKING, understood.language, None, service, changes
         )
-    reply = compose_reply(understood, catalog=prices, clinic=clinic.info)
+    reply = compose_reply(understood, catalog=prices, clinic=clinic.info, overrides=overrides)
     if understood.intent == Intent.HUMAN:  # says when a colleague will answer, truthfully
-        reply = handoff_reply(understood.language, clinic.info, now, Handoff.REQUESTED)
+        reply = handoff_reply(understood.language, clinic.info, now, Handoff.REQUESTED, overrides)
     lane = Lane.LLM if reply is None else Lane.FAST
     offered = _offered(understood) if lane == Lane.FAST else ""
     if offered != session.get(OFFERED_SERVICE, ""):  # written only when it changes
@@ -150,6 +151,7 @@ def _urgent(
     now: datetime | None,
     service: str | None,
     changes: dict,
+    overrides: dict,
 ) -> Decision:
     """An urgent symptom, whatever else the message asks (a price, a booking): staff take the
     conversation and are flagged at once, and the patient gets the clinic's emergency
@@ -158,8 +160,14 @@ def _urgent(
     if session.get("control") == STAFF:
         return Decision(Intent.HUMAN, Lane.NONE, language, None, service, changes)
     changes |= _session_changes(Intent.HUMAN, language)
-    reply = urgent_reply(clinic.info, language, now)
+    reply = urgent_reply(clinic.info, language, now, overrides)
     return Decision(Intent.HUMAN, Lane.FAST, language, reply, service, changes)
+
+
+def _reply_overrides(prices: PriceIndex | None) -> dict:
+    """The clinic's own words for fixed replies, held in memory beside its prices
+    (knowledge.apps registers them with pricing.cache)."""
+    return prices.extras.get("replies", {}) if prices is not None else {}
 
 
 def _for_the_booking_lane(

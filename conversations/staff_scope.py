@@ -21,6 +21,7 @@ CLINIC_PATHS = {
     "appointments.provider": "clinic",
     "appointments.closure": "clinic",
     "appointments.bookingrules": "clinic",
+    "knowledge.replytext": "clinic",
 }
 
 

@@ -27,6 +27,7 @@ from followups.models import FollowUp
 from followups.services import refresh_next_due_many
 from followups.signals import followups_sent
 from followups.texts import followup_text
+from knowledge.models import ReplyText
 
 Status = FollowUp.Status
 CLAIM_BATCH = 500
@@ -95,14 +96,15 @@ def _dispatch_batch(rows: list[FollowUp], *, now: datetime, report: DispatchRepo
         report.conversations.add(row.conversation_id)
         if not _settled_without_sending(row, now=now, report=report):
             to_send.append(row)
-    results = aio.run(_send_all(to_send), timeout=600)
+    texts = _texts(to_send)
+    results = aio.run(_send_all(to_send, texts), timeout=600)
     for row, result in zip(to_send, results, strict=True):
         _record(row, result, now=now, report=report)
     FollowUp.objects.bulk_update(
         rows, ["status", "due_at", "attempts", "sent_at", "reason", "gateway_id"], batch_size=500
     )
     sent = [r for r in to_send if r.status == Status.SENT]
-    _store_sent_messages(sent, now=now)
+    _store_sent_messages(sent, texts, now=now)
     if sent:
         followups_sent.send(sender=FollowUp, followups=sent)
 
@@ -134,7 +136,7 @@ def _settled_without_sending(row: FollowUp, *, now: datetime, report: DispatchRe
     return False
 
 
-async def _send_all(rows: list[FollowUp]) -> list[SendResult]:
+async def _send_all(rows: list[FollowUp], texts: dict[int, str]) -> list[SendResult]:
     limit = asyncio.Semaphore(SEND_CONCURRENCY)
 
     async def send(row: FollowUp) -> SendResult:
@@ -143,13 +145,21 @@ async def _send_all(rows: list[FollowUp]) -> list[SendResult]:
             return await sender_for(clinic.channel_kind).asend(
                 instance=clinic.whatsapp_instance,
                 number=row.conversation.patient_phone,
-                text=_text(row),
+                text=texts[row.id],
             )
 
     return await asyncio.gather(*(send(row) for row in rows))
 
 
-def _text(row: FollowUp) -> str:
+def _texts(rows: list[FollowUp]) -> dict[int, str]:
+    """Each row's text (by id), in its clinic's own words where it has them: one query per
+    clinic in the batch."""
+    clinic_ids = {row.conversation.clinic_id for row in rows}
+    overrides = {clinic_id: ReplyText.overrides_of(clinic_id) for clinic_id in clinic_ids}
+    return {row.id: _text(row, overrides[row.conversation.clinic_id]) for row in rows}
+
+
+def _text(row: FollowUp, overrides: dict) -> str:
     conversation = row.conversation
     clinic = conversation.clinic
     return followup_text(
@@ -158,6 +168,7 @@ def _text(row: FollowUp) -> str:
         language=conversation.language or clinic.default_language,
         clinic_name=clinic.name,
         timezone=clinic.timezone,
+        overrides=overrides,
     )
 
 
@@ -187,7 +198,7 @@ def _record(row: FollowUp, result: SendResult, *, now: datetime, report: Dispatc
         report.retrying += 1
 
 
-def _store_sent_messages(rows: list[FollowUp], *, now: datetime) -> None:
+def _store_sent_messages(rows: list[FollowUp], texts: dict[int, str], *, now: datetime) -> None:
     """Each sent follow-up appears in its conversation, as staff expect to read it."""
     Message.objects.bulk_create(
         [
@@ -195,7 +206,7 @@ def _store_sent_messages(rows: list[FollowUp], *, now: datetime) -> None:
                 clinic_id=row.conversation.clinic_id,
                 session_id=row.conversation_id,
                 direction=Message.Direction.OUTBOUND,
-                text=_text(row),
+                text=texts[row.id],
                 intent="followup",
                 lane="none",
                 delivery_status=Message.Delivery.SENT,

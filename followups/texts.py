@@ -8,6 +8,7 @@ from babel.dates import format_datetime
 from django.utils.dateparse import parse_datetime
 
 from followups.kinds import Kind
+from knowledge.reply_texts import reply_text
 from nlu.catalog import BABEL_LOCALES
 
 REMINDER = {
@@ -47,6 +48,23 @@ AFTERCARE = {
     "he": "שלום! איך את/ה מרגיש/ה אחרי הטיפול? אם משהו מטריד, כתבו לנו והרופא ייעץ.",
 }
 
+BY_KIND = {
+    Kind.APPOINTMENT_REMINDER: REMINDER,
+    Kind.PRICE_NUDGE: PRICE_NUDGE,
+    Kind.AFTERCARE_CHECKIN: AFTERCARE,
+}
+# What each text is for, as the admin shows it beside a clinic's own words for it (a clinic
+# overrides "followup.<kind>"; knowledge.reply_texts).
+DESCRIPTIONS = {
+    Kind.APPOINTMENT_REMINDER.value: "The reminder of an appointment, asking for a yes or a no.",
+    Kind.PRICE_NUDGE.value: "A nudge to book, after a price question left unanswered.",
+    Kind.AFTERCARE_CHECKIN.value: "A check-in after a procedure.",
+}
+
+
+def default_of(kind: str, language: str) -> str:
+    return BY_KIND[kind][language]
+
 
 def _when(value, timezone: str, language: str) -> str:
     moment = value if isinstance(value, datetime) else parse_datetime(str(value))
@@ -54,13 +72,25 @@ def _when(value, timezone: str, language: str) -> str:
     return format_datetime(local, "d MMMM, HH:mm", locale=BABEL_LOCALES.get(language, "en_US"))
 
 
-def followup_text(*, kind: str, context: dict, language: str, clinic_name: str, timezone: str):
+def followup_text(
+    *,
+    kind: str,
+    context: dict,
+    language: str,
+    clinic_name: str,
+    timezone: str,
+    overrides=None,
+) -> str:
+    """`overrides`: the clinic's own texts ({(key, language): text},
+    knowledge.models.ReplyText.overrides_of)."""
     language = language if language in REMINDER else "en"
+    texts = BY_KIND.get(kind)
+    if texts is None:  # a custom message: staff wrote it
+        return str(context["text"])
+    values = {}
     if kind == Kind.APPOINTMENT_REMINDER:
-        when = _when(context["appointment_at"], timezone, language)
-        return REMINDER[language].format(clinic=clinic_name, when=when)
-    if kind == Kind.PRICE_NUDGE:
-        return PRICE_NUDGE[language]
-    if kind == Kind.AFTERCARE_CHECKIN:
-        return AFTERCARE[language]
-    return str(context["text"])
+        values = {
+            "clinic": clinic_name,
+            "when": _when(context["appointment_at"], timezone, language),
+        }
+    return reply_text(f"followup.{kind}", language, texts[language], values, overrides)

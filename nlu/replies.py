@@ -6,6 +6,7 @@ are the clinic's own, labelled with the clinic's time zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -30,6 +31,8 @@ CLOSEST_LIMIT = 3
 # After a service's price, when a patient asked about several: "Пломба: 3 500 ₽ × 3 = 10 500 ₽".
 # Digits and signs read the same in all six languages; the amounts are the locale's own.
 QUANTITY_TOTAL = " × {count} = {total}"
+# A clinic's own words for fixed replies: {(key, language): text} (knowledge.reply_texts).
+NO_OVERRIDES: Mapping[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,11 @@ def _texts(language: str) -> dict[str, str]:
     return lexicon.replies
 
 
+def _fixed(key: str, language: str, overrides: Mapping[tuple[str, str], str]) -> str:
+    """The clinic's own words for a fixed reply when it has them, else the language's."""
+    return overrides.get((key, language)) or _texts(language)[key]
+
+
 class Handoff(StrEnum):
     """What a hand-off reply announces. The value is the REPLIES key of its text inside the
     clinic's opening hours ("a colleague will reply shortly"); `<value>_closed` is the key of
@@ -64,16 +72,17 @@ def handoff_reply(
     clinic: ClinicInfo | None = None,
     now: datetime | None = None,
     kind: Handoff = Handoff.TAKEN,
+    overrides: Mapping = NO_OVERRIDES,
 ) -> str:
     """The hand-off line that tells the truth about when a colleague will answer: "shortly"
     while the clinic is open (or when its hours or the time are not known), else the weekday
     and time it next opens, on the clinic's clock."""
-    texts = _texts(language)
     opens = next_opening(clinic.business_hours, clinic.timezone, now) if clinic and now else None
     if opens is None:
-        return texts[kind]
+        return _fixed(kind, language, overrides)
     day = _day_names(language, "wide")[opens.weekday()]
-    return texts[f"{kind}_closed"].format(day=day, time=opens.strftime("%H:%M"))
+    closed = _fixed(f"{kind}_closed", language, overrides)
+    return closed.format(day=day, time=opens.strftime("%H:%M"))
 
 
 def next_opening(hours: dict, timezone: str, now: datetime) -> datetime | None:
@@ -104,7 +113,9 @@ def next_opening(hours: dict, timezone: str, now: datetime) -> datetime | None:
     return None
 
 
-def emergency_instructions(clinic: ClinicInfo, language: str) -> str:
+def emergency_instructions(
+    clinic: ClinicInfo, language: str, overrides: Mapping = NO_OVERRIDES
+) -> str:
     """The clinic's own emergency instructions in the patient's language, else in the clinic's
     default language, else in any it has; without any, the built-in line (call the clinic's
     phone or the local emergency number)."""
@@ -112,42 +123,47 @@ def emergency_instructions(clinic: ClinicInfo, language: str) -> str:
     text = own.get(language) or own.get(clinic.default_language) or next(iter(own.values()), "")
     if text:
         return text
-    texts = _texts(language)
     phone = clinic.phone.strip()
-    return texts["urgent"].format(phone=phone) if phone else texts["urgent_no_phone"]
+    if phone:
+        return _fixed("urgent", language, overrides).format(phone=phone)
+    return _fixed("urgent_no_phone", language, overrides)
 
 
-def urgent_reply(clinic: ClinicInfo, language: str, now: datetime | None) -> str:
+def urgent_reply(
+    clinic: ClinicInfo, language: str, now: datetime | None, overrides: Mapping = NO_OVERRIDES
+) -> str:
     """To a patient with an urgent symptom: what to do now, then who will answer and when."""
-    handoff = handoff_reply(language, clinic, now, Handoff.TAKEN)
-    return f"{emergency_instructions(clinic, language)}\n\n{handoff}"
+    handoff = handoff_reply(language, clinic, now, Handoff.TAKEN, overrides)
+    return f"{emergency_instructions(clinic, language, overrides)}\n\n{handoff}"
 
 
-def too_many_questions_reply(language: str) -> str:
+def too_many_questions_reply(language: str, overrides: Mapping = NO_OVERRIDES) -> str:
     """To a patient whose questions come faster than the model may be asked."""
-    return _texts(language)["too_many_questions"]
+    return _fixed("too_many_questions", language, overrides)
 
 
-def text_required_reply(language: str) -> str:
-    return _texts(language)["text_required"]
+def text_required_reply(language: str, overrides: Mapping = NO_OVERRIDES) -> str:
+    return _fixed("text_required", language, overrides)
 
 
 def compose_reply(
-    u: Understanding, *, catalog: PriceIndex | None, clinic: ClinicInfo
+    u: Understanding,
+    *,
+    catalog: PriceIndex | None,
+    clinic: ClinicInfo,
+    overrides: Mapping = NO_OVERRIDES,
 ) -> str | None:
     """The reply in u.language, as the intent's row says, or None when the LLM lane should
     answer."""
     row = row_of(u.intent)
     if u.also and row.reply is Reply.PRICE_LIST:
-        first = compose_reply(replace(u, also=()), catalog=catalog, clinic=clinic)
+        same = {"catalog": catalog, "clinic": clinic, "overrides": overrides}
+        first = compose_reply(replace(u, also=()), **same)
         # Each further question is a fast-lane one (the router says so): its answer follows.
-        rest = [
-            compose_reply(replace(u, intent=i, also=()), catalog=catalog, clinic=clinic)
-            for i in u.also
-        ]
+        rest = [compose_reply(replace(u, intent=i, also=()), **same) for i in u.also]
         return None if first is None or None in rest else "\n\n".join([first, *rest])
     if row.reply is Reply.TEMPLATE:
-        return _texts(u.language)[row.template_key]
+        return _fixed(row.template_key, u.language, overrides)
     if row.reply is Reply.CLINIC_CARD:
         return clinic_info_reply(clinic, u.language)
     if row.reply is Reply.PRICE_LIST and catalog is not None and len(catalog):

@@ -42,7 +42,7 @@ from conversations.directory import clinics
 from conversations.journal import Journal
 from conversations.llm.adapters import Completion, Deadline, describe
 from conversations.llm.capabilities import Purpose, adapter_for, model_for
-from conversations.llm.context import AnswerContext, answer_context
+from conversations.llm.context import AnswerContext, answer_context, reply_overrides
 from conversations.llm.limits import Limit, take_model_call
 from conversations.llm.tools import URGENT_REASON, Toolbox
 from nlu import ClinicInfo, Handoff, handoff_reply, too_many_questions_reply, urgent_reply
@@ -128,7 +128,8 @@ def llm_reply(key: str, *, journal: Journal) -> LLMResult:
     taken = handed and toolbox.takes_over
     clinic = toolbox.clinic if toolbox else _clinic_info(journal)
     if error:
-        text = _fallback_reply(clinic, language, now, urgent=urgent, taken=taken)
+        overrides = reply_overrides(journal)
+        text = _fallback_reply(clinic, language, now, overrides, urgent=urgent, taken=taken)
     elif urgent and clinic is not None:
         text = _with_instructions(text, clinic, language)
     return LLMResult(
@@ -154,13 +155,14 @@ def _attention(*, urgent: bool, taken: bool, asked: bool) -> str:
 
 
 def _fallback_reply(
-    clinic: ClinicInfo | None, language: str, now, *, urgent: bool, taken: bool
+    clinic: ClinicInfo | None, language: str, now, overrides: dict, *, urgent: bool, taken: bool
 ) -> str:
     """The reply when the model's own words cannot go out: the emergency instructions for an
     urgent case, else when a colleague will answer (and, softly, that the bot answers on)."""
     if urgent and clinic is not None:
-        return urgent_reply(clinic, language, now)
-    return handoff_reply(language, clinic, now, Handoff.TAKEN if taken else Handoff.SOFT)
+        return urgent_reply(clinic, language, now, overrides)
+    kind = Handoff.TAKEN if taken else Handoff.SOFT
+    return handoff_reply(language, clinic, now, kind, overrides)
 
 
 def _with_instructions(text: str, clinic: ClinicInfo, language: str) -> str:
@@ -214,8 +216,13 @@ def _over_limit(limit: Limit, journal: Journal, now) -> LLMResult:
     language = journal.language or "en"
     error = f"limit:{limit}"
     if limit == Limit.CONVERSATION:
-        return LLMResult(text=too_many_questions_reply(language), handoff=False, error=error)
-    text = handoff_reply(language, _clinic_info(journal), now, Handoff.SOFT)
+        return LLMResult(
+            text=too_many_questions_reply(language, reply_overrides(journal)),
+            handoff=False,
+            error=error,
+        )
+    overrides = reply_overrides(journal)
+    text = handoff_reply(language, _clinic_info(journal), now, Handoff.SOFT, overrides)
     return LLMResult(text=text, handoff=False, error=error, attention=QUESTION_FOR_STAFF)
 
 

@@ -199,6 +199,16 @@ def _clinic_and_prices(journal: Journal) -> tuple[ClinicInfo, PriceIndex | None]
     return clinic.info, prices
 
 
+def reply_overrides(journal: Journal) -> dict:
+    """The clinic's own words for fixed replies, kept beside its prices (knowledge.apps); none
+    when the clinic or its list cannot be read (the defaults then go out)."""
+    try:
+        _, prices = _clinic_and_prices(journal)
+    except Exception:  # noqa: BLE001  (a reply is still owed: the default words do)
+        return {}
+    return prices.extras.get("replies", {}) if prices is not None else {}
+
+
 def answer_context(journal: Journal) -> AnswerContext:
     """Everything one answer needs, read before the first LLM call."""
     language = journal.language or "en"

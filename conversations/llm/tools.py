@@ -241,7 +241,8 @@ class Toolbox:
         self.handed_to_staff = True
         self.handoff_reason = reason if reason in HANDOFF_REASONS else "other"
         kind = Handoff.TAKEN if self.takes_over else Handoff.SOFT
-        line = handoff_reply(self.language, self.clinic, self.now, kind)
+        overrides = self.prices.extras.get("replies", {}) if self.prices is not None else {}
+        line = handoff_reply(self.language, self.clinic, self.now, kind, overrides)
         instruction = f"Tell the patient briefly, in their language, what this says: {line}"
         if self.handoff_reason == URGENT_REASON:
             instruction = (
