@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from appointments.models import Appointment
+from appointments.tests.conftest import clinic_clock  # noqa: F401  (a fixture)
 from appointments.notices import notice_text
 from conversations.models import ConversationSession, Message
 from conversations.tests.conftest import post_webhook, queries_in_any_thread, text_message
@@ -48,12 +49,13 @@ async def test_a_clinics_greeting_is_live_on_the_next_message_and_sent_from_memo
 
 
 @pytest.mark.usefixtures("eager_tasks", "stored_journals")
+@pytest.mark.usefixtures("clinic_clock")  # within opening hours
 async def test_the_llm_lanes_handoff_is_in_the_clinics_words(
     async_client, clinic, outbox, settings
 ):
-    settings.OPENAI_API_KEY = ""  # the LLM lane hands every question to staff
+    settings.OPENAI_API_KEY = ""  # the LLM lane leaves every question to staff, softly
     own = "Thank you! Our front desk (Mon–Fri) will answer you here."
-    await ReplyText.objects.acreate(clinic=clinic, key="handoff", language="en", text=own)
+    await ReplyText.objects.acreate(clinic=clinic, key="soft_handoff", language="en", text=own)
     await post_webhook(async_client, text_message("Does a filling hurt?"))
     assert [sent["text"] for sent in outbox] == [own]
 
