@@ -21,6 +21,8 @@ CLINIC_PATHS = {
     "appointments.provider": "clinic",
     "appointments.closure": "clinic",
     "appointments.bookingrules": "clinic",
+    "knowledge.faqentry": "clinic",
+    "knowledge.clinicfacts": "clinic",
 }
 
 
