@@ -8,8 +8,9 @@ lookups however long the FAQ is.
 
 A variant's score is the Dice overlap of the two stem sets, 2|M∩V| / (|M| + |V|): the message
 must say (nearly) all the variant says and little else. `match` answers only a confident
-reading: a score of at least CONFIDENT, clearly ahead (MARGIN) of the best variant of any other
-entry. Anything less goes to the LLM lane, which may still use the looser `lookup`.
+reading: a score of at least CONFIDENT, most of the variant said (COVERED), clearly ahead
+(MARGIN) of the best variant of any other entry. Anything less goes to the LLM lane, which may
+still use the looser `lookup`.
 
 An entry answers in a language only where it has both questions and an answer in it: a patient
 whose language the entry lacks goes to the LLM lane (which has `lookup` and translates), rather
@@ -28,6 +29,12 @@ from nlu.text import normalize, script_of, stem, tokenize
 # (no price, booking or cancel message may be answered from an FAQ).
 CONFIDENT = 0.66
 MARGIN = 0.2
+# ... and the message says most of what the variant says: "where are you?" is not "where can I
+# park?" for all that it shares "where" with it.
+COVERED = 0.66
+# In another language than the one the message was read in, only (nearly) a stored variant word
+# for word: "¿hay aparcamiento?" read as Portuguese, not "hay wifi?" answered in English.
+FOREIGN_CONFIDENT = 0.9
 # faq_lookup (the LLM lane) sees weaker candidates too: the model judges them.
 LOOKUP_FLOOR = 0.3
 FAQ = "faq"
@@ -49,6 +56,7 @@ class FaqMatch:
     language: str
     question: str  # the variant that matched best
     score: float
+    covered: float = 1.0  # the share of the variant's stems the message has
 
     @property
     def answer(self) -> str:
@@ -109,7 +117,9 @@ class FaqIndex:
                 continue
             best = ranked[0]
             runner_up = next((m.score for m in ranked[1:] if m.item is not best.item), 0.0)
-            if best.score >= CONFIDENT and best.score - runner_up >= MARGIN:
+            bar = CONFIDENT if candidate == language else FOREIGN_CONFIDENT
+            confident = best.score >= bar and best.covered >= COVERED
+            if confident and best.score - runner_up >= MARGIN:
                 return best
         return None
 
@@ -142,5 +152,6 @@ class FaqIndex:
             kept = best.get(variant.item)
             if kept is None or score > kept.score:
                 item = self.items[variant.item]
-                best[variant.item] = FaqMatch(item, language, variant.text, score)
+                covered = count / len(variant.stems)
+                best[variant.item] = FaqMatch(item, language, variant.text, score, covered)
         return sorted(best.values(), key=lambda m: -m.score)
