@@ -35,8 +35,9 @@ COVERED = 0.66
 # In another language than the one the message was read in, only (nearly) a stored variant word
 # for word: "¿hay aparcamiento?" read as Portuguese, not "hay wifi?" answered in English.
 FOREIGN_CONFIDENT = 0.9
-# faq_lookup (the LLM lane) sees weaker candidates too: the model judges them.
-LOOKUP_FLOOR = 0.3
+# faq_lookup (the LLM lane) sees weaker candidates too, the model judges them: every entry of
+# which the message says at least half of a variant, however much else it says.
+LOOKUP_COVERED = 0.5
 FAQ = "faq"
 FACT = "fact"
 
@@ -124,14 +125,13 @@ class FaqIndex:
         return None
 
     def lookup(self, text: str, language: str, limit: int = 3) -> list[FaqMatch]:
-        """The best entries for `text` above a loose floor, one match per entry, best first."""
-        found: dict[int, FaqMatch] = {}
+        """The entries `text` says half a variant of, one match per entry, best first."""
+        found: dict[str, FaqMatch] = {}
         for candidate in self._languages_for(text, language):
             for m in self._ranked(text, candidate):
-                position = self.items.index(m.item)
-                if m.score >= LOOKUP_FLOOR and position not in found:
-                    found[position] = m
-        return sorted(found.values(), key=lambda m: -m.score)[:limit]
+                if m.covered >= LOOKUP_COVERED and m.item.key not in found:
+                    found[m.item.key] = m
+        return sorted(found.values(), key=lambda m: (-m.covered, -m.score))[:limit]
 
     def _languages_for(self, text: str, language: str) -> list[str]:
         scripts = {script_of(t) for t in tokenize(normalize(text))} - {"other"}
