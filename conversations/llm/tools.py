@@ -68,29 +68,6 @@ TOOL_SCHEMAS: list[dict] = [
     {
         "type": "function",
         "function": {
-            "name": "faq_lookup",
-            "description": (
-                "The clinic's own answers to common questions (its FAQ) that best match a "
-                "question, and the clinic's facts (payment methods, insurers, parking, "
-                "children, doctors). Use it before saying the clinic does or offers something; "
-                "answer from it in the patient's language, never from guesses."
-            ),
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "question": {
-                        "type": "string",
-                        "description": "The patient's question, in their words.",
-                    }
-                },
-                "required": ["question"],
-                "additionalProperties": False,
-            },
-        },
-    },
-    {
-        "type": "function",
-        "function": {
             "name": "hand_to_staff",
             "description": (
                 "Hand the conversation to the clinic's staff: urgent or worrying symptoms, "
@@ -108,6 +85,29 @@ TOOL_SCHEMAS: list[dict] = [
                     }
                 },
                 "required": ["reason"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "faq_lookup",
+            "description": (
+                "The clinic's own answers to common questions (its FAQ) that best match a "
+                "question, and the clinic's facts (payment methods, insurers, parking, "
+                "children, doctors). Use it before saying the clinic does or offers something; "
+                "answer from it in the patient's language, never from guesses."
+            ),
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "question": {
+                        "type": "string",
+                        "description": "The patient's question, in their words.",
+                    }
+                },
+                "required": ["question"],
                 "additionalProperties": False,
             },
         },
