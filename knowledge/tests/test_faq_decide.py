@@ -135,13 +135,12 @@ def test_an_faq_entry_on_a_facts_topic_beats_the_fact(clinic, monkeypatch):
 def test_a_clinics_faq_never_answers_another_clinics_patients(clinic, other_clinic, monkeypatch):
     FaqEntry.objects.create(
         clinic=clinic,
-        key="wifi",
-        questions={"en": ["is there wifi"]},
-        answers={"en": "Wi-Fi: SmileGuest."},
+        key="pharmacy",
+        questions={"en": ["is there a pharmacy nearby"]},
+        answers={"en": "A pharmacy is next door."},
     )
-    ours = chat_json("is there wifi?", monkeypatch, clinic_slug=clinic.slug, phone="79000000301")
-    theirs = chat_json(
-        "is there wifi?", monkeypatch, clinic_slug=other_clinic.slug, phone="79000000302"
-    )
-    assert ours["reply"] == "Wi-Fi: SmileGuest."
-    assert theirs["intent"] != "faq" and "SmileGuest" not in (theirs["reply"] or "")
+    question = "is there a pharmacy nearby?"
+    ours = chat_json(question, monkeypatch, clinic_slug=clinic.slug, phone="79000000301")
+    theirs = chat_json(question, monkeypatch, clinic_slug=other_clinic.slug, phone="79000000302")
+    assert ours["reply"] == "A pharmacy is next door."
+    assert theirs["intent"] != "faq" and "next door" not in (theirs["reply"] or "")

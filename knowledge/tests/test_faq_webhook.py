@@ -137,13 +137,13 @@ async def test_an_admin_entry_with_a_question_but_no_answer_in_its_language_is_r
         "/admin/knowledge/faqentry/add/",
         {
             "clinic": clinic.pk,
-            "key": "wifi",
-            "questions": json.dumps({"en": ["is there wifi"], "he": ["יש וויפי"]}),
-            "answers": json.dumps({"en": "Network ClinicGuest, no password."}),
+            "key": "pharmacy",
+            "questions": json.dumps({"en": ["is there a pharmacy"], "he": ["יש בית מרקחת"]}),
+            "answers": json.dumps({"en": "A pharmacy is next door."}),
             "tags": "[]",
             "active": "on",
         },
     )
     assert response.status_code == 200
     assert "no answer in he, which has questions" in response.content.decode()
-    assert not await FaqEntry.objects.filter(key="wifi").aexists()
+    assert not await FaqEntry.objects.filter(key="pharmacy").aexists()
