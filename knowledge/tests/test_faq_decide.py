@@ -144,3 +144,14 @@ def test_a_clinics_faq_never_answers_another_clinics_patients(clinic, other_clin
     theirs = chat_json(question, monkeypatch, clinic_slug=other_clinic.slug, phone="79000000302")
     assert ours["reply"] == "A pharmacy is next door."
     assert theirs["intent"] != "faq" and "next door" not in (theirs["reply"] or "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_renamed_provider_is_named_on_the_next_question_about_doctors(clinic, monkeypatch):
+    first = chat_json("which doctors work there?", monkeypatch, phone="79000000401")["reply"]
+    provider = clinic.providers.filter(active=True).order_by("code").first()
+    assert provider.name_in("en") in first
+    provider.names = provider.names | {"en": "Dr Renamed"}
+    provider.save()
+    answer = chat_json("which doctors work there?", monkeypatch, phone="79000000402")["reply"]
+    assert "Dr Renamed" in answer
