@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from nlu.lexicon import LANGUAGES, LEXICONS, SCRIPTS
+from nlu.lexicon import LEXICONS, SCRIPTS
 from nlu.text import normalize, script_of, stem, tokenize
 
 # Chosen on nlu/tests/test_faq.py's paraphrases and checked against the labelled message sets
@@ -74,9 +74,13 @@ class _Variant:
 
 def content_stems(text: str, language: str) -> frozenset[str]:
     """The stems of the words of `text` that carry meaning in `language` (stopwords out)."""
+    return _content_stems_of(tokenize(normalize(text)), language)
+
+
+def _content_stems_of(tokens: list[str], language: str) -> frozenset[str]:
     lexicon = LEXICONS.get(language)
     stopwords = lexicon.stopwords if lexicon else frozenset()
-    return frozenset(stem(t, language) for t in tokenize(normalize(text)) if t not in stopwords)
+    return frozenset(stem(t, language) for t in tokens if t not in stopwords)
 
 
 @dataclass
@@ -85,6 +89,7 @@ class FaqIndex:
     _variants: list[_Variant] = field(default_factory=list)
     # (language, stem) -> positions in _variants
     _postings: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    _languages: list[str] = field(default_factory=list)  # those with variants
 
     @classmethod
     def build(cls, items: Iterable[FaqItem]) -> FaqIndex:
@@ -102,6 +107,8 @@ class FaqIndex:
             return  # a variant of stopwords only would match anything short
         number = len(self._variants)
         self._variants.append(variant)
+        if variant.language not in self._languages:
+            self._languages.append(variant.language)
         for s in variant.stems:
             self._postings.setdefault((variant.language, s), []).append(number)
 
@@ -112,8 +119,9 @@ class FaqIndex:
         """The entry `text` asks for, when that reading is confident; else None. Tried in
         `language` first, then in the other languages of the message's script (a short
         question may be read as the wrong one: "hay aparcamiento?")."""
-        for candidate in self._languages_for(text, language):
-            ranked = self._ranked(text, candidate)
+        tokens = tokenize(normalize(text))
+        for candidate in self._languages_for(tokens, language):
+            ranked = self._ranked(tokens, candidate)
             if not ranked:
                 continue
             best = ranked[0]
@@ -126,25 +134,31 @@ class FaqIndex:
 
     def lookup(self, text: str, language: str, limit: int = 3) -> list[FaqMatch]:
         """The entries `text` says half a variant of, one match per entry, best first."""
+        tokens = tokenize(normalize(text))
         found: dict[str, FaqMatch] = {}
-        for candidate in self._languages_for(text, language):
-            for m in self._ranked(text, candidate):
+        for candidate in self._languages_for(tokens, language):
+            for m in self._ranked(tokens, candidate):
                 if m.covered >= LOOKUP_COVERED and m.item.key not in found:
                     found[m.item.key] = m
         return sorted(found.values(), key=lambda m: (-m.covered, -m.score))[:limit]
 
-    def _languages_for(self, text: str, language: str) -> list[str]:
-        scripts = {script_of(t) for t in tokenize(normalize(text))} - {"other"}
-        others = [lang for lang in LANGUAGES if lang != language and SCRIPTS.get(lang) in scripts]
+    def _languages_for(self, tokens: list[str], language: str) -> list[str]:
+        """`language`, then the others of the message's script that have variants here."""
+        scripts = {script_of(t) for t in tokens}
+        others = [
+            lang for lang in self._languages if lang != language and SCRIPTS.get(lang) in scripts
+        ]
         return [language, *others]
 
-    def _ranked(self, text: str, language: str) -> list[FaqMatch]:
+    def _ranked(self, tokens: list[str], language: str) -> list[FaqMatch]:
         """Per entry its best variant's match, best first (only variants sharing a stem)."""
-        stems = content_stems(text, language)
+        stems = _content_stems_of(tokens, language)
         shared: dict[int, int] = {}
         for s in stems:
             for number in self._postings.get((language, s), ()):
                 shared[number] = shared.get(number, 0) + 1
+        if not shared:
+            return []
         best: dict[int, FaqMatch] = {}
         for number, count in shared.items():
             variant = self._variants[number]
