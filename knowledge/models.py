@@ -68,6 +68,7 @@ class FaqEntry(models.Model):
         return self.key
 
     def clean(self):
+        self.tags = self.tags or []  # a blank admin field is None
         problems = faq_problems(self.questions, self.answers)
         if not isinstance(self.tags, list) or not all(isinstance(t, str) for t in self.tags):
             problems["tags"] = 'Use a list of words, e.g. ["parking"].'
@@ -102,6 +103,11 @@ class ClinicFacts(models.Model):
         return f"facts of {self.clinic}"
 
     def clean(self):
+        # A blank admin field is None: nothing said on that topic.
+        self.payment_methods = self.payment_methods or []
+        self.insurance_accepted = self.insurance_accepted or []
+        self.parking = self.parking or {}
+        self.children = self.children or {}
         problems = {}
         methods = {code for code, _ in PAYMENT_METHOD_CHOICES}
         if not isinstance(self.payment_methods, list) or not set(self.payment_methods) <= methods:
