@@ -15,6 +15,13 @@ class AppointmentsConfig(AppConfig):
         # A reminder went out: the patient's next yes or no answers it.
         followups_sent.connect(reminders_sent, dispatch_uid="appointments")
 
+        # The clinic's facts name its providers as its doctors (knowledge): a provider's change
+        # makes the clinic's cache stale, as a price change does.
+        from appointments.models import Provider
+        from pricing.cache import bump_on_change
+
+        bump_on_change(Provider)
+
         # The LLM lane's booking tools, bound in each answer to the patient it answers.
         from appointments.llm_tools import llm_tools_register
 

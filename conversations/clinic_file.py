@@ -6,7 +6,15 @@ import zoneinfo
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from channels.registry import DEFAULT_KIND, kinds
 from nlu import LANGUAGES
@@ -85,6 +93,43 @@ class ClosureSpec(BaseModel):
         return self
 
 
+FaqText = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class FaqSpec(BaseModel):
+    """A question the clinic answers in its own words (knowledge.models.FaqEntry), matched by
+    key. Every language with questions needs an answer: the bot answers in the patient's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Slug
+    questions: dict[str, list[FaqText]]
+    answer: dict[str, FaqText]
+    tags: list[NonEmpty] = []
+
+    @field_validator("questions")
+    @classmethod
+    def asked_in_known_languages(cls, questions: dict[str, list[str]]):
+        _known_languages(questions)
+        if not any(questions.values()):
+            raise ValueError("at least one question is needed")
+        return questions
+
+    @field_validator("answer")
+    @classmethod
+    def answered_where_asked(cls, answer: dict[str, str], info: ValidationInfo):
+        _known_languages(answer)
+        asked = {lang for lang, variants in info.data.get("questions", {}).items() if variants}
+        if missing := sorted(asked - set(answer)):
+            raise ValueError(f"no answer in {', '.join(missing)}, which has questions")
+        return answer
+
+
+def _known_languages(by_language: dict) -> None:
+    if unknown := sorted(set(by_language) - set(LANGUAGES)):
+        raise ValueError(f"unknown language {', '.join(unknown)}; use {LANGUAGES}")
+
+
 class ClinicSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -104,6 +149,8 @@ class ClinicSpec(BaseModel):
     booking: BookingSpec = BookingSpec()
     providers: list[ProviderSpec] = []
     closures: list[ClosureSpec] = []
+    # None (no `faq` in the file): the clinic's FAQ is left as staff keep it in the admin.
+    faq: list[FaqSpec] | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -148,6 +195,14 @@ class ClinicSpec(BaseModel):
         for i, closure in enumerate(self.closures):
             if closure.provider is not None and closure.provider not in codes:
                 raise ValueError(f"closures.{i}.provider: unknown provider {closure.provider!r}")
+        return self
+
+    @model_validator(mode="after")
+    def unique_faq_keys(self):
+        keys = [entry.key for entry in self.faq or []]
+        for i, key in enumerate(keys):
+            if keys.index(key) != i:
+                raise ValueError(f"faq.{i}.key: duplicate key {key!r}")
         return self
 
 

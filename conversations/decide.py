@@ -27,6 +27,7 @@ from nlu import (
     urgent_reply,
 )
 from nlu.context import Topic, next_topic
+from nlu.faq import FaqMatch
 from nlu.intents import row_of
 from nlu.router import Understanding
 from nlu.when import names_a_day_or_time
@@ -57,6 +58,10 @@ TOPIC = "topic"
 # Answers the booking dialogue reads; anything else mid-dialogue (a greeting, a question for
 # the LLM lane, "stop", "a person please") goes where it would have gone anyway.
 _DIALOGUE_ANSWERS = frozenset({Intent.CONFIRM, Intent.DECLINE, Intent.OTHER})
+# Fast answers the clinic's FAQ may stand in for when it matches the message confidently.
+_FAQ_MAY_REPLACE = frozenset(
+    {Intent.CLINIC_INFO, Intent.GREETING, Intent.THANKS, Intent.CONFIRM, Intent.DECLINE}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +142,33 @@ def reply_decide(
     reply = compose_reply(understood, catalog=prices, clinic=clinic.info, overrides=overrides)
     if understood.intent == Intent.HUMAN:  # says when a colleague will answer, truthfully
         reply = handoff_reply(understood.language, clinic.info, now, Handoff.REQUESTED, overrides)
+    intent, language = understood.intent, understood.language
+    if faq := _faq_match(text, understood, prices, reply):
+        intent, language, reply = Intent.FAQ, faq.language, faq.answer
+        changes["language"] = language
     lane = Lane.LLM if reply is None else Lane.FAST
     offered = _offered(understood) if lane == Lane.FAST else ""
     if offered != session.get(OFFERED_SERVICE, ""):  # written only when it changes
         changes[OFFERED_SERVICE] = offered
-    return Decision(understood.intent, lane, understood.language, reply, service, changes)
+    return Decision(intent, lane, language, reply, service, changes)
+
+
+def _faq_match(
+    text: str, understood: Understanding, prices: PriceIndex | None, reply: str | None
+) -> FaqMatch | None:
+    """The clinic's FAQ entry (or fact) the message asks for, when the index is confident and
+    nothing better answers: a message for the LLM lane (`other`, or a topic blocked for it such
+    as insurance), or one read as the clinic card or a short social word that the clinic's own
+    words match ("is there parking?" may read as clinic_info, "¿hay aparcamiento?" as "hey").
+    A price, booking or any other fast answer is never replaced."""
+    faq = prices.extras.get("faq") if prices is not None else None
+    if not faq or understood.also:
+        return None
+    if reply is not None and understood.intent not in _FAQ_MAY_REPLACE:
+        return None
+    if reply is None and row_of(understood.intent).reply is not Reply.NONE:
+        return None  # a price question without a price list: the LLM lane, as before
+    return faq.match(text, understood.language)
 
 
 def _urgent(

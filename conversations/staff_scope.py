@@ -22,6 +22,8 @@ CLINIC_PATHS = {
     "appointments.closure": "clinic",
     "appointments.bookingrules": "clinic",
     "knowledge.replytext": "clinic",
+    "knowledge.faqentry": "clinic",
+    "knowledge.clinicfacts": "clinic",
 }
 
 

@@ -3,8 +3,130 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from knowledge.reply_texts import fixed_text, key_choices, language_choices, placeholder_problems
+from nlu import LANGUAGES
 
 # --- the clinic's FAQ and facts -------------------------------------------------------------------
+
+ANSWER_LANGUAGES = LANGUAGES  # the bot's six
+PAYMENT_METHOD_CHOICES = [
+    ("cash", "Cash"),
+    ("card", "Card"),
+    ("bank_transfer", "Bank transfer"),
+    ("installments", "Installments"),
+    ("mobile", "Mobile wallet (Apple Pay, Google Pay...)"),
+]
+
+
+def faq_problems(questions, answers) -> dict[str, str]:
+    """What is wrong with an FAQ entry's questions and answers, by field; {} when nothing.
+    Every language with questions needs an answer: the bot answers an entry only in the
+    language the patient wrote in (nlu.faq)."""
+    problems = {}
+    if not isinstance(questions, dict) or not all(
+        isinstance(v, list) and all(isinstance(q, str) for q in v) for v in questions.values()
+    ):
+        return {"questions": 'Use {"en": ["Is there parking?", ...], ...}.'}
+    if not isinstance(answers, dict) or not all(isinstance(a, str) for a in answers.values()):
+        return {"answers": 'Use {"en": "Free parking behind the building.", ...}.'}
+    for field, value in (("questions", questions), ("answers", answers)):
+        if unknown := sorted(set(value) - set(ANSWER_LANGUAGES)):
+            problems[field] = f"unknown language {', '.join(unknown)}; use {ANSWER_LANGUAGES}"
+    asked = {lang for lang, variants in questions.items() if any(q.strip() for q in variants)}
+    answered = {lang for lang, text in answers.items() if text.strip()}
+    if not asked:
+        problems.setdefault("questions", "at least one question is needed")
+    if not answered:
+        problems.setdefault("answers", "at least one answer is needed")
+    elif missing := sorted(asked - answered):
+        problems.setdefault("answers", f"no answer in {', '.join(missing)}, which has questions")
+    return problems
+
+
+class FaqEntry(models.Model):
+    """A question the clinic answers in its own words, with the ways patients ask it."""
+
+    clinic = models.ForeignKey(
+        "conversations.Clinic", on_delete=models.CASCADE, related_name="faq_entries"
+    )
+    key = models.SlugField(max_length=64, help_text="Unique per clinic, e.g. parking.")
+    # {"en": ["Is there parking?", "where can I park"], "ru": ["Есть ли парковка?"]}
+    questions = models.JSONField(default=dict)
+    # {"en": "Free parking behind the building.", "ru": "Бесплатная парковка за зданием."}
+    answers = models.JSONField(default=dict)
+    # Topics it covers; a tag naming a fact (payment, insurance, parking, children, doctors)
+    # replaces the bot's built-in answer from the clinic's facts.
+    tags = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["clinic", "key"]
+        verbose_name = "FAQ entry"
+        verbose_name_plural = "FAQ entries"
+        constraints = [models.UniqueConstraint(fields=["clinic", "key"], name="faq_key_per_clinic")]
+
+    def __str__(self):
+        return self.key
+
+    def clean(self):
+        self.tags = self.tags or []  # a blank admin field is None
+        problems = faq_problems(self.questions, self.answers)
+        if not isinstance(self.tags, list) or not all(isinstance(t, str) for t in self.tags):
+            problems["tags"] = 'Use a list of words, e.g. ["parking"].'
+        if problems:
+            raise ValidationError(problems)
+
+
+class ClinicFacts(models.Model):
+    """What patients ask every clinic about. Doctors are the clinic's active providers
+    (appointments), never copied here."""
+
+    clinic = models.OneToOneField(
+        "conversations.Clinic", on_delete=models.CASCADE, related_name="facts"
+    )
+    payment_methods = models.JSONField(
+        default=list, blank=True, help_text=f"Any of {[c for c, _ in PAYMENT_METHOD_CHOICES]}."
+    )
+    insurance_accepted = models.JSONField(
+        default=list, blank=True, help_text='Insurers\' names, e.g. ["Clalit", "Maccabi"].'
+    )
+    # Per language, the clinic's own text: {"en": "Free parking behind the building."}. A
+    # language without a text is answered by the LLM lane.
+    parking = models.JSONField(default=dict, blank=True)
+    children = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "clinic facts"
+        verbose_name_plural = "clinic facts"
+
+    def __str__(self):
+        return f"facts of {self.clinic}"
+
+    def clean(self):
+        # A blank admin field is None: nothing said on that topic.
+        self.payment_methods = self.payment_methods or []
+        self.insurance_accepted = self.insurance_accepted or []
+        self.parking = self.parking or {}
+        self.children = self.children or {}
+        problems = {}
+        methods = {code for code, _ in PAYMENT_METHOD_CHOICES}
+        if not isinstance(self.payment_methods, list) or not set(self.payment_methods) <= methods:
+            problems["payment_methods"] = f"Use a list of {sorted(methods)}."
+        if not isinstance(self.insurance_accepted, list) or not all(
+            isinstance(name, str) and name.strip() for name in self.insurance_accepted
+        ):
+            problems["insurance_accepted"] = 'Use a list of names, e.g. ["Clalit"].'
+        for field in ("parking", "children"):
+            value = getattr(self, field)
+            if not isinstance(value, dict) or not set(value) <= set(ANSWER_LANGUAGES):
+                problems[field] = (
+                    f'Use {{"en": "...", ...}} with languages among {ANSWER_LANGUAGES}.'
+                )
+        if problems:
+            raise ValidationError(problems)
+
 
 # --- the clinic's own reply texts -----------------------------------------------------------------
 

@@ -28,6 +28,9 @@ class Intent(StrEnum):
     HUMAN = "human"
     CLINIC_INFO = "clinic_info"
     THANKS = "thanks"
+    # Answered from the clinic's own FAQ or facts (nlu.faq): never read from a lexicon cue, the
+    # reply layer (conversations.decide) chooses it when the clinic's FAQ matches confidently.
+    FAQ = "faq"
     OTHER = "other"
 
 
@@ -160,6 +163,8 @@ TABLE: dict[str, IntentRow] = {
         IntentRow(
             Intent.GREETING, priority=120, reply=Reply.TEMPLATE, social=True, short_answer=True
         ),
+        # No cue and no template: the answer is the clinic's FAQ entry (nlu.faq.FaqIndex).
+        IntentRow(Intent.FAQ, priority=None),
         IntentRow(Intent.OTHER, priority=None),
     )
 }

@@ -41,7 +41,9 @@ from nlu.translit import hebrew_from_latin, to_cyrillic
 if TYPE_CHECKING:
     from nlu.catalog import PriceIndex
 
-INTENTS = tuple(Intent)
+# What the router may read a message as: every intent but `faq`, which only the clinic's own FAQ
+# decides (conversations.decide), after the router.
+INTENTS = tuple(i for i in Intent if i != Intent.FAQ)
 
 # Read from the intent table and the lexicons by derive_tables(), at import and again whenever
 # nlu.extension changes either:

@@ -29,11 +29,13 @@ from conversations.journal import Journal
 from conversations.llm.adapters import Deadline, ToolCallRequest, describe
 from nlu import ClinicInfo, Handoff, handoff_reply
 from nlu.catalog import PriceIndex, ServiceEntry, format_price
+from nlu.faq import FACT
 from nlu.replies import emergency_instructions
 
 logger = logging.getLogger(__name__)
 
 CLOSEST_LIMIT = 3
+FAQ_LOOKUP_LIMIT = 3
 
 # hand_to_staff's reasons. Staff take the conversation over only for an urgent case or when the
 # patient asked for a person; for the others staff are asked and the bot answers on.
@@ -99,6 +101,29 @@ TOOL_SCHEMAS: list[dict] = [
             },
         },
     },
+    {
+        "type": "function",
+        "function": {
+            "name": "faq_lookup",
+            "description": (
+                "The clinic's own answers to common questions (its FAQ) that best match a "
+                "question, and the clinic's facts (payment methods, insurers, parking, "
+                "children, doctors). Use it before saying the clinic does or offers something; "
+                "answer from it in the patient's language, never from guesses."
+            ),
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "question": {
+                        "type": "string",
+                        "description": "The patient's question, in their words.",
+                    }
+                },
+                "required": ["question"],
+                "additionalProperties": False,
+            },
+        },
+    },
 ]
 
 
@@ -144,6 +169,10 @@ def tool_rules() -> list[str]:
     return [p.rule for p in TOOL_PROVIDERS if p.rule]
 
 
+def _in_language(texts: dict[str, str], language: str) -> str:
+    return texts.get(language) or next(iter(texts.values()), "")
+
+
 def _dumps(value: dict) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -183,6 +212,8 @@ class Toolbox:
             return _dumps(self.lookup_price(str(arguments.get("service") or "")))
         if call.name == "clinic_info":
             return _dumps(self.clinic_info())
+        if call.name == "faq_lookup":
+            return _dumps(self.faq_lookup(str(arguments.get("question") or "")))
         if call.name == "hand_to_staff":
             return _dumps(self.hand_to_staff(str(arguments.get("reason") or "other")))
         provider = self._provider_of(call.name)
@@ -232,6 +263,27 @@ class Toolbox:
             "phone": info.phone,
             "timezone": info.timezone,
             "opening_hours": {day: hours or "closed" for day, hours in info.business_hours.items()},
+        }
+
+    def faq_lookup(self, question: str) -> dict:
+        """The FAQ entries near the question (a looser bar than the fast lane's: the model
+        judges them), and every fact the clinic gave, in the patient's language where it can."""
+        faq = self.prices.extras.get("faq") if self.prices is not None else None
+        if not faq:
+            return {"found": False, "note": "The clinic has no FAQ or facts on record."}
+        matches = faq.lookup(question, self.language, limit=FAQ_LOOKUP_LIMIT)
+        facts = {
+            item.key: _in_language(item.answers, self.language)
+            for item in faq.items
+            if item.source == FACT
+        }
+        return {
+            "found": bool(matches),
+            "matches": [
+                {"question": m.question, "answer": m.answer, "language": m.language}
+                for m in matches
+            ],
+            "facts": facts,
         }
 
     def hand_to_staff(self, reason: str) -> dict:

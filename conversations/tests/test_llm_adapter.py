@@ -90,6 +90,7 @@ def test_tool_calls_come_back_with_their_arguments_and_the_tools_were_offered(fa
         "lookup_price",
         "clinic_info",
         "hand_to_staff",
+        "faq_lookup",
     ]
     assert body["tool_choice"] == "auto"
 

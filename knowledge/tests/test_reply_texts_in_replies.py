@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 
 from appointments.models import Appointment
-from appointments.tests.conftest import clinic_clock  # noqa: F401  (a fixture)
 from appointments.notices import notice_text
+from appointments.tests.conftest import clinic_clock  # noqa: F401  (a fixture)
 from conversations.models import ConversationSession, Message
 from conversations.tests.conftest import post_webhook, queries_in_any_thread, text_message
 from followups.dispatch import followups_dispatch

@@ -1,0 +1,253 @@
+"""The clinic's facts as patients ask about them, and the answers built from them (data only;
+read by nlu.facts).
+
+QUESTIONS: per fact topic and language, question variants matched like a clinic's FAQ entry
+(nlu.faq). In an insurance variant "{insurer}" stands for each insurer the clinic accepts
+("do you accept Clalit?"). ANSWERS: per topic and language, the reply; "{list}" is the clinic's
+payment methods, insurers or doctors, "{text}" the clinic's own text (parking, children).
+PAYMENT_METHODS: the name of each payment method the admin offers, per language.
+"""
+
+TOPICS = ("payment", "insurance", "parking", "children", "doctors")
+
+PAYMENT_METHODS = {
+    "cash": {
+        "ru": "наличные",
+        "uk": "готівка",
+        "en": "cash",
+        "es": "efectivo",
+        "pt": "dinheiro",
+        "he": "מזומן",
+    },
+    "card": {
+        "ru": "банковская карта",
+        "uk": "банківська картка",
+        "en": "card",
+        "es": "tarjeta",
+        "pt": "cartão",
+        "he": "כרטיס אשראי",
+    },
+    "bank_transfer": {
+        "ru": "банковский перевод",
+        "uk": "банківський переказ",
+        "en": "bank transfer",
+        "es": "transferencia bancaria",
+        "pt": "transferência bancária",
+        "he": "העברה בנקאית",
+    },
+    "installments": {
+        "ru": "рассрочка",
+        "uk": "розстрочка",
+        "en": "installments",
+        "es": "pago a plazos",
+        "pt": "parcelamento",
+        "he": "תשלומים",
+    },
+    "mobile": {
+        "ru": "Apple Pay / Google Pay",
+        "uk": "Apple Pay / Google Pay",
+        "en": "Apple Pay / Google Pay",
+        "es": "Apple Pay / Google Pay",
+        "pt": "Apple Pay / Google Pay / Pix",
+        "he": "Apple Pay / Google Pay / ביט",
+    },
+}
+
+QUESTIONS = {
+    "payment": {
+        "en": (
+            "do you take cards",
+            "do you accept cards",
+            "can I pay by card",
+            "can I pay with card",
+            "card payment",
+            "do you accept credit cards",
+            "payment methods",
+            "how can I pay",
+            "can I pay cash",
+            "do you take cash",
+            "do you offer installments",
+            "can I pay in installments",
+        ),
+        "ru": (
+            "можно оплатить картой",
+            "принимаете карты",
+            "оплата картой",
+            "можно картой",
+            "оплатить картой",
+            "способы оплаты",
+            "как можно оплатить",
+            "можно наличными",
+            "оплата наличными",
+            "есть рассрочка",
+            "можно в рассрочку",
+        ),
+        "uk": (
+            "можна оплатити карткою",
+            "приймаєте картки",
+            "оплата карткою",
+            "можна карткою",
+            "способи оплати",
+            "як можна оплатити",
+            "можна готівкою",
+            "є розстрочка",
+            "можна в розстрочку",
+        ),
+        "es": (
+            "aceptan tarjeta",
+            "puedo pagar con tarjeta",
+            "pago con tarjeta",
+            "formas de pago",
+            "como puedo pagar",
+            "aceptan efectivo",
+            "se puede pagar a plazos",
+            "tienen financiacion",
+        ),
+        "pt": (
+            "aceitam cartao",
+            "posso pagar com cartao",
+            "pagamento com cartao",
+            "formas de pagamento",
+            "como posso pagar",
+            "aceitam dinheiro",
+            "posso parcelar",
+            "aceitam pix",
+        ),
+        "he": (
+            "אפשר לשלם בכרטיס אשראי",
+            "אתם מקבלים כרטיס אשראי",
+            "תשלום באשראי",
+            "אפשר לשלם באשראי",
+            "אמצעי תשלום",
+            "איך אפשר לשלם",
+            "אפשר לשלם במזומן",
+            "אפשר לשלם בתשלומים",
+        ),
+    },
+    "insurance": {
+        "en": (
+            "do you accept insurance",
+            "do you take insurance",
+            "which insurance do you accept",
+            "insurance accepted",
+            "do you accept {insurer}",
+            "do you take {insurer}",
+            "do you work with {insurer}",
+            "is {insurer} accepted",
+        ),
+        "ru": (
+            "принимаете страховку",
+            "работаете со страховыми",
+            "какие страховки принимаете",
+            "есть дмс",
+            "принимаете {insurer}",
+            "работаете с {insurer}",
+        ),
+        "uk": (
+            "приймаєте страховку",
+            "працюєте зі страховими",
+            "які страховки приймаєте",
+            "приймаєте {insurer}",
+            "працюєте з {insurer}",
+        ),
+        "es": (
+            "aceptan seguro",
+            "trabajan con seguros",
+            "que seguros aceptan",
+            "aceptan {insurer}",
+            "trabajan con {insurer}",
+        ),
+        "pt": (
+            "aceitam convenio",
+            "aceitam plano de saude",
+            "aceitam seguro",
+            "quais convenios aceitam",
+            "aceitam {insurer}",
+            "atendem {insurer}",
+            "trabalham com {insurer}",
+        ),
+        "he": (
+            "אתם עובדים עם ביטוח",
+            "מקבלים ביטוח",
+            "איזה ביטוח אתם מקבלים",
+            "אתם עובדים עם {insurer}",
+            "מקבלים {insurer}",
+        ),
+    },
+    "parking": {
+        "en": (
+            "is there parking",
+            "where can I park",
+            "parking",
+            "do you have parking",
+            "where do I park",
+        ),
+        "ru": ("есть ли парковка", "парковка", "где можно припарковаться", "где припарковаться"),
+        "uk": ("чи є парковка", "парковка", "де можна припаркуватися", "де припаркуватись"),
+        "es": ("hay aparcamiento", "hay estacionamiento", "donde puedo aparcar", "parking"),
+        "pt": ("tem estacionamento", "onde posso estacionar", "estacionamento", "tem vaga"),
+        "he": ("יש חניה", "איפה אפשר לחנות", "חניה", "איפה לחנות"),
+    },
+    "children": {
+        "en": (
+            "do you treat children",
+            "do you treat kids",
+            "do you see children",
+            "children dentist",
+            "pediatric dentist",
+        ),
+        "ru": (
+            "лечите детей",
+            "принимаете детей",
+            "детский стоматолог",
+            "работаете с детьми",
+        ),
+        "uk": ("лікуєте дітей", "приймаєте дітей", "дитячий стоматолог", "працюєте з дітьми"),
+        "es": ("atienden ninos", "tratan a ninos", "dentista infantil", "odontopediatra"),
+        "pt": ("atendem criancas", "tratam criancas", "dentista infantil", "odontopediatra"),
+        "he": ("אתם מטפלים בילדים", "מקבלים ילדים", "רופא שיניים לילדים", "טיפול לילדים"),
+    },
+    "doctors": {
+        "en": (
+            "which doctors work there",
+            "which doctors work at the clinic",
+            "who are your doctors",
+            "who are the dentists",
+            "your doctors",
+        ),
+        "ru": ("какие врачи работают", "кто у вас врачи", "какие у вас врачи", "ваши врачи"),
+        "uk": ("які лікарі працюють", "хто у вас лікарі", "які у вас лікарі", "ваші лікарі"),
+        "es": ("que doctores trabajan", "quienes son los dentistas", "que dentistas tienen"),
+        "pt": ("quais medicos trabalham", "quem sao os dentistas", "quais dentistas atendem"),
+        "he": ("אילו רופאים עובדים", "מי הרופאים", "מי הרופאים שלכם", "אילו רופאי שיניים יש"),
+    },
+}
+
+ANSWERS = {
+    "payment": {
+        "en": "We accept: {list}.",
+        "ru": "Мы принимаем: {list}.",
+        "uk": "Ми приймаємо: {list}.",
+        "es": "Aceptamos: {list}.",
+        "pt": "Aceitamos: {list}.",
+        "he": "אנחנו מקבלים: {list}.",
+    },
+    "insurance": {
+        "en": "We work with these insurers: {list}.",
+        "ru": "Мы работаем со страховыми: {list}.",
+        "uk": "Ми працюємо зі страховими: {list}.",
+        "es": "Trabajamos con estas aseguradoras: {list}.",
+        "pt": "Atendemos estes convênios: {list}.",
+        "he": "אנחנו עובדים עם הביטוחים: {list}.",
+    },
+    "doctors": {
+        "en": "Our doctors: {list}.",
+        "ru": "Наши врачи: {list}.",
+        "uk": "Наші лікарі: {list}.",
+        "es": "Nuestros doctores: {list}.",
+        "pt": "Nossos dentistas: {list}.",
+        "he": "הרופאים שלנו: {list}.",
+    },
+    "parking": dict.fromkeys(("en", "ru", "uk", "es", "pt", "he"), "{text}"),
+    "children": dict.fromkeys(("en", "ru", "uk", "es", "pt", "he"), "{text}"),
+}
