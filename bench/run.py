@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench import booking_bench, clinic_day, health_burst, llm_lane, media_body
+from bench import booking_bench, clinic_day, faq_answers, health_burst, llm_lane, media_body
 from bench import processes as procs
 from bench import voice_notes as voice
 from bench import webhook_bench as wb
@@ -281,6 +281,10 @@ async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -
     llm = wb.OpenLoopRun(pool, messages, wb.patients(60, llm_lane.LLM_PREFIX), questions)
     booking = booking_bench.BookingRun(pool, messages, booking_bench.booking_patients())
     notes = voice.voice_run(pool, host, servers.env["EVOLUTION_WEBHOOK_SECRET"], texts)
+    faq_questions, faq_dropped = faq_answers.faq_texts()
+    for entry in faq_dropped:
+        print(f"not an FAQ answer, dropped: {entry}")
+    faq = faq_answers.faq_run(pool, messages, faq_questions)
     # The follow-ups run before this one leaves the worker and the database busy for a while.
     quiet = await asyncio.to_thread(procs.wait_until_quiet, servers.cpu, QUIET_NAMES)
     print(f"open loop: the previous run's work done after {quiet:.1f} s", flush=True)
@@ -290,12 +294,14 @@ async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -
         llm.run(args.llm_rate, args.warmup),
         booking.run(args.booking_rate, args.warmup),
         notes.run(args.voice_rate, args.warmup),
+        faq.run(faq_answers.FAQ_RATE, args.warmup),
     )
     print(f"open loop: measuring {args.seconds:g} s at {args.rate:g}/s "
           f"+ {args.llm_rate:g}/s for the LLM lane "
           f"+ {args.booking_rate:g}/s for the booking lane "
-          f"+ {args.voice_rate:g}/s voice notes ...", flush=True)  # fmt: skip
-    run.phase = llm.phase = booking.phase = notes.phase = "measured"
+          f"+ {args.voice_rate:g}/s voice notes "
+          f"+ {faq_answers.FAQ_RATE:g}/s FAQ questions ...", flush=True)  # fmt: skip
+    run.phase = llm.phase = booking.phase = notes.phase = faq.phase = "measured"
     results.raw["measured_from_epoch"] = time.time()
     cpu_start = servers.cpu.sample()
     await asyncio.gather(
@@ -303,9 +309,10 @@ async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -
         llm.run(args.llm_rate, args.seconds),
         booking.run(args.booking_rate, args.seconds),
         notes.run(args.voice_rate, args.seconds),
+        faq.run(faq_answers.FAQ_RATE, args.seconds),
     )
     results.raw["cpu_measured_phase"] = servers.cpu.split(cpu_start, servers.cpu.sample())
-    await asyncio.gather(run.drain(), llm.drain(), booking.drain(), notes.drain())
+    await asyncio.gather(run.drain(), llm.drain(), booking.drain(), notes.drain(), faq.drain())
     pool.close()
     accepted = sum(1 for r in run.records if r.kind == "new" and r.answer == "accepted")
     # Stragglers get up to 10 s before stage B is checked and the closed loops start.
@@ -314,12 +321,13 @@ async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -
     llm_accepted = sum(1 for r in llm.records if r.kind == "new" and r.answer == "accepted")
     booked = sum(1 for r in booking.records if r.kind == "new" and r.answer == "accepted")
     heard = sum(1 for r in notes.records if r.kind == "new" and r.answer == "accepted")
-    await asyncio.to_thread(
-        judge_stage_b, servers, accepted + llm_accepted + booked + heard, last_answer_ns, results
-    )
+    asked = sum(1 for r in faq.records if r.kind == "new" and r.answer == "accepted")
+    stored = accepted + llm_accepted + booked + heard + asked
+    await asyncio.to_thread(judge_stage_b, servers, stored, last_answer_ns, results)
     results.raw["llm_run"] = llm
     results.raw["booking_run"] = booking
     results.raw["voice_run"] = notes
+    results.raw["faq_run"] = faq
     return run
 
 
@@ -647,6 +655,7 @@ TABLE_TITLES = {
     "inside": "Where the time went inside the webhook (stage A's own timings, measured phase)",
     "llm": "LLM lane during the same run: its own overhead, fake model at 800 ms (issue 5)",
     voice.TABLE: voice.TITLE,
+    faq_answers.TABLE: faq_answers.TITLE,
     "booking": "Booking lane: turns during the same run, slot search, a race for one slot",
     "machine": "The machine during the measured phase (2 cores shared by everything)",
     "health": "/health through three bursts of 1,000 webhooks, per web server (fault scenario 6)",
@@ -783,6 +792,11 @@ def method_notes(args, dropped: list[str]) -> str:
   free times; the calendar read as a booking turn reads it, providers and rules through
   cachalot, appointments always from PostgreSQL), and {booking_bench.RACERS} processes, each
   a different patient, booking one slot at the same instant.
+- **FAQ answers**: during the same open loop, {faq_answers.FAQ_RATE:g} questions/s from
+  {faq_answers.PATIENTS} patients of their own, each one the demo clinic's FAQ answers (wifi,
+  wheelchair access, in the six languages; bench/faq_answers.py), the expected answer taken
+  from the language layer's FAQ index built from the clinic file; judged by the fast lane's
+  targets.
 - **Voice notes**: during the same open loop, {args.voice_rate:g} voice notes/s from
   {voice.PATIENTS} patients, each an Evolution `audioMessage` (push-to-talk) with its
   {voice.AUDIO_BYTES:,}-byte audio as base64 in the body, saying one of the fast-lane texts;
@@ -851,6 +865,9 @@ async def measure(servers: Servers, args, texts: dict, results: Results) -> None
     judge_llm_lane(servers, results)
     voice.judge_voice_notes(
         results.raw.pop("voice_run"), servers.fake_url, servers.model_url, results
+    )
+    faq_answers.judge_faq_answers(
+        results.raw.pop("faq_run"), servers.fake_url, (P50_TARGET_MS, P99_TARGET_MS), results
     )
     judge_booking_lane(servers, args, results)
     judge_machine(results)

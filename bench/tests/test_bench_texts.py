@@ -4,10 +4,13 @@ after any of the texts, every fast-lane text gets its own reply and every LLM-la
 still goes to the LLM lane (a question that turned into a price answer after a price question
 once made the clinic-day run count 74 wrong replies)."""
 
+import json
+
 import pytest
 
+from bench.faq_answers import faq_texts
 from bench.llm_lane import MODEL_REPLY, llm_texts
-from bench.webhook_bench import demo_clinic, fast_lane_texts
+from bench.webhook_bench import DEMO_CLINIC, demo_clinic, fast_lane_texts
 from nlu import compose_reply, understand
 from nlu.context import next_topic
 
@@ -29,3 +32,16 @@ def test_every_text_gets_its_own_reply_whatever_was_asked_before(language):
             if reply != (None if expected == MODEL_REPLY else expected):
                 wrong.append((before, text, u.intent))
     assert not wrong
+
+
+def test_the_faq_run_asks_in_every_language_and_expects_the_clinic_files_answers():
+    kept, dropped = faq_texts()
+    assert sorted(kept) == sorted(FAST)
+    assert len(dropped) <= 2  # listed in the report; a third would thin a language out
+    answers = {a for entry in faq_index_answers() for a in entry}
+    assert {answer for pairs in kept.values() for _, answer in pairs} <= answers
+
+
+def faq_index_answers():
+    data = json.loads(DEMO_CLINIC.read_text(encoding="utf-8"))
+    return [entry["answer"].values() for entry in data["faq"]]
