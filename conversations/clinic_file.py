@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from channels.registry import DEFAULT_KIND, kinds
 from nlu import LANGUAGES
+from notifications.spec import StaffNotifySpec
 from pricing.spec import NonEmpty, ServiceSpec, Slug
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -102,6 +103,7 @@ class ClinicSpec(BaseModel):
     booking: BookingSpec = BookingSpec()
     providers: list[ProviderSpec] = []
     closures: list[ClosureSpec] = []
+    staff_notify: StaffNotifySpec | None = None  # absent: the admin's settings stay
 
     @field_validator("timezone")
     @classmethod

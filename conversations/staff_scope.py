@@ -21,6 +21,8 @@ CLINIC_PATHS = {
     "appointments.provider": "clinic",
     "appointments.closure": "clinic",
     "appointments.bookingrules": "clinic",
+    "notifications.staffnotify": "clinic",
+    "notifications.staffnotification": "clinic",
 }
 
 
