@@ -86,8 +86,8 @@ def clinic_on_duty(clinic):
     return clinic
 
 
-def test_a_declined_reminder_notifies_once_per_appointment(clinic_on_duty, two_reminded):
-    first, _ = two_reminded
+def test_a_declined_reminder_notifies_once_per_appointment(clinic_on_duty, request):
+    first, _ = request.getfixturevalue("two_reminded")
     quoted("no", "decline", reminder_id(first), "2026-12-07T15:30", clinic_on_duty)
     quoted("no", "decline", reminder_id(first), "2026-12-07T15:40", clinic_on_duty)
     notification = StaffNotification.objects.get()
