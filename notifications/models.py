@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from pydantic import ValidationError as PydanticError
 
 from notifications.spec import EVENTS, StaffNotifySpec, quiet_span
 
@@ -50,8 +51,11 @@ class StaffNotify(models.Model):
                 quiet_hours=self.quiet_hours,
                 on=self.on or [],
             )
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+        except PydanticError as exc:
+            # Each error on its own field of the form, in the clinic file's words.
+            raise ValidationError(
+                {str(e["loc"][0]): e["msg"].removeprefix("Value error, ") for e in exc.errors()}
+            ) from None
 
     def notifies(self, kind: str) -> bool:
         # An urgent hand-off is a hand-off: a clinic told of every hand-off hears of it too.
