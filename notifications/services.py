@@ -215,9 +215,16 @@ def _deliver(config: StaffNotify, subject: str, text: str) -> tuple[str, bool]:
     parts, reached = [], False
     numbers = config.numbers()
     if numbers:
-        outcomes = aio.run(_whatsapp_all(config.clinic, numbers, text), DELIVERY_TIMEOUT_S)
-        went_out = sum(1 for o in outcomes if o in (Outcome.SENT, Outcome.UNKNOWN))
-        parts.append(f"whatsapp {went_out}/{len(numbers)}")
+        try:
+            outcomes = aio.run(_whatsapp_all(config.clinic, numbers, text), DELIVERY_TIMEOUT_S)
+        except TimeoutError:
+            # The sends may have gone out: recorded as unknown, never tried again.
+            outcomes = [Outcome.UNKNOWN] * len(numbers)
+            logger.warning("staff notification WhatsApp sends timed out")
+        went_out = outcomes.count(Outcome.SENT)
+        unknown = outcomes.count(Outcome.UNKNOWN)
+        note = f" ({unknown} unknown)" if unknown else ""
+        parts.append(f"whatsapp {went_out}/{len(numbers)}{note}")
         reached |= went_out > 0
     if config.email:
         sent = _email(subject, text, config.email)

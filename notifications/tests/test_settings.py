@@ -112,3 +112,10 @@ def test_the_admin_refuses_bad_quiet_hours(client, clinic, alice):
     )
     assert page.status_code == 302
     assert StaffNotify.objects.get().on == ["handoff", "urgent"]
+
+
+def test_the_notifications_email_has_an_smtp_timeout():
+    # Django's SMTP backend waits forever without it (notifications.services._email).
+    from django.conf import settings
+
+    assert settings.EMAIL_TIMEOUT == 10.0
