@@ -3,7 +3,7 @@
 the event)."""
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -77,15 +77,6 @@ class StaffNotify(models.Model):
         if start < end:
             return start <= now < end
         return now >= start or now < end  # crosses midnight
-
-    def quiet_ended_at(self, moment: datetime) -> datetime | None:
-        """When the latest quiet hours before `moment` ended (None without quiet hours)."""
-        span = quiet_span(self.quiet_hours)
-        if span is None:
-            return None
-        local = self._local(moment)
-        end = local.replace(hour=span[1].hour, minute=span[1].minute, second=0, microsecond=0)
-        return end if end <= local else end - timedelta(days=1)
 
 
 class StaffNotification(models.Model):

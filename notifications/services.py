@@ -9,7 +9,8 @@ Exactly once, and what "once" means after a crash:
   sent again (the gateway may have delivered it), and the sweep marks it failed after
   LOST_SEND_AFTER so staff see it in the admin. At most once per channel per row: a lost
   notification is visible; a notification repeated at 3 a.m. would teach staff to mute it.
-- A digest claims the clinic's held rows the same way (held -> digested) before it is sent.
+- A digest claims the clinic's held rows the same way (held -> digested) before it is sent; a
+  digest whose sender dies after the claim is lost, and its rows say so ("not sent").
 """
 
 import asyncio
@@ -288,8 +289,9 @@ def _held_claim(clinic_id: int, now: datetime) -> list[StaffNotification]:
         .filter(clinic_id=clinic_id, state=State.HELD, created_at__lte=now)
         .order_by("created_at")
     )
+    # Should the digest's sender die now, its rows say so: claimed, never sent again.
     StaffNotification.objects.filter(pk__in=[r.pk for r in rows], state=State.HELD).update(
-        state=State.DIGESTED, claimed_at=now
+        state=State.DIGESTED, claimed_at=now, detail="digest claimed, not sent"
     )
     return rows
 
