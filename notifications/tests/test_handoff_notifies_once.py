@@ -97,3 +97,15 @@ async def test_a_hand_off_in_one_clinic_tells_only_its_own_staff(
     await asyncio.to_thread(journal_flush)
     assert await StaffNotification.objects.acount() == 0  # the north clinic has nobody on duty
     assert staff_sends(gateway) == []
+
+
+async def test_the_llm_lane_handing_over_notifies_staff(
+    async_client, clinic, on_duty, gateway, settings
+):
+    settings.OPENAI_API_KEY = ""  # the LLM lane hands every question over
+    body = text_message("Does a filling hurt?", message_id="LLM-HANDOFF")
+    await post_webhook(async_client, body)
+    await asyncio.to_thread(journal_flush)
+    assert len(await wait_for_staff_sends(gateway, 2)) == 2
+    notification = await StaffNotification.objects.aget()
+    assert (notification.kind, notification.dedupe_key) == ("handoff", "handoff:LLM-HANDOFF")

@@ -14,7 +14,11 @@ from appointments.tests.test_quoted_reminders import (  # noqa: F401  (two_remin
 )
 from channels.base import ConnectionChanged
 from conversations import api, outbox
+from conversations.decide import QUESTION_FOR_STAFF
 from conversations.hotstore import conversation_key, hot_store
+from conversations.journal import Journal, Kind, ReplyState
+from conversations.models import ConversationSession
+from conversations.services.storage import journals_store
 from conversations.tasks import journal_flush
 from conversations.tests.conftest import PATIENT, post_webhook, text_message
 from notifications.models import StaffNotification
@@ -94,3 +98,26 @@ def test_a_declined_reminder_notifies_once_per_appointment(clinic_on_duty, reque
     assert notification.kind == "reminder_declined"
     assert notification.dedupe_key == f"reminder_declined:appointment:{first.pk}"
     assert notification.conversation_id == first.conversation_id
+
+
+def test_a_question_for_staff_notifies_a_soft_hand_off(clinic, on_duty, outbox):
+    """The bot keeps the conversation (no control change) but staff are asked."""
+    journal = Journal(
+        clinic_id=clinic.pk,
+        instance="smile-main",
+        message_id="SOFT-1",
+        phone="79005550022",
+        text="...",
+        kind=Kind.PATIENT,
+        received_at=time.time(),
+        intent="other",
+        lane="llm",
+        language="en",
+        session_changes={"attention": QUESTION_FOR_STAFF},
+        reply_state=ReplyState.PENDING,
+    )
+    journals_store(journals=[journal])
+    journals_store(journals=[journal])
+    notification = StaffNotification.objects.get()
+    assert (notification.kind, notification.urgent) == ("handoff", False)
+    assert ConversationSession.objects.get().control == "bot"
