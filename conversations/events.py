@@ -351,11 +351,13 @@ def _connection_write(clinic_id: int, event: ConnectionChanged, at: datetime) ->
 
 
 def _was_up(was: tuple[str, datetime | None] | None, at: datetime) -> bool:
-    # A redelivered report of the same drop (same time) is the same event: its key says so.
+    """Whether this report starts a drop. The gateway cycles close -> connecting -> close while
+    it tries to reconnect: that is one drop, until the number is open again. A redelivered
+    report of the drop (same time) is the same event: its key says so."""
     if was is None:
         return False
     state, changed_at = was
-    return state not in CONNECTION_DOWN or changed_at == at
+    return state in ("open", "") or changed_at == at
 
 
 _connection_write_async = sync_to_async(_connection_write, thread_sensitive=False)

@@ -73,6 +73,8 @@ async def test_the_clinic_number_disconnecting_notifies_once_per_drop(clinic, on
     assert await api._handle(connection("close", now), 0) == (200, {"status": "accepted"})
     await api._handle(connection("close", now), 0)  # the same report, redelivered
     await api._handle(connection("close", now + 5), 0)  # still down: the same drop
+    await api._handle(connection("connecting", now + 10), 0)  # the gateway retries ...
+    await api._handle(connection("close", now + 15), 0)  # ... in vain: the same drop
     assert [k for k, _ in await kinds()] == ["disconnected"]
     await api._handle(connection("open", now + 60), 0)
     await api._handle(connection("close", now + 120), 0)  # down again: a new drop
