@@ -22,6 +22,8 @@ cannot take it (the gateway's retry is safe: applying a change twice changes not
 A connection change (`connection.update`) is written into the clinic's row in the request (not
 the fast lane: no patient waits on it), only when it is newer than the state recorded, so a
 report arriving late does not overwrite a later one; the database unreachable, it is a 503.
+A drop is recorded for the clinic's staff in the same transaction (notifications), and sent by
+Celery after the commit.
 """
 
 import asyncio
