@@ -19,9 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def cancel_request(clinic, key: str) -> StaffNotification:
-    staff_events_record(
-        events=[StaffEvent(clinic.pk, "cancel_request", key, timezone.now(), None)]
-    )
+    staff_events_record(events=[StaffEvent(clinic.pk, "cancel_request", key, timezone.now(), None)])
     return StaffNotification.objects.get(dedupe_key=f"cancel_request:{key}")
 
 
