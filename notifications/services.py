@@ -34,6 +34,7 @@ from channels.registry import sender_for
 from clinicbot.runtime import aio
 from notifications import texts
 from notifications.models import Event, StaffNotification, StaffNotify
+from notifications.signals import staff_whatsapp_sending
 from notifications.spec import StaffNotifySpec
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,11 @@ def notification_send(*, notification_id: int) -> bool:
     if not claimed:
         return False
     notification = StaffNotification.objects.select_related("clinic").get(pk=notification_id)
-    config = StaffNotify.objects.filter(clinic_id=notification.clinic_id).first()
+    config = (
+        StaffNotify.objects.select_related("clinic")
+        .filter(clinic_id=notification.clinic_id)
+        .first()
+    )
     clinic = notification.clinic
     language = clinic.default_language
     subject = f"[{clinic.name}] {texts.event_name(notification.kind, language)}"
@@ -216,6 +221,9 @@ def _deliver(config: StaffNotify, subject: str, text: str) -> tuple[str, bool]:
     parts, reached = [], False
     numbers = config.numbers()
     if numbers:
+        staff_whatsapp_sending.send(
+            sender=StaffNotification, clinic=config.clinic, numbers=numbers, text=text
+        )
         try:
             outcomes = aio.run(_whatsapp_all(config.clinic, numbers, text), DELIVERY_TIMEOUT_S)
         except TimeoutError:

@@ -109,3 +109,20 @@ async def test_the_llm_lane_handing_over_notifies_staff(
     assert len(await wait_for_staff_sends(gateway, 2)) == 2
     notification = await StaffNotification.objects.aget()
     assert (notification.kind, notification.dedupe_key) == ("handoff", "handoff:LLM-HANDOFF")
+
+
+async def test_the_gateway_echoing_a_notification_back_is_taken_for_our_own(
+    async_client, clinic, on_duty, gateway
+):
+    """Evolution reports our send to an on-duty number as fromMe in the chat with that number:
+    not staff taking a chat over, and no conversation stored for it."""
+    await post_webhook(async_client, text_message(ASK_FOR_A_PERSON, message_id="ECHO-1"))
+    sends = await wait_for_staff_sends(gateway, 2)
+    for n, send in enumerate(sends):
+        echo = text_message(
+            send["text"], phone=send["number"], message_id=f"ECHO-BACK-{n}", from_me=True
+        )
+        answer = (await post_webhook(async_client, echo)).json()
+        assert answer == {"status": "ignored", "reason": "own echo (fromMe)"}
+    await asyncio.to_thread(journal_flush)
+    assert await ConversationSession.objects.acount() == 1  # the patient's only
