@@ -30,6 +30,7 @@ from conversations.services.storage import conversation_get_or_create
 from knowledge.models import ReplyText
 from nlu import Intent
 from nlu.when import When, read_when
+from notifications.services import reminder_declined_event, staff_events_record
 from pricing.models import Service
 
 Step = BookingDialog.Step
@@ -391,9 +392,18 @@ class Talk:
 
     def _reminder_declined(self, appointment: Appointment) -> str:
         calendar.note(appointment=appointment, action="reminder declined")
+        staff_events_record(events=[self._declined_event(appointment)])  # "a colleague is told"
         self.go(Step.MOVE, appointment=appointment, service=appointment.service.code)
         intro = self.say("reminder_declined", service=self._name(appointment.service))
         return self.offer(appointment.service, step=Step.MOVE, intro=intro, replacing=appointment)
+
+    def _declined_event(self, appointment: Appointment):
+        return reminder_declined_event(
+            clinic_id=appointment.clinic_id,
+            conversation_id=self.conversation.pk,
+            appointment_id=appointment.pk,
+            at=clock.now(),
+        )
 
     def _quoted_reminder(self) -> Appointment | None:
         """The appointment whose reminder this yes or no quotes, if it quotes one."""

@@ -132,6 +132,11 @@ CELERY_BEAT_SCHEDULE = {
     "holds-release": {"task": "appointments.tasks.holds_release", "schedule": 60.0},
     # Signs the audit chain's head with the RSA key (security.audit).
     "audit-checkpoint": {"task": "security.tasks.audit_checkpoint", "schedule": 3600.0},
+    # Staff notifications held in quiet hours go out as one digest when they end (notifications).
+    "notifications-digest": {
+        "task": "notifications.tasks.notifications_digest",
+        "schedule": 60.0,
+    },
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -165,6 +170,15 @@ LLM_CALLS_PER_CLINIC_PER_DAY = env.int("LLM_CALLS_PER_CLINIC_PER_DAY", default=2
 TRANSCRIPTION_MODEL = env.str("TRANSCRIPTION_MODEL", default="gpt-transcribe")
 TRANSCRIPTION_DEADLINE_S = env.float("TRANSCRIPTION_DEADLINE_S", default=10.0)
 
+# Staff notifications (notifications): their e-mail goes through Django's e-mail backend, set
+# by EMAIL_URL (smtp+tls://user:password@host:587; unset: printed to the console), within
+# EMAIL_TIMEOUT seconds; their links to a conversation in the admin start with PUBLIC_URL
+# (https://clinicbot.example.com; unset: a path alone).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinicbot@localhost")
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+PUBLIC_URL = env.str("PUBLIC_URL", default="").rstrip("/")
+
 PHI_MASTER_KEY = env.str("PHI_MASTER_KEY", default="")
 PHI_RSA_PRIVATE_KEY = env.str("PHI_RSA_PRIVATE_KEY", default="")
 HIPAA_AUDIT_KEY = env.str("HIPAA_AUDIT_KEY", default="")
@@ -186,6 +200,7 @@ INSTALLED_APPS = [
     "followups",
     "appointments",
     "knowledge",
+    "notifications",
     "security",
 ]
 

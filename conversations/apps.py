@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class ConversationsConfig(AppConfig):
     name = "conversations"
+
+    def ready(self):
+        from conversations.services.staff_alerts import staff_sends_remember
+        from notifications.signals import staff_whatsapp_sending
+
+        # Staff notifications come back from the gateway as fromMe messages: ours, not staff's.
+        staff_whatsapp_sending.connect(staff_sends_remember, dispatch_uid="conversations")

@@ -18,6 +18,7 @@ from pydantic import (
 
 from channels.registry import DEFAULT_KIND, kinds
 from nlu import LANGUAGES
+from notifications.spec import StaffNotifySpec
 from pricing.spec import NonEmpty, ServiceSpec, Slug
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -151,6 +152,7 @@ class ClinicSpec(BaseModel):
     closures: list[ClosureSpec] = []
     # None (no `faq` in the file): the clinic's FAQ is left as staff keep it in the admin.
     faq: list[FaqSpec] | None = None
+    staff_notify: StaffNotifySpec | None = None  # absent: the admin's settings stay
 
     @field_validator("timezone")
     @classmethod

@@ -22,6 +22,8 @@ cannot take it (the gateway's retry is safe: applying a change twice changes not
 A connection change (`connection.update`) is written into the clinic's row in the request (not
 the fast lane: no patient waits on it), only when it is newer than the state recorded, so a
 report arriving late does not overwrite a later one; the database unreachable, it is a 503.
+A drop is recorded for the clinic's staff in the same transaction (notifications), and sent by
+Celery after the commit.
 """
 
 import asyncio
@@ -47,6 +49,7 @@ from conversations.hotstore import JOURNAL_TTL_S, hot_store, message_key
 from conversations.inbound import Answer, Handled, NotAccepted, UnknownInstance
 from conversations.journal import ReplyState
 from conversations.models import CONNECTION_DOWN, Clinic, Message
+from notifications.services import disconnected_event, staff_events_record
 from security import crypto
 from security.audit import audit_record
 from security.models import AuditAction
@@ -324,18 +327,39 @@ def _tombstone(row: Message, at: datetime) -> None:
 
 
 def _connection_write(clinic_id: int, event: ConnectionChanged, at: datetime) -> bool:
-    """Record the state unless a later one is recorded already; True when it was recorded."""
+    """Record the state unless a later one is recorded already; True when it was recorded.
+    A number that goes down tells staff (notifications), once, sent after the commit."""
     try:
         newest = Q(connection_changed_at__isnull=True) | Q(connection_changed_at__lte=at)
-        return bool(
-            Clinic.objects.filter(newest, pk=clinic_id).update(
-                connection_state=event.state[:12],
-                connection_reason=event.reason,
-                connection_changed_at=at,
+        with transaction.atomic():
+            was = (
+                Clinic.objects.select_for_update()
+                .filter(pk=clinic_id)
+                .values_list("connection_state", "connection_changed_at")
+                .first()
             )
-        )
+            recorded = bool(
+                Clinic.objects.filter(newest, pk=clinic_id).update(
+                    connection_state=event.state[:12],
+                    connection_reason=event.reason,
+                    connection_changed_at=at,
+                )
+            )
+            if recorded and event.state in CONNECTION_DOWN and _was_up(was, at):
+                staff_events_record(events=[disconnected_event(clinic_id, at)])
+        return recorded
     finally:
         connection.close()  # back to the pool: no request_finished reaches this thread
+
+
+def _was_up(was: tuple[str, datetime | None] | None, at: datetime) -> bool:
+    """Whether this report starts a drop. The gateway cycles close -> connecting -> close while
+    it tries to reconnect: that is one drop, until the number is open again. A redelivered
+    report of the drop (same time) is the same event: its key says so."""
+    if was is None:
+        return False
+    state, changed_at = was
+    return state in ("open", "") or changed_at == at
 
 
 _connection_write_async = sync_to_async(_connection_write, thread_sensitive=False)

@@ -24,6 +24,8 @@ CLINIC_PATHS = {
     "knowledge.replytext": "clinic",
     "knowledge.faqentry": "clinic",
     "knowledge.clinicfacts": "clinic",
+    "notifications.staffnotify": "clinic",
+    "notifications.staffnotification": "clinic",
 }
 
 

@@ -12,6 +12,7 @@ from conversations.signals import PatientMessage
 from followups.kinds import Kind, policy
 from followups.models import FollowUp
 from nlu import Intent
+from notifications.services import reminder_declined_event, staff_events_record
 
 Status = FollowUp.Status
 # A confirm/decline answers the reminder sent within this long before it.
@@ -203,6 +204,22 @@ def _record_reminder_answers(answers: list[PatientMessage]) -> None:
             answered.append(reminder)
     if answered:
         FollowUp.objects.bulk_update(answered, ["response", "responded_at", "updated_at"])
+    clinic_of = {m.conversation.pk: m.conversation.clinic_id for m in answers}
+    staff_events_record(events=[_declined_event(r, clinic_of) for r in answered if _declined(r)])
+
+
+def _declined(reminder: FollowUp) -> bool:
+    return reminder.response == FollowUp.Response.DECLINED
+
+
+def _declined_event(reminder: FollowUp, clinic_of: dict[int, int]):
+    """The booking lane may report the same "no" first: both name the appointment."""
+    return reminder_declined_event(
+        clinic_id=clinic_of[reminder.conversation_id],
+        conversation_id=reminder.conversation_id,
+        appointment_id=reminder.context.get("appointment_id") or f"followup-{reminder.pk}",
+        at=reminder.responded_at,
+    )
 
 
 def _answerable(reminders: list[FollowUp], at: datetime) -> FollowUp | None:

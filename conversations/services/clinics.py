@@ -8,6 +8,7 @@ from django.db import transaction
 from conversations.clinic_file import ClinicSpec
 from conversations.models import Clinic
 from conversations.signals import clinic_imported
+from notifications.services import staff_notify_import
 from pricing.cache import bump_version
 from pricing.models import PriceChange, Service
 from pricing.services import price_changes_record
@@ -71,6 +72,7 @@ def clinic_import(*, spec: ClinicSpec, actor=None) -> ClinicImportResult:
     listed = {item.code for item in spec.services}
     deactivated = clinic.services.filter(active=True).exclude(code__in=listed).update(active=False)
     clinic_imported.send(sender=Clinic, clinic=clinic, spec=spec)
+    staff_notify_import(clinic=clinic, spec=spec.staff_notify)
     # A bulk update sends no signal: announce the new price list to every worker ourselves.
     transaction.on_commit(lambda: bump_version(clinic.id))
     return ClinicImportResult(clinic, created, created_count, updated_count, deactivated)

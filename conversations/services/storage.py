@@ -21,8 +21,10 @@ from conversations.models import (
     phone_index_candidates,
 )
 from conversations.services.patients import lid_only_journals_resolve, lid_pairs_learn
+from conversations.services.staff_alerts import journal_staff_events
 from conversations.signals import PatientMessage, patient_messages_stored
 from nlu.intents import row_of
+from notifications.services import staff_events_record
 
 REPLY_DELIVERY = {
     ReplyState.READY: Message.Delivery.PENDING,
@@ -66,6 +68,8 @@ def journals_store(*, journals: list[Journal]) -> None:
     )
     replies = _replies_store([j for j in answered if j.reply_text], inbound)
     _metrics_store(answered, inbound, replies)
+    # Staff told of hand-offs, cancel requests, refused replies: once, sent after the commit.
+    staff_events_record(events=journal_staff_events(answered, sessions))
 
 
 def _followup_relevant(journals, sessions, inbound) -> list[PatientMessage]:

@@ -365,9 +365,9 @@ def test_yes_and_no_in_one_batch_answer_reminders_as_they_would_one_by_one(
         PatientMessage(too_early, "confirm", WEDNESDAY_NOON, "F1"),
     ]
     # The nudge cancel, the reminders, their update (in a transaction of its own here), the
-    # next due times: six queries.
+    # next due times, the staff-notification settings (a reminder was declined): seven queries.
     later = WEDNESDAY_NOON + timedelta(minutes=10)
-    with time_machine.travel(later), django_assert_max_num_queries(6):
+    with time_machine.travel(later), django_assert_max_num_queries(7):
         followups_after_patient_messages(messages=batch)
     for followup in (older, newer, after_answer, stale):
         followup.refresh_from_db()
