@@ -31,6 +31,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import booking_bench, clinic_day, faq_answers, health_burst, llm_lane, media_body
+from bench import handoff_notices as handoffs
 from bench import processes as procs
 from bench import voice_notes as voice
 from bench import webhook_bench as wb
@@ -169,7 +170,8 @@ def prepare_data(env: dict) -> None:
     reset_redis(env["REDIS_URL"])
     manage = [sys.executable, "manage.py"]
     procs.run_checked([*manage, "migrate", "--noinput"], env, "migrate")
-    procs.run_checked([*manage, "import_clinic", str(wb.DEMO_CLINIC)], env, "import_clinic")
+    clinic_file = handoffs.bench_clinic_file(OUT_DIR)  # the demo clinic, staff on duty
+    procs.run_checked([*manage, "import_clinic", str(clinic_file)], env, "import_clinic")
 
 
 @dataclass
@@ -285,6 +287,10 @@ async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -
     for entry in faq_dropped:
         print(f"not an FAQ answer, dropped: {entry}")
     faq = faq_answers.faq_run(pool, messages, faq_questions)
+    asks, asks_dropped = handoffs.handoff_texts()
+    for entry in asks_dropped:
+        print(f"not a request for a person, dropped: {entry}")
+    handing = handoffs.handoff_run(pool, messages, asks, args.warmup + args.seconds)
     # The follow-ups run before this one leaves the worker and the database busy for a while.
     quiet = await asyncio.to_thread(procs.wait_until_quiet, servers.cpu, QUIET_NAMES)
     print(f"open loop: the previous run's work done after {quiet:.1f} s", flush=True)
@@ -295,13 +301,16 @@ async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -
         booking.run(args.booking_rate, args.warmup),
         notes.run(args.voice_rate, args.warmup),
         faq.run(faq_answers.FAQ_RATE, args.warmup),
+        handing.run(handoffs.HANDOFF_RATE, args.warmup),
     )
     print(f"open loop: measuring {args.seconds:g} s at {args.rate:g}/s "
           f"+ {args.llm_rate:g}/s for the LLM lane "
           f"+ {args.booking_rate:g}/s for the booking lane "
           f"+ {args.voice_rate:g}/s voice notes "
-          f"+ {faq_answers.FAQ_RATE:g}/s FAQ questions ...", flush=True)  # fmt: skip
-    run.phase = llm.phase = booking.phase = notes.phase = faq.phase = "measured"
+          f"+ {faq_answers.FAQ_RATE:g}/s FAQ questions "
+          f"+ {handoffs.HANDOFF_RATE:g}/s hand-offs ...", flush=True)  # fmt: skip
+    for measured in (run, llm, booking, notes, faq, handing):
+        measured.phase = "measured"
     results.raw["measured_from_epoch"] = time.time()
     cpu_start = servers.cpu.sample()
     await asyncio.gather(
@@ -310,9 +319,10 @@ async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -
         booking.run(args.booking_rate, args.seconds),
         notes.run(args.voice_rate, args.seconds),
         faq.run(faq_answers.FAQ_RATE, args.seconds),
+        handing.run(handoffs.HANDOFF_RATE, args.seconds),
     )
     results.raw["cpu_measured_phase"] = servers.cpu.split(cpu_start, servers.cpu.sample())
-    await asyncio.gather(run.drain(), llm.drain(), booking.drain(), notes.drain(), faq.drain())
+    await asyncio.gather(*(r.drain() for r in (run, llm, booking, notes, faq, handing)))
     pool.close()
     accepted = sum(1 for r in run.records if r.kind == "new" and r.answer == "accepted")
     # Stragglers get up to 10 s before stage B is checked and the closed loops start.
@@ -322,12 +332,14 @@ async def open_loop_run(servers: Servers, args, texts: dict, results: Results) -
     booked = sum(1 for r in booking.records if r.kind == "new" and r.answer == "accepted")
     heard = sum(1 for r in notes.records if r.kind == "new" and r.answer == "accepted")
     asked = sum(1 for r in faq.records if r.kind == "new" and r.answer == "accepted")
-    stored = accepted + llm_accepted + booked + heard + asked
+    handed = sum(1 for r in handing.records if r.kind == "new" and r.answer == "accepted")
+    stored = accepted + llm_accepted + booked + heard + asked + handed
     await asyncio.to_thread(judge_stage_b, servers, stored, last_answer_ns, results)
     results.raw["llm_run"] = llm
     results.raw["booking_run"] = booking
     results.raw["voice_run"] = notes
     results.raw["faq_run"] = faq
+    results.raw["handoff_run"] = handing
     return run
 
 
@@ -656,6 +668,7 @@ TABLE_TITLES = {
     "llm": "LLM lane during the same run: its own overhead, fake model at 800 ms (issue 5)",
     voice.TABLE: voice.TITLE,
     faq_answers.TABLE: faq_answers.TITLE,
+    handoffs.TABLE: handoffs.TITLE,
     "booking": "Booking lane: turns during the same run, slot search, a race for one slot",
     "machine": "The machine during the measured phase (2 cores shared by everything)",
     "health": "/health through three bursts of 1,000 webhooks, per web server (fault scenario 6)",
@@ -797,6 +810,12 @@ def method_notes(args, dropped: list[str]) -> str:
   wheelchair access, in the six languages; bench/faq_answers.py), the expected answer taken
   from the language layer's FAQ index built from the clinic file; judged by the fast lane's
   targets.
+- **Hand-offs**: during the same open loop, {handoffs.HANDOFF_RATE:g} requests for a person/s,
+  each from a patient of its own (the conversation is then the staff's), 5% redelivered; the
+  bench clinic is the demo clinic file with `staff_notify` (one WhatsApp number, hand-offs and
+  urgent cases, no quiet hours). The reply (when a colleague answers, by the clinic's hours now)
+  is judged by the fast lane's targets; the on-duty number must get exactly one notification
+  per hand-off accepted (bench/handoff_notices.py).
 - **Voice notes**: during the same open loop, {args.voice_rate:g} voice notes/s from
   {voice.PATIENTS} patients, each an Evolution `audioMessage` (push-to-talk) with its
   {voice.AUDIO_BYTES:,}-byte audio as base64 in the body, saying one of the fast-lane texts;
@@ -868,6 +887,13 @@ async def measure(servers: Servers, args, texts: dict, results: Results) -> None
     )
     faq_answers.judge_faq_answers(
         results.raw.pop("faq_run"), servers.fake_url, (P50_TARGET_MS, P99_TARGET_MS), results
+    )
+    handoffs.judge_handoffs(
+        results.raw.pop("handoff_run"),
+        servers.fake_url,
+        results.raw.get("open_loop", {}).get("latency", {}),
+        (P50_TARGET_MS, P99_TARGET_MS),
+        results,
     )
     judge_booking_lane(servers, args, results)
     judge_machine(results)

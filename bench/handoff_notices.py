@@ -1,0 +1,132 @@
+"""Hand-offs under the fast-lane load (issue 20): patients of their own ask for a person, once
+each, during `make bench`'s open loop; the clinic tells its on-duty number about every one.
+
+The bench clinic is the demo clinic file with `staff_notify` added (one WhatsApp number, no
+quiet hours, hand-offs and urgent cases). Judged: the hand-off replies by the fast lane's
+latency targets (the notification is stage B's and Celery's, never the webhook's: it must add
+nothing to the reply), and exactly one notification per hand-off, redeliveries included.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import processes as procs
+from bench import webhook_bench as wb
+
+HANDOFF_PREFIX = "7988"  # the hand-offs' patients (7989-7999 are the other runs')
+HANDOFF_RATE = 2.0  # hand-offs per second, on top of the fast-lane rate
+STAFF_NUMBER = "+79870000001"
+TABLE = "handoff"
+TITLE = (
+    "Hand-offs during the same run: the reply's latency and the on-duty notifications (issue 20)"
+)
+
+TEXTS = {
+    "ru": "Позовите администратора, пожалуйста",
+    "en": "I want to talk to a person",
+    "es": "Quiero hablar con una persona",
+    "pt": "Quero falar com um atendente",
+    "uk": "Покличте адміністратора, будь ласка",
+    "he": "אני רוצה לדבר עם נציג",
+}
+
+
+def bench_clinic_file(out_dir: Path) -> Path:
+    """The demo clinic with on-duty staff to notify, written where the benchmark keeps its
+    outputs (the demo file stays as the tests know it)."""
+    data = json.loads(wb.DEMO_CLINIC.read_text(encoding="utf-8"))
+    data["staff_notify"] = {"whatsapp": [STAFF_NUMBER], "on": ["urgent", "handoff"]}
+    path = out_dir / "bench-clinic.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def handoff_texts() -> tuple[dict, list[str]]:
+    """{language: [(text, the reply it gets now)]}: a request for a person, answered with when a
+    colleague will reply (shortly, or when the clinic opens: its hours, now)."""
+    from nlu import Handoff, handoff_reply, understand
+
+    catalog, info = wb.demo_clinic()
+    now = datetime.now(UTC)
+    kept, dropped = {}, []
+    for language, text in TEXTS.items():
+        u = understand(text, catalog=catalog, default_language=info.default_language)
+        if u.intent != "human" or u.language != language:
+            dropped.append(f"{language}: {text!r} (read as {u.intent} in {u.language})")
+            continue
+        kept[language] = [(text, handoff_reply(language, info, now, Handoff.REQUESTED))]
+    return kept, dropped
+
+
+class HandoffRun(wb.OpenLoopRun):
+    """One message per patient, never sent again: after a hand-off the conversation is the
+    staff's, and the bot says nothing more in it. Redeliveries as in the fast-lane run."""
+
+    async def fire(self, due_ns: int) -> None:
+        if not self.idle:
+            self.skipped += 1
+            return
+        patient = self.idle.pop(0)
+        text, expected = self.texts[patient.language][0]
+        record = wb.Sent("new", patient.phone, self.messages.next_id(), text, expected, self.phase)
+        body = self.messages.body(patient.phone, record.message_id, text)
+        await self._send(record, body, due_ns)
+        if self._random.random() < wb.REDELIVERY_SHARE:
+            self._schedule_redelivery(record, body)
+
+
+def handoff_run(pool, messages: wb.Messages, texts: dict, seconds: float) -> HandoffRun:
+    """Enough patients for every tick of `seconds` (warm-up and measured phase together)."""
+    count = math.ceil(HANDOFF_RATE * seconds * 1.2) + 10
+    people = [p for p in wb.patients(count, HANDOFF_PREFIX) if p.language in texts]
+    return HandoffRun(pool, messages, people, texts)
+
+
+def staff_sends(fake_url: str) -> list[dict]:
+    digits = STAFF_NUMBER.lstrip("+")
+    return [s for s in procs.get_json(f"{fake_url}/_fake/sent?since=0") if s["number"] == digits]
+
+
+def wait_for_notifications(fake_url: str, expected: int, timeout_s: float) -> int:
+    """The on-duty number's sends once `expected` arrived (Celery sends them after stage B
+    stores the hand-offs), else after `timeout_s`, whatever arrived."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        count = len(staff_sends(fake_url))
+        if count >= expected or time.monotonic() >= deadline:
+            return count
+        time.sleep(0.5)
+
+
+def judge_handoffs(run: HandoffRun, fake_url: str, fast_lane: dict, targets, results) -> None:
+    """`fast_lane`: the same run's fast-lane latency summary; `targets`: its (p50, p99) in ms."""
+    every_send = procs.get_json(f"{fake_url}/_fake/sent?since=0")
+    sends = [s for s in every_send if s["number"].startswith(HANDOFF_PREFIX)]
+    m = wb.match_replies(run.records, sends)
+    lat = wb.latency_summary(m.latencies_ms.get("measured", []))
+    notified = wait_for_notifications(fake_url, m.accepted, timeout_s=30.0)
+    p50_target, p99_target = targets
+    t = TABLE
+    results.add(t, "hand-offs answered (measured phase)", "", str(lat["count"]), None)
+    results.add(t, "reply latency p50", f"≤ {p50_target:g} ms", f"{lat['p50_ms']:.2f} ms",
+                lat["p50_ms"] <= p50_target)  # fmt: skip
+    results.add(t, "reply latency p99", f"≤ {p99_target:g} ms", f"{lat['p99_ms']:.2f} ms",
+                lat["p99_ms"] <= p99_target)  # fmt: skip
+    results.add(t, "the fast lane in the same run, p50 / p99", "",
+                f"{fast_lane.get('p50_ms', float('nan')):.2f} / "
+                f"{fast_lane.get('p99_ms', float('nan')):.2f} ms", None)  # fmt: skip
+    redelivered = sum(1 for r in run.records if r.kind == "redelivery")
+    results.add(t, "notifications to the on-duty number / hand-offs accepted (redeliveries: "
+                f"{redelivered})", "equal", f"{notified} / {m.accepted}",
+                notified == m.accepted)  # fmt: skip
+    results.add(t, "replies other than the hand-off's", "0", str(m.wrong_text), m.wrong_text == 0)
+    results.add(t, "duplicates / lost", "0 / 0", f"{m.duplicates} / {m.lost}",
+                m.duplicates == 0 and m.lost == 0)  # fmt: skip
+    results.add(t, "non-200 answers or broken connections", "0", str(m.errors), m.errors == 0)
+    results.raw["handoffs"] = {"latency": lat, "notified": notified, "accepted": m.accepted}
