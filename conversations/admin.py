@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -343,10 +343,31 @@ class ConversationSessionAdmin(AuditedViewAdmin):
             }
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def changelist_view(self, request, extra_context=None):
+        pulse = selectors.inbox_pulse(scoped(ConversationSession.objects.all(), request.user))
+        live = {
+            "pulse": pulse,
+            "pulse_url": reverse("admin:conversations_conversationsession_pulse"),
+            "pulse_every_ms": PULSE_EVERY_MS,
+        }
+        return super().changelist_view(request, live | (extra_context or {}))
+
+    def pulse_view(self, request):
+        """The open inbox's poll (inbox.js): the count waiting for staff and a version of the
+        inbox; when the version changes the page fetches its own rows again. No PHI, so not
+        audited (selectors.inbox_pulse)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        pulse = selectors.inbox_pulse(scoped(ConversationSession.objects.all(), request.user))
+        response = JsonResponse(pulse)
+        add_never_cache_headers(response)
+        return response
+
     def get_urls(self):
         view = self.admin_site.admin_view
         name = "conversations_conversationsession"
         return [
+            path("pulse/", view(self.pulse_view), name=f"{name}_pulse"),
             path(
                 "<path:object_id>/take-over/", view(self.take_over_view), name=f"{name}_take_over"
             ),
@@ -405,6 +426,9 @@ class ConversationSessionAdmin(AuditedViewAdmin):
 
 
 LAST_MESSAGE_CHARS = 60
+# How often the open inbox asks whether anything changed: a patient waits seconds, not minutes,
+# and a poll costs two indexed queries.
+PULSE_EVERY_MS = 5000
 MAX_STAFF_TEXT = 4096
 STAFF_TOKEN = re.compile(r"[0-9a-f]{32}")
 

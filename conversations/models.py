@@ -169,6 +169,9 @@ class ConversationSession(models.Model):
 
     # Recomputed by `rotate_phi_key` (security.rotation) under a new master key.
     BLIND_INDEXES = {"patient_phone_index": "patient_phone", "patient_lid_index": "patient_lid"}
+    # The conversations that may wait for staff (the inbox's count in the page title): a few
+    # among thousands, so a partial index holds just them.
+    WAITING_CANDIDATE = Q(control=Control.STAFF) | ~Q(attention="")
 
     class Meta:
         constraints = [
@@ -176,7 +179,14 @@ class ConversationSession(models.Model):
                 fields=["clinic", "channel", "patient_phone_index"], name="one_session_per_patient"
             )
         ]
-        indexes = [models.Index(fields=["clinic", "-last_inbound_at"], name="session_inbox")]
+        indexes = [
+            models.Index(fields=["clinic", "-last_inbound_at"], name="session_inbox"),
+            models.Index(
+                fields=["clinic"],
+                condition=Q(control="staff") | ~Q(attention=""),
+                name="session_waiting",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.clinic.slug} conversation {self.pk}"

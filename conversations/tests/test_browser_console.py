@@ -5,7 +5,10 @@ static files served by the app itself as in production (not by the live server's
 Screenshots of every page the tests reach are kept in test-artifacts/screenshots/ (git-ignored).
 """
 
+import json
 import os
+import re
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +17,8 @@ from django.utils import timezone
 
 from conftest import ROOT, STAFF_PASSWORD, chat_json, digits
 from conversations.models import ConversationSession, Message, MessageMetric
+from conversations.phones import mask_phone
+from conversations.tests.conftest import SECRET, text_message
 from pricing.models import Service
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -249,3 +254,46 @@ def test_the_dashboard_renders_its_charts(page, clinic_staff, waiting_conversati
     with page.expect_navigation():
         page.select_option("#clinic-filter select", str(clinic.pk))
     assert f"clinic={clinic.pk}" in page.url
+
+
+def webhook_post(server_url: str, body: dict) -> None:
+    """The gateway's delivery, over HTTP to the live server (this thread runs Playwright's
+    event loop: no Django test client here)."""
+    request = urllib.request.Request(
+        f"{server_url}/webhooks/evolution",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "X-Webhook-Secret": SECRET},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 (loopback)
+        assert response.status == 200
+
+
+def test_a_new_message_and_hand_off_appear_in_the_open_inbox_without_a_reload(
+    page, console_server, clinic_staff, waiting_conversation, outbox, eager_tasks
+):
+    new_patient = mask_phone("79005556677")
+    sign_in(page, clinic_staff)
+    page.goto("/admin/conversations/conversationsession/")
+    page.wait_for_selector("#result_list")
+    assert not page.title().startswith("(")
+    assert new_patient not in page.inner_text("#result_list")
+    page.evaluate("window.stillTheSamePage = true")  # a reload would drop this mark
+
+    hand_off = text_message("Хочу поговорить с администратором", phone="79005556677")
+    webhook_post(console_server.url, hand_off)
+
+    # Playwright's expect polls from outside the page (a predicate run inside it would need
+    # the eval the page's policy refuses).
+    expect = pytest.importorskip("playwright.sync_api").expect
+    expect(page).to_have_title(re.compile(r"^\(1\) "), timeout=15_000)
+    expect(page.locator("#result_list")).to_contain_text(new_patient, timeout=15_000)
+    assert page.evaluate("window.stillTheSamePage") is True
+    first_row = page.inner_text("#result_list tbody tr:first-child")
+    # Handed to staff, waiting first; its last message is the bot's acknowledgement.
+    assert new_patient in first_row and "staff · waiting" in first_row
+    assert "→ " + outbox[0]["text"][:20] in first_row
+    screenshot(page, "inbox-live")
+    # The fresh rows' checkboxes work with the admin's actions, as the first ones did.
+    page.check("#result_list tbody tr:first-child input.action-select")
+    assert "1 of 2 selected" in page.inner_text(".action-counter")
