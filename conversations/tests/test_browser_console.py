@@ -9,6 +9,7 @@ import json
 import os
 import re
 import urllib.request
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -63,12 +64,12 @@ def console_server(transactional_db):
     server.stop()
 
 
-@pytest.fixture
-def page(chromium, console_server):
+@contextmanager
+def console_page(chromium, console_server, **options):
     """A page of the console; at the end, no script, style or form the page's
     Content-Security-Policy blocked (Chromium reports each refusal on the console)."""
     context = chromium.new_context(
-        base_url=console_server.url, viewport={"width": 1280, "height": 900}
+        base_url=console_server.url, viewport={"width": 1280, "height": 900}, **options
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -77,6 +78,19 @@ def page(chromium, console_server):
     yield page
     context.close()
     assert refused == [], "the Content-Security-Policy blocked parts of the console"
+
+
+@pytest.fixture
+def page(chromium, console_server):
+    with console_page(chromium, console_server) as page:
+        yield page
+
+
+@pytest.fixture
+def russian_page(chromium, console_server, compiled_catalogs):
+    """A browser that asks for Russian (its Accept-Language)."""
+    with console_page(chromium, console_server, locale="ru-RU") as page:
+        yield page
 
 
 def is_csp(message) -> bool:
@@ -297,3 +311,57 @@ def test_a_new_message_and_hand_off_appear_in_the_open_inbox_without_a_reload(
     # The fresh rows' checkboxes work with the admin's actions, as the first ones did.
     page.check("#result_list tbody tr:first-child input.action-select")
     assert "1 of 2 selected" in page.inner_text(".action-counter")
+
+
+def test_the_console_speaks_russian_to_a_browser_that_asks_for_it(
+    russian_page, clinic_staff, waiting_conversation
+):
+    page = russian_page
+    sign_in(page, clinic_staff)
+    page.goto("/admin/conversations/conversationsession/")
+    page.wait_for_selector("#result_list")
+    assert page.get_attribute("html", "lang") == "ru"
+    assert page.inner_text("#content h1") == "Диалоги"
+    headers = page.inner_text("#result_list thead").lower()  # the admin's CSS capitalises them
+    assert "пациент" in headers and "последнее сообщение" in headers
+    assert page.inner_text("#changelist-filter").count("ждёт персонал") == 1
+    assert page.input_value("#language-choice") == "ru"
+    screenshot(page, "inbox-ru")
+
+    page.click("#result_list tbody tr:first-child th a")
+    page.wait_for_selector("#thread")
+    assert page.input_value("#take-over") == "Взять на себя"
+    assert "Сообщения (последние 200, сначала старые)" in page.inner_text("#thread caption")
+    page.click("#take-over")
+    page.wait_for_selector("#release")
+    assert "Диалог ведёте вы: бот здесь молчит." in page.inner_text(".messagelist")
+
+
+def test_hebrew_chosen_in_the_header_lays_the_console_out_right_to_left(
+    russian_page, clinic_staff, waiting_conversation
+):
+    page = russian_page
+    sign_in(page, clinic_staff)
+    page.goto("/admin/conversations/conversationsession/")
+    assert page.get_attribute("html", "dir") == "ltr"
+    with page.expect_navigation():
+        page.select_option("#language-choice", "he")
+    page.wait_for_selector("#result_list")
+    assert page.get_attribute("html", "lang") == "he"
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.inner_text("#content h1") == "שיחות"
+    assert "הודעה אחרונה" in page.inner_text("#result_list thead").lower()
+    # Laid out right to left: the text runs from the right, the filters sit on the left.
+    direction = page.eval_on_selector("#content", "e => getComputedStyle(e).direction")
+    assert direction == "rtl"
+    filters = page.locator("#changelist-filter").bounding_box()
+    results = page.locator("#result_list").bounding_box()
+    assert filters["x"] < results["x"]
+    screenshot(page, "inbox-he")
+
+    # The choice holds on the next page, though the browser still asks for Russian.
+    page.goto(f"/admin/conversations/conversationsession/{waiting_conversation.pk}/change/")
+    page.wait_for_selector("#thread")
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.input_value("#take-over") == "השתלטות"
+    screenshot(page, "conversation-he")
