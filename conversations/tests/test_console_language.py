@@ -7,8 +7,10 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 from django.conf import settings
+from django.utils import translation
 
 from clinicbot.catalogs import LOCALE_DIR
+from clinicbot.labels import NAMES, derived_names
 from conversations.tests.test_console_inbox import INBOX, conversation
 
 TRANSLATED = ["ru", "es", "pt", "uk", "he"]
@@ -68,6 +70,20 @@ def test_messages_and_the_count_in_the_title_are_translated(staff_client, clinic
     assert "<title>(1) Диалоги |" in page
     assert "Диалог ведёте вы: бот здесь молчит." in page
     assert "персонал · ждёт" in page
+
+
+def test_model_and_field_names_and_choices_are_translated(staff_client, clinic):
+    conversation(clinic, "79001112233", texts=["hi"])
+    page = staff_client.get(INBOX, headers={"Accept-Language": "uk"}).content.decode()
+    assert "англійська" in page  # the conversation's language, a choice
+    assert "Мова" in page and "Клініка" in page  # column headers: the fields' names
+    assert "Діалоги</a>" in page  # the model's name, in the breadcrumbs
+
+
+def test_every_name_django_derives_for_our_models_is_listed_for_translation():
+    with translation.override("en"):
+        derived = {str(getattr(owner, attribute)) for owner, attribute in derived_names()}
+    assert derived - set(NAMES) == set(), "add them to clinicbot.labels.NAMES and the catalogs"
 
 
 def catalog(language: str):
