@@ -196,7 +196,9 @@ MIDDLEWARE = [
     # The admin's static files, wherever clinicbot runs (Fly's proxy only answers them sooner).
     # Only the full stack has middleware: the webhook and /health never reach it (routing.py).
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, except that the console's background requests do not renew the session
+    # (security.sessions): the idle logoff below still ends a session left open.
+    "security.sessions.SessionMiddleware",
     # The console in the staff member's language: the one chosen in the admin header (a cookie,
     # set_language), else the browser's Accept-Language, else LANGUAGE_CODE.
     "django.middleware.locale.LocaleMiddleware",

@@ -5,13 +5,17 @@ queries whatever the number of conversations."""
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from conversations.models import ConversationSession, Message
 from conversations.tests.test_console_inbox import INBOX, T0, conversation
 
 PULSE = f"{INBOX}pulse/"
+BACKGROUND = {"X-Console-Background": "1"}  # as inbox.js sends it
 
 
 @pytest.fixture
@@ -101,3 +105,22 @@ def test_the_inbox_title_carries_the_count(staff_client, clinic):
     page = staff_client.get(INBOX).content.decode()
     assert "<title>(1) " in page
     assert 'id="inbox-pulse"' in page and "conversations/inbox.js" in page
+
+
+def test_polling_does_not_keep_an_idle_session_alive(staff_client, clinic):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        renewed = staff_client.get(INBOX)
+        assert settings.SESSION_COOKIE_NAME in renewed.cookies
+        polled = staff_client.get(PULSE, headers=BACKGROUND)
+        assert polled.status_code == 200
+        assert settings.SESSION_COOKIE_NAME not in polled.cookies
+        refreshed = staff_client.get(INBOX, headers=BACKGROUND)
+        assert refreshed.status_code == 200
+        assert settings.SESSION_COOKIE_NAME not in refreshed.cookies
+    for minutes in (5, 10, 14):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            assert staff_client.get(PULSE, headers=BACKGROUND).status_code == 200
+    with time_machine.travel(start + timedelta(minutes=16), tick=False):
+        signed_out = staff_client.get(PULSE, headers=BACKGROUND)
+        assert signed_out.status_code == 302 and "/admin/login/" in signed_out["Location"]

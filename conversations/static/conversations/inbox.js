@@ -6,6 +6,9 @@
 "use strict";
 (() => {
   const COUNT_PREFIX = /^\(\d+\) /;
+  // Requests the page makes by itself, not its user: they do not renew the session, so the
+  // idle logoff still ends it (security.sessions).
+  const BACKGROUND = { "X-Console-Background": "1" };
   const STYLE_BLOCKS = /<style[\s\S]*?<\/style>/gi;
   const SWAPPED = ["#result_list", ".action-counter", ".paginator", "#changelist-filter"];
 
@@ -21,7 +24,10 @@
   }
 
   async function rowsRefresh() {
-    const response = await fetch(window.location.href, { credentials: "same-origin" });
+    const response = await fetch(window.location.href, {
+      credentials: "same-origin",
+      headers: BACKGROUND,
+    });
     if (!response.ok || response.redirected) {
       return false;
     }
@@ -49,15 +55,19 @@
       response = await fetch(pulse.dataset.url, {
         credentials: "same-origin",
         cache: "no-store",
-        headers: { Accept: "application/json" },
+        headers: { Accept: "application/json", ...BACKGROUND },
       });
     } catch {
       return true; // offline for a moment: try again at the next beat
     }
-    // Signed out (the idle logoff), or no longer allowed: the admin answers with its sign-in
-    // page; stop asking.
-    if (!response.ok || !(response.headers.get("Content-Type") || "").includes("json")) {
+    // Signed out (the idle logoff): the admin answers with its sign-in page. Show it, rather
+    // than the rows, on a screen nobody is watching.
+    if (response.redirected) {
+      window.location.reload();
       return false;
+    }
+    if (!response.ok || !(response.headers.get("Content-Type") || "").includes("json")) {
+      return false; // no longer allowed: stop asking
     }
     const { waiting, version } = await response.json();
     titled(waiting);
