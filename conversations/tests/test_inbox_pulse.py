@@ -124,3 +124,16 @@ def test_polling_does_not_keep_an_idle_session_alive(staff_client, clinic):
     with time_machine.travel(start + timedelta(minutes=16), tick=False):
         signed_out = staff_client.get(PULSE, headers=BACKGROUND)
         assert signed_out.status_code == 302 and "/admin/login/" in signed_out["Location"]
+
+
+def test_the_waiting_count_can_use_the_partial_index(clinic):
+    """Its filter matches session_waiting's condition, so PostgreSQL may read just those rows
+    (with sequential scans off, as on a big table where they would cost more)."""
+    sessions = ConversationSession.objects.filter(clinic=clinic)
+    candidates = sessions.filter(ConversationSession.WAITING_CANDIDATE).values("pk")
+    sql, params = candidates.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "session_waiting" in plan, plan
