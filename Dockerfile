@@ -10,4 +10,6 @@ COPY . .
 # and the manifest (staticfiles.json) that production pages link through. collectstatic runs
 # only the static-files checks, so no secret or key is needed here, and none belongs in an image.
 RUN DEBUG=false .venv/bin/python manage.py collectstatic --noinput
+# The console's translations, compiled with Babel (a runtime dependency): no gettext in the image.
+RUN .venv/bin/python -m clinicbot.catalogs
 EXPOSE 8000

@@ -5,17 +5,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
 
-.PHONY: install run test lint format bench lock clean browser
+.PHONY: install run test lint format bench lock clean browser messages
 
 ## install: create or refresh .venv from requirements-dev-lock.txt, the runtime lock plus the
-## test and development tools (nothing is resolved)
-install: $(STAMP)
+## test and development tools (nothing is resolved); then the console's translations
+install: $(STAMP) messages
 
 $(STAMP): requirements-lock.txt requirements-dev-lock.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: clinicbot needs Python 3.11"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-dev-lock.txt
 	@touch $(STAMP)
+
+## messages: compile the console's translations (locale/*/LC_MESSAGES/django.po to the git-ignored
+## .mo beside each) with Babel, those whose .po changed since; `makemessages` updates the .po
+messages: $(STAMP)
+	@$(BIN)/python -m clinicbot.catalogs
 
 ## run: a development server on http://127.0.0.1:8000 with the demo clinic
 run: install

@@ -167,6 +167,15 @@ def _reset_connection_pools() -> None:
             wrapper.close_pool()
 
 
+@pytest.fixture(scope="session")
+def compiled_catalogs():
+    """The console's translations compiled, as `make install` does, for a run started without
+    it (a fresh clone, a .po just edited): pages in Russian or Hebrew need the .mo files."""
+    from clinicbot.catalogs import catalogs_compile
+
+    catalogs_compile()
+
+
 @pytest.fixture
 def outbox(settings):
     """Replies go to an in-memory outbox instead of a gateway."""

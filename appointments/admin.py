@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 
 from appointments.console import (
     BookForm,
@@ -128,7 +129,7 @@ class AppointmentAdmin(ReadOnlyScopedAdmin):
         asked = request.GET.get("clinic", "")
         clinic = clinics.filter(pk=asked).first() if asked.isdigit() else clinics.first()
         if clinic is None:
-            raise Http404("No such clinic.")
+            raise Http404(_("No such clinic."))
         return clinic
 
     def _page(self, request, cal, *, book_form=None, move_form=None, selected=None):
@@ -140,7 +141,7 @@ class AppointmentAdmin(ReadOnlyScopedAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Calendar · {cal.clinic}",
+            "title": _("Calendar · %(clinic)s") % {"clinic": cal.clinic},
             "clinic": cal.clinic,
             "clinics": scoped(Clinic.objects.order_by("name"), request.user),
             "providers": list(cal.providers.values()),
@@ -221,7 +222,7 @@ class AppointmentAdmin(ReadOnlyScopedAdmin):
             if str(object_id).isdigit() and Appointment.objects.filter(pk=object_id).exists():
                 # Another clinic's appointment: "not found" for the user, a denial in the log.
                 audit(request, action, object_id, None, "denied")
-            raise Http404("No such appointment.")
+            raise Http404(_("No such appointment."))
         return appointment
 
     def _refused(self, request, refusal, action, object_id, conversation_id) -> None:

@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AppointmentsConfig(AppConfig):
     name = "appointments"
+    verbose_name = _("Appointments")
 
     def ready(self):
         from appointments.services.clinic_file import booking_import

@@ -24,6 +24,8 @@ from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from redis.exceptions import RedisError
 
 from appointments import notices, slots
@@ -183,7 +185,7 @@ def _closes(closure: Closure, code: str, day: date) -> bool:
 
 
 def _why(closure: Closure) -> str:
-    return closure.reason or "closed"
+    return closure.reason or _("closed")
 
 
 def _minute(moment: time) -> int:
@@ -201,7 +203,7 @@ def _drawn_hours(columns: list[Column]) -> tuple[int, int]:
     """The hours drawn: from the earliest opening or appointment to the latest, whole hours."""
     minutes = [m for column in columns for span in column.open for m in span]
     for column in columns:
-        for _, starts, ends in column.taken:
+        for _appointment, starts, ends in column.taken:
             minutes.extend(_day_minutes(column, starts, ends))
     if not minutes:
         return DEFAULT_HOURS
@@ -238,9 +240,15 @@ class TimeForm(forms.Form):
     """A provider and a start, in the clinic's timezone; the token of the patient's notice."""
 
     prefix = "time"
-    provider = forms.ChoiceField()
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    provider = forms.ChoiceField(label=gettext_lazy("Provider"))
+    day = forms.DateField(
+        label=gettext_lazy("Day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    time = forms.TimeField(
+        label=gettext_lazy("Time"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
     token = forms.RegexField(r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
 
     def __init__(self, *args, cal: Calendar, **kwargs):
@@ -258,11 +266,12 @@ class TimeForm(forms.Form):
 class BookForm(TimeForm):
     prefix = "book"
     conversation = forms.IntegerField(
+        label=gettext_lazy("Conversation"),
         min_value=1,
-        help_text="A conversation's number, or one of the latest from the list.",
+        help_text=gettext_lazy("A conversation's number, or one of the latest from the list."),
         widget=forms.TextInput(attrs={"list": "recent-conversations", "inputmode": "numeric"}),
     )
-    service = forms.ModelChoiceField(queryset=Service.objects.none())
+    service = forms.ModelChoiceField(label=gettext_lazy("Service"), queryset=Service.objects.none())
 
     field_order = ["conversation", "service", "provider", "day", "time"]
 
@@ -276,7 +285,10 @@ class BookForm(TimeForm):
         number = self.cleaned_data["conversation"]
         found = ConversationSession.objects.filter(clinic=self.cal.clinic, pk=number).first()
         if found is None:
-            raise forms.ValidationError(f"{self.cal.clinic} has no conversation #{number}.")
+            raise forms.ValidationError(
+                _("%(clinic)s has no conversation #%(number)s.")
+                % {"clinic": self.cal.clinic, "number": number}
+            )
         return found
 
 
@@ -316,7 +328,7 @@ def staff_book(request, form: BookForm) -> Done:
     cal, data = form.cal, form.cleaned_data
     conversation, service, code = data["conversation"], data["service"], data["provider"]
     start = form.start()
-    slot = _checked_slot(cal, code, service, start, verb="Not booked")
+    slot = _checked_slot(cal, code, service, start, verb=_("Not booked"))
     try:
         with transaction.atomic():
             appointment = calendar.book(
@@ -332,9 +344,13 @@ def staff_book(request, form: BookForm) -> Done:
         clash = _clash(cal, slot)
         if clash is not None and _same_booking(clash, conversation, service, slot):
             # The same form sent again (a double click): it is booked, and the patient told.
-            return Done(clash, f"Appointment #{clash.pk} is booked already.", repeated=True)
-        raise Refused(_clash_text("Not booked", cal, slot, clash)) from None
-    news = f"Booked: appointment #{appointment.pk}, {_when(cal, slot.start, slot.end)}."
+            already = _("Appointment #%(id)s is booked already.") % {"id": clash.pk}
+            return Done(clash, already, repeated=True)
+        raise Refused(_clash_text(_("Not booked"), cal, slot, clash)) from None
+    news = _("Booked: appointment #%(id)s, %(when)s.") % {
+        "id": appointment.pk,
+        "when": _when(cal, slot.start, slot.end),
+    }
     return Done(appointment, news + _tell(notices.BOOKED, appointment, data["token"]))
 
 
@@ -343,9 +359,9 @@ def staff_move(request, appointment: Appointment, form: MoveForm) -> Done:
     start, code = form.start(), data["provider"]
     if (appointment.starts_at, appointment.provider.code) == (start, code):
         # Already there: moved by this form a moment ago, or asked to move nowhere.
-        news = f"Appointment #{appointment.pk} is at that time already."
+        news = _("Appointment #%(id)s is at that time already.") % {"id": appointment.pk}
         return Done(appointment, news, repeated=True)
-    slot = _checked_slot(cal, code, appointment.service, start, verb="Not moved")
+    slot = _checked_slot(cal, code, appointment.service, start, verb=_("Not moved"))
     old_start = appointment.starts_at
     try:
         with transaction.atomic():
@@ -354,24 +370,28 @@ def staff_move(request, appointment: Appointment, form: MoveForm) -> Done:
             )
             audit(request, AuditAction.MOVE_APPOINTMENT, moved.pk, moved.conversation_id)
     except SlotTaken:
-        raise Refused(_clash_text("Not moved", cal, slot, _clash(cal, slot, appointment))) from None
+        clash = _clash(cal, slot, appointment)
+        raise Refused(_clash_text(_("Not moved"), cal, slot, clash)) from None
     except NotAllowed as refusal:
-        raise Refused(f"Not moved: {refusal}. Nothing was changed.") from None
-    news = f"Moved: appointment #{moved.pk} is now {_when(cal, slot.start, slot.end)}."
+        raise Refused(_refusal_text(_("Not moved"), refusal)) from None
+    news = _("Moved: appointment #%(id)s is now %(when)s.") % {
+        "id": moved.pk,
+        "when": _when(cal, slot.start, slot.end),
+    }
     return Done(moved, news + _tell(notices.MOVED, moved, data["token"], old_start=old_start))
 
 
 def staff_cancel(request, appointment: Appointment, form: CancelForm) -> Done:
     if appointment.status == Status.CANCELLED:
-        news = f"Appointment #{appointment.pk} is cancelled already."
+        news = _("Appointment #%(id)s is cancelled already.") % {"id": appointment.pk}
         return Done(appointment, news, repeated=True)
     try:
         with transaction.atomic():
             cancelled = calendar.cancel(appointment=appointment, actor=request.user)
             audit(request, AuditAction.CANCEL_APPOINTMENT, cancelled.pk, cancelled.conversation_id)
     except NotAllowed as refusal:
-        raise Refused(f"Not cancelled: {refusal}. Nothing was changed.") from None
-    news = f"Cancelled: appointment #{cancelled.pk}; its time is free."
+        raise Refused(_refusal_text(_("Not cancelled"), refusal)) from None
+    news = _("Cancelled: appointment #%(id)s; its time is free.") % {"id": cancelled.pk}
     return Done(cancelled, news + _tell(notices.CANCELLED, cancelled, form.cleaned_data["token"]))
 
 
@@ -382,8 +402,10 @@ def _tell(kind: str, appointment: Appointment, token: str, **kwargs) -> str:
     except (RedisError, OSError):
         # The change stands: staff must know the patient has not heard of it.
         logger.exception("appointment %s: the patient's notice was not queued", appointment.pk)
-        return " The patient could NOT be told (the message queue is unreachable): tell them."
-    return " The patient is being told." if sent else " The patient was told already."
+        return " " + _(
+            "The patient could NOT be told (the message queue is unreachable): tell them."
+        )
+    return " " + (_("The patient is being told.") if sent else _("The patient was told already."))
 
 
 def audit(request, action, object_id, conversation_id, outcome="success") -> None:
@@ -415,20 +437,31 @@ def _checked_slot(cal: Calendar, code: str, service: Service, start: datetime, *
     slot = slots.Slot(code, start, start + duration_of(service))
     refusal = _time_refusal(cal, provider, service, slot)
     if refusal:
-        raise Refused(f"{verb}: {refusal}. Nothing was changed.")
+        raise Refused(_refusal_text(verb, refusal))
     return slot
+
+
+def _refusal_text(verb: str, refusal) -> str:
+    return _("%(verb)s: %(reason)s. Nothing was changed.") % {"verb": verb, "reason": refusal}
 
 
 def _time_refusal(cal: Calendar, provider: Provider, service: Service, slot) -> str:
     chair = next(h for h in cal.hours if h.code == provider.code)
     if chair.services is not None and service.code not in chair.services:
-        return f"{provider} does not do {service}"
+        return _("%(provider)s does not do %(service)s") % {
+            "provider": provider,
+            "service": service,
+        }
     if slot.start < clock.now():
-        return f"{_when(cal, slot.start, slot.end)} has passed"
+        return _("%(when)s has passed") % {"when": _when(cal, slot.start, slot.end)}
     day = slot.start.date()
     closure = next((c for c in _closures(cal, [day]) if _closes(c, provider.code, day)), None)
     if closure is not None:
-        return f"nobody sees patients with {provider} on {day:%a %-d %b} ({_why(closure)})"
+        return _("nobody sees patients with %(provider)s on %(day)s (%(why)s)") % {
+            "provider": provider,
+            "day": f"{day:%a %-d %b}",
+            "why": _why(closure),
+        }
     # The slot search answers "does it fit the day's hours?" as it does for the bot, clocks
     # changing included, at staff's rules: any minute, no notice.
     fits = slots.free_slots(
@@ -444,7 +477,11 @@ def _time_refusal(cal: Calendar, provider: Provider, service: Service, slot) -> 
     )
     if next(fits, None) is None:
         hours = provider.hours.get(slots.WEEKDAYS[day.weekday()]) or "none"
-        return f"{provider} does not work {_when(cal, slot.start, slot.end)} (hours: {hours})"
+        return _("%(provider)s does not work %(when)s (hours: %(hours)s)") % {
+            "provider": provider,
+            "when": _when(cal, slot.start, slot.end),
+            "hours": hours,
+        }
     return ""
 
 
@@ -477,13 +514,22 @@ def _same_booking(appointment, conversation, service, slot) -> bool:
 def _clash_text(verb: str, cal: Calendar, slot, clash: Appointment | None) -> str:
     provider = cal.providers[slot.provider]
     if clash is None:  # taken and let go again meanwhile: another try may succeed
-        return f"{verb}: {provider}'s time was taken meanwhile. Nothing was changed; try again."
-    return (
-        f"{verb}: {_when(cal, slot.start, slot.end)} clashes with appointment #{clash.pk} of "
-        f"{provider} ({clash.service}, {_when(cal, clash.starts_at, clash.ends_at)}, "
-        f"conversation #{clash.conversation_id}, {clash.get_status_display()}). "
-        "Nothing was changed."
-    )
+        return _(
+            "%(verb)s: %(provider)s's time was taken meanwhile. Nothing was changed; try again."
+        ) % {"verb": verb, "provider": provider}
+    return _(
+        "%(verb)s: %(when)s clashes with appointment #%(id)s of %(provider)s (%(service)s, "
+        "%(clash_when)s, conversation #%(conversation)s, %(status)s). Nothing was changed."
+    ) % {
+        "verb": verb,
+        "when": _when(cal, slot.start, slot.end),
+        "id": clash.pk,
+        "provider": provider,
+        "service": clash.service,
+        "clash_when": _when(cal, clash.starts_at, clash.ends_at),
+        "conversation": clash.conversation_id,
+        "status": clash.get_status_display(),
+    }
 
 
 def _when(cal: Calendar, starts: datetime, ends: datetime) -> str:

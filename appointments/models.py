@@ -10,6 +10,7 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import connections, models
 from django.db.models import F, Func, Q
+from django.utils.translation import gettext_lazy as _
 
 from security.fields import EncryptedTextField
 
@@ -28,7 +29,7 @@ class BookingRules(models.Model):
     reminders_before_minutes = models.JSONField(default=list, blank=True)
 
     class Meta:
-        verbose_name_plural = "booking rules"
+        verbose_name_plural = _("booking rules")
 
     def __str__(self):
         return f"booking rules of {self.clinic}"
@@ -74,7 +75,7 @@ class Closure(models.Model):
         Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="closures"
     )
     first_day = models.DateField()
-    last_day = models.DateField(help_text="Inclusive.")
+    last_day = models.DateField(help_text=_("Inclusive."))
     reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -115,16 +116,16 @@ class TsTzRange(Func):
 
 class Appointment(models.Model):
     class Status(models.TextChoices):
-        HELD = "held", "held (waiting for the patient's yes)"
-        BOOKED = "booked", "booked"
-        CONFIRMED = "confirmed", "confirmed"
-        CANCELLED = "cancelled", "cancelled"
-        NO_SHOW = "no_show", "no-show"
-        DONE = "done", "done"
+        HELD = "held", _("held (waiting for the patient's yes)")
+        BOOKED = "booked", _("booked")
+        CONFIRMED = "confirmed", _("confirmed")
+        CANCELLED = "cancelled", _("cancelled")
+        NO_SHOW = "no_show", _("no-show")
+        DONE = "done", _("done")
 
     class Source(models.TextChoices):
-        BOT = "bot", "bot"
-        STAFF = "staff", "staff"
+        BOT = "bot", _("bot")
+        STAFF = "staff", _("staff")
 
     # The statuses that take the provider's time; only these may not overlap.
     ACTIVE = (Status.HELD, Status.BOOKED, Status.CONFIRMED)
@@ -212,14 +213,14 @@ class BookingDialog(models.Model):
     next message ("2", "yes", "at 10") is read against it. One per conversation."""
 
     class Step(models.TextChoices):
-        NONE = "", "nothing pending"
-        SERVICE = "service", "asked which service"
-        SLOT = "slot", "offered times"
-        CONFIRM = "confirm", "holding a time, asked for a yes"
-        CHOOSE = "choose", "asked which appointment"
-        CANCEL = "cancel", "asked to confirm a cancellation"
-        MOVE = "move", "offered times for a move"
-        REMINDER = "reminder", "reminded, waiting for a yes or a no"
+        NONE = "", _("nothing pending")
+        SERVICE = "service", _("asked which service")
+        SLOT = "slot", _("offered times")
+        CONFIRM = "confirm", _("holding a time, asked for a yes")
+        CHOOSE = "choose", _("asked which appointment")
+        CANCEL = "cancel", _("asked to confirm a cancellation")
+        MOVE = "move", _("offered times for a move")
+        REMINDER = "reminder", _("reminded, waiting for a yes or a no")
 
     conversation = models.OneToOneField(
         "conversations.ConversationSession", on_delete=models.CASCADE, related_name="booking"

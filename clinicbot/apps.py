@@ -12,6 +12,9 @@ class ClinicbotConfig(AppConfig):
 
     def ready(self):
         from clinicbot import checks  # noqa: F401  (registers the system checks)
+        from clinicbot.labels import derived_names_translate
+
+        derived_names_translate()
 
         if settings.EMBEDDED:
             logger.warning(

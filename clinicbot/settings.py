@@ -211,7 +211,12 @@ MIDDLEWARE = [
     # The admin's static files, wherever clinicbot runs (Fly's proxy only answers them sooner).
     # Only the full stack has middleware: the webhook and /health never reach it (routing.py).
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, except that the console's background requests do not renew the session
+    # (security.sessions): the idle logoff below still ends a session left open.
+    "security.sessions.SessionMiddleware",
+    # The console in the staff member's language: the one chosen in the admin header (a cookie,
+    # set_language), else the browser's Accept-Language, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -274,6 +279,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The console's languages, each named in its own language (as the header's chooser shows them);
+# our strings' catalogs are in locale/ (.po in git, .mo compiled by the build: clinicbot.catalogs).
+# Hebrew is laid out right to left (Django's LANGUAGES_BIDI).
+LANGUAGES = [
+    ("ru", "Русский"),
+    ("en", "English"),
+    ("es", "Español"),
+    ("pt", "Português"),
+    ("uk", "Українська"),
+    ("he", "עברית"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -316,6 +336,7 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^webhooks/"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 63072000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

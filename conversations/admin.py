@@ -16,13 +16,15 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from appointments.console import PatientAppointmentsInline
 from channels import registry
@@ -31,6 +33,7 @@ from channels.registry import kinds
 from clinicbot.runtime import aio
 from conversations import selectors
 from conversations.dashboard import SLOW_MS, connection_line, dashboard_figures
+from conversations.decide import QUESTION_FOR_STAFF, URGENT, VOICE_NOT_TRANSCRIBED
 from conversations.models import (
     Clinic,
     ConversationSession,
@@ -134,7 +137,7 @@ class ClinicAdmin(ClinicScopedAdmin):
     ]
     filter_horizontal = ["staff"]
 
-    @admin.display(description="WhatsApp connection")
+    @admin.display(description=_("WhatsApp connection"))
     def connection(self, clinic):
         line = connection_line(clinic)
         if line.down:
@@ -145,7 +148,7 @@ class ClinicAdmin(ClinicScopedAdmin):
         if db_field.name == "channel_kind":
             # The channels clinicbot speaks are a registry, not a database table.
             return forms.ChoiceField(
-                choices=[(kind, kind) for kind in kinds()], label="Channel", required=True
+                choices=[(kind, kind) for kind in kinds()], label=_("Channel"), required=True
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
@@ -156,11 +159,11 @@ class ClinicAdmin(ClinicScopedAdmin):
 
 
 class WaitingFilter(admin.SimpleListFilter):
-    title = "waiting for staff"
+    title = _("waiting for staff")
     parameter_name = "waiting"
 
     def lookups(self, request, model_admin):
-        return [("yes", "yes"), ("no", "no")]
+        return [("yes", _("yes")), ("no", _("no"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -171,11 +174,11 @@ class WaitingFilter(admin.SimpleListFilter):
 class AttentionFilter(admin.SimpleListFilter):
     """Conversations flagged for staff (a voice note the bot could not transcribe...)."""
 
-    title = "needs attention"
+    title = _("needs attention")
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        return [("yes", "yes"), ("no", "no")]
+        return [("yes", _("yes")), ("no", _("no"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -218,7 +221,7 @@ class ConversationSessionAdmin(AuditedViewAdmin):
     # Encrypted columns cannot be searched: a phone number is found through its blind index
     # (get_search_results); nothing else is searchable.
     search_fields = ["patient_phone_index"]
-    search_help_text = "A patient's phone number, in any format."
+    search_help_text = _("A patient's phone number, in any format.")
     ordering = ["-last_inbound_at"]
     raw_id_fields = ["clinic"]
     exclude = ["patient_phone_index"]
@@ -249,33 +252,36 @@ class ConversationSessionAdmin(AuditedViewAdmin):
     def get_ordering(self, request):
         return [F("waiting").desc(), F("last_activity").desc(nulls_last=True), "-pk"]
 
-    @admin.display(description="patient")
+    @admin.display(description=_("patient"))
     def patient(self, session):
         name = session.patient_name
         masked = mask_phone(session.patient_phone)
         return f"{masked} · {name}" if name else masked
 
-    @admin.display(description="last message")
+    @admin.display(description=_("last message"))
     def last_message(self, session):
         if session.last_direction is None:
             return "—"
         arrow = "←" if session.last_direction == Message.Direction.INBOUND else "→"
         return f"{arrow} {Truncator(session.last_text or '').chars(LAST_MESSAGE_CHARS)}"
 
-    @admin.display(description="in control", ordering="control")
+    @admin.display(description=_("in control"), ordering="control")
     def in_control(self, session):
         if session.waiting:
-            return format_html('<strong class="waiting">{}</strong>', "staff · waiting")
+            return format_html('<strong class="waiting">{}</strong>', _("staff · waiting"))
         return session.get_control_display()
 
-    @admin.display(description="needs attention", ordering="attention_at")
+    @admin.display(description=_("needs attention"), ordering="attention_at")
     def needs_attention(self, session):
         if not session.attention:
             return ""
-        return format_html('<strong class="attention">{}</strong>', session.attention)
+        return format_html(
+            '<strong class="attention">{}</strong>',
+            ATTENTION_REASONS.get(session.attention, session.attention),
+        )
 
     @admin.action(
-        description="Clear the attention flag: staff have seen to it", permissions=["change"]
+        description=_("Clear the attention flag: staff have seen to it"), permissions=["change"]
     )
     def attention_clear(self, request, queryset):
         flagged = list(queryset.exclude(attention="").values_list("pk", "clinic_id"))
@@ -290,9 +296,18 @@ class ConversationSessionAdmin(AuditedViewAdmin):
                 object_id=pk,
                 clinic_id=clinic_id,
             )
-        self.message_user(request, f"{len(flagged)} conversation(s): attention flag cleared.")
+        count = len(flagged)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d conversation: attention flag cleared.",
+                "%(count)d conversations: attention flag cleared.",
+                count,
+            )
+            % {"count": count},
+        )
 
-    @admin.display(description="last activity", ordering="last_activity")
+    @admin.display(description=_("last activity"), ordering="last_activity")
     def activity(self, session):
         return session.last_activity
 
@@ -304,11 +319,11 @@ class ConversationSessionAdmin(AuditedViewAdmin):
             return queryset.filter(patient_phone_index__in=phone_index_candidates(term)), False
         return queryset.none(), False
 
-    @admin.action(description="Take over: the bot stays silent in these conversations")
+    @admin.action(description=_("Take over: the bot stays silent in these conversations"))
     def take_over(self, request, queryset):
         self._set_control(request, queryset, ConversationSession.Control.STAFF)
 
-    @admin.action(description="Release to the bot")
+    @admin.action(description=_("Release to the bot"))
     def release_to_bot(self, request, queryset):
         self._set_control(request, queryset, ConversationSession.Control.BOT)
 
@@ -316,7 +331,20 @@ class ConversationSessionAdmin(AuditedViewAdmin):
         sessions = list(queryset.select_related("clinic"))
         for session in sessions:
             self._control_one(request, session, control)
-        self.message_user(request, f"{len(sessions)} conversation(s): {control} in control.")
+        done = (
+            ngettext(
+                "%(count)d conversation: staff in control.",
+                "%(count)d conversations: staff in control.",
+                len(sessions),
+            )
+            if control == ConversationSession.Control.STAFF
+            else ngettext(
+                "%(count)d conversation: bot in control.",
+                "%(count)d conversations: bot in control.",
+                len(sessions),
+            )
+        )
+        self.message_user(request, done % {"count": len(sessions)})
 
     def _control_one(self, request, session, control):
         conversation_set_control(session=session, control=control)
@@ -343,10 +371,32 @@ class ConversationSessionAdmin(AuditedViewAdmin):
             }
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def changelist_view(self, request, extra_context=None):
+        pulse = selectors.inbox_pulse(scoped(ConversationSession.objects.all(), request.user))
+        live = {
+            "pulse": pulse,
+            "pulse_url": reverse("admin:conversations_conversationsession_pulse"),
+            "pulse_every_ms": PULSE_EVERY_MS,
+        }
+        titled = {"title": _("Conversations")}
+        return super().changelist_view(request, titled | live | (extra_context or {}))
+
+    def pulse_view(self, request):
+        """The open inbox's poll (inbox.js): the count waiting for staff and a version of the
+        inbox; when the version changes the page fetches its own rows again. No PHI, so not
+        audited (selectors.inbox_pulse)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        pulse = selectors.inbox_pulse(scoped(ConversationSession.objects.all(), request.user))
+        response = JsonResponse(pulse)
+        add_never_cache_headers(response)
+        return response
+
     def get_urls(self):
         view = self.admin_site.admin_view
         name = "conversations_conversationsession"
         return [
+            path("pulse/", view(self.pulse_view), name=f"{name}_pulse"),
             path(
                 "<path:object_id>/take-over/", view(self.take_over_view), name=f"{name}_take_over"
             ),
@@ -361,7 +411,7 @@ class ConversationSessionAdmin(AuditedViewAdmin):
             raise PermissionDenied
         session = self.get_object(request, unquote(object_id))
         if session is None:
-            raise Http404("No such conversation.")
+            raise Http404(_("No such conversation."))
         if not self.has_change_permission(request, session):
             raise PermissionDenied
         return session
@@ -374,13 +424,13 @@ class ConversationSessionAdmin(AuditedViewAdmin):
     def take_over_view(self, request, object_id):
         session = self._acted_on(request, object_id)
         self._control_one(request, session, ConversationSession.Control.STAFF)
-        self.message_user(request, "You are in control: the bot stays silent here.")
+        self.message_user(request, _("You are in control: the bot stays silent here."))
         return self._back(session)
 
     def release_view(self, request, object_id):
         session = self._acted_on(request, object_id)
         self._control_one(request, session, ConversationSession.Control.BOT)
-        self.message_user(request, "Released: the bot answers this patient again.")
+        self.message_user(request, _("Released: the bot answers this patient again."))
         return self._back(session)
 
     def send_view(self, request, object_id):
@@ -388,7 +438,7 @@ class ConversationSessionAdmin(AuditedViewAdmin):
         text = request.POST.get("text", "").strip()
         token = request.POST.get("token", "")
         if not text or len(text) > MAX_STAFF_TEXT or not STAFF_TOKEN.fullmatch(token):
-            self.message_user(request, "Write a message (at most 4,096 characters).", "error")
+            self.message_user(request, _("Write a message (at most 4,096 characters)."), "error")
             return self._back(session)
         if staff_message_send(session=session, text=text, token=token):
             audit_admin(
@@ -398,13 +448,22 @@ class ConversationSessionAdmin(AuditedViewAdmin):
                 object_id=session.pk,
                 clinic_id=session.clinic_id,
             )
-            self.message_user(request, "Message queued for the patient; the bot stays silent.")
+            self.message_user(request, _("Message queued for the patient; the bot stays silent."))
         else:
-            self.message_user(request, "This message was sent already.", "warning")
+            self.message_user(request, _("This message was sent already."), "warning")
         return self._back(session)
 
 
 LAST_MESSAGE_CHARS = 60
+# The reasons a conversation is flagged for staff, as the inbox names them.
+ATTENTION_REASONS = {
+    URGENT: _("urgent"),
+    QUESTION_FOR_STAFF: _("question for staff"),
+    VOICE_NOT_TRANSCRIBED: _("voice note not transcribed"),
+}
+# How often the open inbox asks whether anything changed: a patient waits seconds, not minutes,
+# and a poll costs two indexed queries.
+PULSE_EVERY_MS = 5000
 MAX_STAFF_TEXT = 4096
 STAFF_TOKEN = re.compile(r"[0-9a-f]{32}")
 
@@ -463,12 +522,12 @@ class MessageAdmin(AuditedViewAdmin):
     # A row per message: a filtered page must not count the whole table as well.
     show_full_result_count = False
 
-    @admin.display(description="file")
+    @admin.display(description=_("file"))
     def media_file(self, message):
         if message.pk is None or not has_file(message):
             return "—"
         url = reverse("admin:conversations_message_media", args=[message.pk])
-        return format_html('<a href="{}">open the {}</a>', url, message.media_kind)
+        return format_html('<a href="{}">{}</a>', url, _("open the file"))
 
     def get_urls(self):
         media = self.admin_site.admin_view(self.media_view)
@@ -497,7 +556,7 @@ class MessageAdmin(AuditedViewAdmin):
         if message is None:
             if clinic_id := self._clinic_elsewhere(object_id):
                 self._audit_media(request, object_id, clinic_id, "denied")
-            raise Http404("No such message.")
+            raise Http404(_("No such message."))
         if not self.has_view_permission(request, message):
             self._audit_media(request, message.pk, message.clinic_id, "denied")
             raise PermissionDenied
@@ -520,12 +579,12 @@ def has_file(message: Message) -> bool:
 
 def _fetched_file(message: Message) -> FetchedMedia:
     if message.deleted_at is not None:
-        raise MediaUnavailable("The patient deleted this message.", 410)
+        raise MediaUnavailable(_("The patient deleted this message."), 410)
     if message.media_kind not in FILE_KINDS:
-        raise MediaUnavailable("This message has no file.", 404)
+        raise MediaUnavailable(_("This message has no file."), 404)
     channel = registry.channel(message.clinic.channel_kind)
     if not hasattr(channel, "fetch_media"):
-        raise MediaUnavailable("This clinic's channel keeps no files.", 404)
+        raise MediaUnavailable(_("This clinic's channel keeps no files."), 404)
     fetching = channel.fetch_media(
         instance=message.clinic.whatsapp_instance, message_id=message.wa_message_id
     )
@@ -535,8 +594,10 @@ def _fetched_file(message: Message) -> FetchedMedia:
         fetched = None
     if fetched is None:
         raise MediaUnavailable(
-            "The WhatsApp gateway could not give this file now: it may be unreachable, or the "
-            "file may no longer be on WhatsApp's servers. Try again later.",
+            _(
+                "The WhatsApp gateway could not give this file now: it may be unreachable, or "
+                "the file may no longer be on WhatsApp's servers. Try again later."
+            ),
             502,
         )
     return fetched
@@ -563,7 +624,7 @@ def _media_error(request, model_admin, message: Message, reason: str, status: in
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
-        "title": "The file cannot be opened",
+        "title": _("The file cannot be opened"),
         "reason": reason,
         "conversation_url": reverse(
             "admin:conversations_conversationsession_change", args=[message.session_id]
@@ -614,7 +675,7 @@ class MessageMetricAdmin(ClinicScopedAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Dashboard",
+            "title": _("Dashboard"),
             "clinics": visible,
             "chosen": chosen,
             **self._figures(metrics, messages, followups, [chosen] if chosen else visible),
@@ -627,8 +688,8 @@ class MessageMetricAdmin(ClinicScopedAdmin):
         figures = dashboard_figures(metrics)
         end = figures["now"]
         charts = [
-            ("Last 24 hours", latency_chart(figures["hourly"], end=end, hours=24, title="24 h")),
-            ("Last 7 days", latency_chart(figures["hourly"], end=end, hours=168, title="7 days")),
+            (_("24 h"), latency_chart(figures["hourly"], end=end, hours=24, title=_("24 h"))),
+            (_("7 days"), latency_chart(figures["hourly"], end=end, hours=168, title=_("7 days"))),
         ]
         week = end - timedelta(days=7)
         return figures | {
@@ -668,7 +729,7 @@ class LLMModelAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["provider", "name", "active", "rank"]}),
         (
-            "Capabilities",
+            _("Capabilities"),
             {
                 "fields": [
                     "context_window",
@@ -679,11 +740,11 @@ class LLMModelAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Prices per million tokens",
+            _("Prices per million tokens"),
             {"fields": ["input_price_per_mtok", "output_price_per_mtok"]},
         ),
         (
-            "Measured (optional)",
+            _("Measured (optional)"),
             {"fields": ["avg_output_tokens_per_s", "avg_ttft_ms", "p95_latency_ms"]},
         ),
         (None, {"fields": ["created_at", "updated_at"]}),

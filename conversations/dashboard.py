@@ -20,6 +20,7 @@ from django.db import connections
 from django.db.models import Aggregate, Count, FloatField, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinicbot.runtime.breaker import database_breaker
 from conversations.models import CONNECTION_DOWN, Lane
@@ -213,14 +214,19 @@ def connection_line(clinic) -> ConnectionLine:
     """From the clinic's row (no query): "connected since ...", "disconnected since ..."."""
     state, since = clinic.connection_state, clinic.connection_changed_at
     if not state:
-        return ConnectionLine(clinic.name, "not reported yet", False)
+        return ConnectionLine(clinic.name, _("not reported yet"), False)
     when = timezone.localtime(since).strftime("%Y-%m-%d %H:%M") if since else "?"
     down = state in CONNECTION_DOWN
-    if down:
-        text = f"disconnected since {when} ({state}"
-        text += f", code {clinic.connection_reason})" if clinic.connection_reason else ")"
+    if down and clinic.connection_reason:
+        text = _("disconnected since %(when)s (%(state)s, code %(code)s)") % {
+            "when": when,
+            "state": state,
+            "code": clinic.connection_reason,
+        }
+    elif down:
+        text = _("disconnected since %(when)s (%(state)s)") % {"when": when, "state": state}
     elif state == "open":
-        text = f"connected since {when}"
+        text = _("connected since %(when)s") % {"when": when}
     else:
-        text = f"{state} since {when}"
+        text = _("%(state)s since %(when)s") % {"state": state, "when": when}
     return ConnectionLine(clinic.name, text, down)

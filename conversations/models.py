@@ -4,18 +4,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from channels.registry import DEFAULT_KIND
 from security.blind_index import blind_index, blind_index_candidates
 from security.fields import EncryptedTextField
 
 LANGUAGES = [
-    ("ru", "Russian"),
-    ("en", "English"),
-    ("es", "Spanish"),
-    ("pt", "Portuguese"),
-    ("uk", "Ukrainian"),
-    ("he", "Hebrew"),
+    ("ru", _("Russian")),
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("pt", _("Portuguese")),
+    ("uk", _("Ukrainian")),
+    ("he", _("Hebrew")),
 ]
 
 
@@ -32,10 +33,10 @@ def validate_texts_by_language(value) -> None:
 
 
 class Lane(models.TextChoices):
-    FAST = "fast", "fast lane"
-    LLM = "llm", "LLM lane"
-    BOOKING = "booking", "booking lane"
-    NONE = "none", "no reply"
+    FAST = "fast", _("fast lane")
+    LLM = "llm", _("LLM lane")
+    BOOKING = "booking", _("booking lane")
+    NONE = "none", _("no reply")
 
 
 # The gateway's connection states (Clinic.connection_state) in which the clinic's number can
@@ -86,7 +87,7 @@ class Clinic(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="clinics",
-        verbose_name="LLM model",
+        verbose_name=_("LLM model"),
     )
     # The clinic's own speech-to-text model for voice notes (conversations.voice); empty:
     # settings.TRANSCRIPTION_MODEL.
@@ -97,7 +98,7 @@ class Clinic(models.Model):
         settings.AUTH_USER_MODEL,
         blank=True,
         related_name="clinics",
-        help_text="Staff accounts that may see this clinic's data in the admin.",
+        help_text=_("Staff accounts that may see this clinic's data in the admin."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -114,36 +115,38 @@ class LLMModel(models.Model):
     figures are optional: a model nobody has benchmarked yet is still usable."""
 
     class Provider(models.TextChoices):
-        OPENAI = "openai", "OpenAI-compatible (OPENAI_BASE_URL)"
+        OPENAI = "openai", _("OpenAI-compatible (OPENAI_BASE_URL)")
 
     provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.OPENAI)
-    name = models.CharField(max_length=100, help_text="The model name the API expects.")
-    context_window = models.PositiveIntegerField(help_text="Tokens, prompt and answer together.")
+    name = models.CharField(max_length=100, help_text=_("The model name the API expects."))
+    context_window = models.PositiveIntegerField(help_text=_("Tokens, prompt and answer together."))
     max_output_tokens = models.PositiveIntegerField()
     supports_tools = models.BooleanField(default=True)
     supports_streaming = models.BooleanField(default=True)
     input_price_per_mtok = models.DecimalField(
-        "input price per 1M tokens", max_digits=10, decimal_places=4
+        _("input price per 1M tokens"), max_digits=10, decimal_places=4
     )
     output_price_per_mtok = models.DecimalField(
-        "output price per 1M tokens", max_digits=10, decimal_places=4
+        _("output price per 1M tokens"), max_digits=10, decimal_places=4
     )
     # Measured figures, when someone has measured them.
     avg_output_tokens_per_s = models.FloatField(
-        "average output speed (tokens/s)", null=True, blank=True
+        _("average output speed (tokens/s)"), null=True, blank=True
     )
-    avg_ttft_ms = models.FloatField("average time to first token (ms)", null=True, blank=True)
-    p95_latency_ms = models.FloatField("p95 latency (ms)", null=True, blank=True)
+    avg_ttft_ms = models.FloatField(_("average time to first token (ms)"), null=True, blank=True)
+    p95_latency_ms = models.FloatField(_("p95 latency (ms)"), null=True, blank=True)
     active = models.BooleanField(default=True)
     rank = models.PositiveSmallIntegerField(
         default=100,
-        help_text="Lower is preferred when a clinic names no model; ties go to the faster model.",
+        help_text=_(
+            "Lower is preferred when a clinic names no model; ties go to the faster model."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "LLM model"
+        verbose_name = _("LLM model")
         ordering = ["rank", "name"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "name"], name="llm_model_unique_name")
@@ -155,19 +158,19 @@ class LLMModel(models.Model):
 
 class ConversationSession(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "active"
-        OPTED_OUT = "opted_out", "opted out"
+        ACTIVE = "active", _("active")
+        OPTED_OUT = "opted_out", _("opted out")
 
     class Control(models.TextChoices):
-        BOT = "bot", "bot"
-        STAFF = "staff", "staff"
+        BOT = "bot", _("bot")
+        STAFF = "staff", _("staff")
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="sessions")
     # PHI: encrypted at rest (security.fields), so never filtered on; the blind index finds a
     # patient by phone (security.blind_index), and it is what the unique constraint is on.
     # The number's digits, or "<lid>@lid" for a patient WhatsApp shows only by a LID (its
     # privacy id) until a message names the phone too.
-    patient_phone = EncryptedTextField(help_text="Digits of the patient's number.")
+    patient_phone = EncryptedTextField(help_text=_("Digits of the patient's number."))
     patient_phone_index = models.CharField(max_length=64, db_index=True, blank=True)
     # The patient's LID once a message named it beside the phone: a later message carrying only
     # the LID belongs to this conversation.
@@ -193,6 +196,9 @@ class ConversationSession(models.Model):
 
     # Recomputed by `rotate_phi_key` (security.rotation) under a new master key.
     BLIND_INDEXES = {"patient_phone_index": "patient_phone", "patient_lid_index": "patient_lid"}
+    # The conversations that may wait for staff (the inbox's count in the page title): a few
+    # among thousands, so a partial index holds just them.
+    WAITING_CANDIDATE = Q(control=Control.STAFF) | ~Q(attention="")
 
     class Meta:
         constraints = [
@@ -200,7 +206,14 @@ class ConversationSession(models.Model):
                 fields=["clinic", "channel", "patient_phone_index"], name="one_session_per_patient"
             )
         ]
-        indexes = [models.Index(fields=["clinic", "-last_inbound_at"], name="session_inbox")]
+        indexes = [
+            models.Index(fields=["clinic", "-last_inbound_at"], name="session_inbox"),
+            models.Index(
+                fields=["clinic"],
+                condition=Q(control="staff") | ~Q(attention=""),
+                name="session_waiting",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.clinic.slug} conversation {self.pk}"
@@ -273,15 +286,15 @@ def phone_index_candidates(phone: str) -> list[str]:
 
 class Message(models.Model):
     class Direction(models.TextChoices):
-        INBOUND = "in", "from patient"
-        OUTBOUND = "out", "to patient"
+        INBOUND = "in", _("from patient")
+        OUTBOUND = "out", _("to patient")
 
     class Delivery(models.TextChoices):
-        RECEIVED = "received", "received"
-        PENDING = "pending", "pending"
-        SENDING = "sending", "sending"
-        SENT = "sent", "sent"
-        FAILED = "failed", "failed"
+        RECEIVED = "received", _("received")
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="messages")
     session = models.ForeignKey(
@@ -317,7 +330,7 @@ class Message(models.Model):
     delivery_status = models.CharField(
         max_length=10, choices=Delivery.choices, default=Delivery.RECEIVED
     )
-    received_at = models.DateTimeField(help_text="When clinicbot received or produced it.")
+    received_at = models.DateTimeField(help_text=_("When clinicbot received or produced it."))
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

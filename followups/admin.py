@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from conversations.staff_scope import ClinicScopedAdmin
 from followups.models import FollowUp
@@ -23,7 +25,9 @@ class FollowUpForm(forms.ModelForm):
             try:
                 followup_check(conversation=conversation, kind=kind)
             except FollowUpRefused as refused:
-                raise forms.ValidationError(f"Not scheduled: {refused}.") from None
+                raise forms.ValidationError(
+                    _("Not scheduled: %(reason)s.") % {"reason": refused}
+                ) from None
         return cleaned
 
 
@@ -67,7 +71,7 @@ class FollowUpAdmin(ClinicScopedAdmin):
     ]
     actions = ["cancel_selected", "retry_selected"]
 
-    @admin.display(description="clinic", ordering="conversation__clinic__name")
+    @admin.display(description=_("clinic"), ordering="conversation__clinic__name")
     def clinic(self, followup):
         return followup.conversation.clinic
 
@@ -85,20 +89,31 @@ class FollowUpAdmin(ClinicScopedAdmin):
         if scheduled.created_at < asked_at:
             self.message_user(
                 request,
-                f"This follow-up was scheduled already (#{scheduled.pk}, {scheduled.status}); "
-                "nothing new was added.",
+                _(
+                    "This follow-up was scheduled already (#%(id)s, %(status)s); "
+                    "nothing new was added."
+                )
+                % {"id": scheduled.pk, "status": scheduled.get_status_display()},
                 messages.WARNING,
             )
         for model_field in obj._meta.concrete_fields:
             setattr(obj, model_field.attname, getattr(scheduled, model_field.attname))
         obj._state.adding = False
 
-    @admin.action(description="Cancel the selected pending follow-ups")
+    @admin.action(description=_("Cancel the selected pending follow-ups"))
     def cancel_selected(self, request, queryset):
         done = sum(followup_cancel(followup=f) for f in queryset.select_related("conversation"))
-        self.message_user(request, f"{done} follow-up(s) cancelled.", messages.SUCCESS)
+        cancelled = ngettext(
+            "%(count)d follow-up cancelled.", "%(count)d follow-ups cancelled.", done
+        )
+        self.message_user(request, cancelled % {"count": done}, messages.SUCCESS)
 
-    @admin.action(description="Send the selected failed or expired follow-ups again")
+    @admin.action(description=_("Send the selected failed or expired follow-ups again"))
     def retry_selected(self, request, queryset):
         done = sum(followup_retry(followup=f) for f in queryset.select_related("conversation"))
-        self.message_user(request, f"{done} follow-up(s) will be sent again.", messages.SUCCESS)
+        again = ngettext(
+            "%(count)d follow-up will be sent again.",
+            "%(count)d follow-ups will be sent again.",
+            done,
+        )
+        self.message_user(request, again % {"count": done}, messages.SUCCESS)

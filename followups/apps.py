@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FollowupsConfig(AppConfig):
     name = "followups"
-    verbose_name = "follow-ups"
+    verbose_name = _("follow-ups")
 
     def ready(self):
         from conversations.signals import patient_messages_stored

@@ -9,13 +9,14 @@
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    APPOINTMENT_REMINDER = "appointment_reminder", "appointment reminder"
-    PRICE_NUDGE = "price_nudge", "nudge after a price question"
-    AFTERCARE_CHECKIN = "aftercare_checkin", "check-in after a procedure"
-    CUSTOM = "custom", "custom message"
+    APPOINTMENT_REMINDER = "appointment_reminder", _("appointment reminder")
+    PRICE_NUDGE = "price_nudge", _("nudge after a price question")
+    AFTERCARE_CHECKIN = "aftercare_checkin", _("check-in after a procedure")
+    CUSTOM = "custom", _("custom message")
 
 
 @dataclass(frozen=True, slots=True)

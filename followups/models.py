@@ -3,23 +3,24 @@
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from followups.kinds import Kind
 
 
 class FollowUp(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "pending"
-        SENDING = "sending", "sending"
-        SENT = "sent", "sent"
-        CANCELLED = "cancelled", "cancelled"
-        EXPIRED = "expired", "expired"
-        FAILED = "failed", "failed"
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        CANCELLED = "cancelled", _("cancelled")
+        EXPIRED = "expired", _("expired")
+        FAILED = "failed", _("failed")
 
     class Response(models.TextChoices):
-        NONE = "", "no answer"
-        CONFIRMED = "confirmed", "confirmed"
-        DECLINED = "declined", "declined"
+        NONE = "", _("no answer")
+        CONFIRMED = "confirmed", _("confirmed")
+        DECLINED = "declined", _("declined")
 
     conversation = models.ForeignKey(
         "conversations.ConversationSession", on_delete=models.CASCADE, related_name="followups"
@@ -32,7 +33,7 @@ class FollowUp(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    reason = models.CharField(max_length=200, blank=True, help_text="Why it ended as it did.")
+    reason = models.CharField(max_length=200, blank=True, help_text=_("Why it ended as it did."))
     gateway_id = models.CharField(max_length=128, blank=True)
     # The same follow-up (same key) can never be scheduled twice.
     idempotency_key = models.CharField(max_length=200, unique=True)

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
 
 from conversations.clinic_file import ClinicFileError, parse_clinic_file
 from conversations.models import Clinic
@@ -52,33 +53,35 @@ class ServiceForm(forms.ModelForm):
     def clean_price(self):
         price = self.cleaned_data["price"]
         if price is not None and price <= 0:
-            raise forms.ValidationError("The price must be greater than 0.")
+            raise forms.ValidationError(_("The price must be greater than 0."))
         return price
 
     def clean_currency(self):
         currency = self.cleaned_data["currency"].strip().upper()
         if currency not in KNOWN_CURRENCIES:
-            raise forms.ValidationError(f"{currency!r} is not an ISO 4217 currency code.")
+            raise forms.ValidationError(
+                _("'%(currency)s' is not an ISO 4217 currency code.") % {"currency": currency}
+            )
         return currency
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField()
+    file = forms.FileField(label=_("File"))
 
     def __init__(self, *args, clinics=None, **kwargs):
         super().__init__(*args, **kwargs)
         if clinics is not None:
-            self.fields["clinic"] = forms.ModelChoiceField(clinics)
+            self.fields["clinic"] = forms.ModelChoiceField(clinics, label=_("Clinic"))
             self.order_fields(["clinic", "file"])
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is over 1 MiB.")
+            raise forms.ValidationError(_("The file is over 1 MiB."))
         try:
             return upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise forms.ValidationError("The file is not UTF-8 text.") from None
+            raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
 
 
 @admin.register(Service)
@@ -101,11 +104,11 @@ class ServiceAdmin(ClinicScopedAdmin):
     raw_id_fields = ["clinic"]
     readonly_fields = ["price_history"]
 
-    @admin.display(description="name")
+    @admin.display(description=_("name"))
     def english_name(self, service):
         return service.display_name("en")
 
-    @admin.display(description="price history")
+    @admin.display(description=_("price history"))
     def price_history(self, service):
         """The latest changes, newest first (a read-only table, not an inline: history is
         written by pricing.services only)."""
@@ -128,8 +131,13 @@ class ServiceAdmin(ClinicScopedAdmin):
             ),
         )
         return format_html(
-            '<table id="price-history"><tr><th>when</th><th>who</th><th>old</th><th>new</th>'
-            "<th>through</th></tr>{}</table>",
+            '<table id="price-history"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th></tr>{}</table>",
+            _("when"),
+            _("who"),
+            _("old"),
+            _("new"),
+            _("through"),
             rows,
         )
 
@@ -197,11 +205,19 @@ class ServiceAdmin(ClinicScopedAdmin):
                 self._audit_import(request, clinic, "csv")
                 self.message_user(
                     request,
-                    f"{clinic}: {result.created} created, {result.updated} updated, "
-                    f"{result.unchanged} unchanged.",
+                    _(
+                        "%(clinic)s: %(created)d created, %(updated)d updated, "
+                        "%(unchanged)d unchanged."
+                    )
+                    % {
+                        "clinic": clinic,
+                        "created": result.created,
+                        "updated": result.updated,
+                        "unchanged": result.unchanged,
+                    },
                 )
                 return redirect(reverse("admin:pricing_service_changelist"))
-        return self._import_page(request, form, "Import prices from a CSV file", CSV_HELP)
+        return self._import_page(request, form, _("Import prices from a CSV file"), CSV_HELP)
 
     def import_clinic_file_view(self, request):
         self._check_import_permission(request)
@@ -217,12 +233,19 @@ class ServiceAdmin(ClinicScopedAdmin):
                 self._audit_import(request, result.clinic, "clinic_file")
                 self.message_user(
                     request,
-                    f"{result.clinic}: {result.services_created} created, "
-                    f"{result.services_updated} updated, "
-                    f"{result.services_deactivated} deactivated.",
+                    _(
+                        "%(clinic)s: %(created)d created, %(updated)d updated, "
+                        "%(deactivated)d deactivated."
+                    )
+                    % {
+                        "clinic": result.clinic,
+                        "created": result.services_created,
+                        "updated": result.services_updated,
+                        "deactivated": result.services_deactivated,
+                    },
                 )
                 return redirect(reverse("admin:pricing_service_changelist"))
-        return self._import_page(request, form, "Import the clinic file", CLINIC_FILE_HELP)
+        return self._import_page(request, form, _("Import the clinic file"), CLINIC_FILE_HELP)
 
     def _check_importable(self, request, slug: str) -> None:
         """A staff user imports only into a clinic they work for; a superuser may create one."""
@@ -253,13 +276,13 @@ class ServiceAdmin(ClinicScopedAdmin):
         return TemplateResponse(request, "admin/pricing/service/import.html", context)
 
 
-CSV_HELP = (
+CSV_HELP = _(
     "UTF-8 CSV with a header row. Required columns: code, price, currency (ISO 4217). "
     "Optional: name_ru, name_en, name_es, name_pt, name_uk, name_he, duration_minutes, aliases "
     "(separated by |). Services are matched by code; a new code needs at least one name. "
     "Nothing changes unless every row is valid."
 )
-CLINIC_FILE_HELP = (
+CLINIC_FILE_HELP = _(
     "The clinic's JSON file (README, The clinic file). Services are matched by code; a service "
     "missing from the file is deactivated. Nothing changes unless the whole file is valid."
 )

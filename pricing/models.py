@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Service(models.Model):
@@ -17,7 +18,7 @@ class Service(models.Model):
     names = models.JSONField(default=dict)
     aliases = models.JSONField(default=list, blank=True)
     price = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. RUB, EUR, USD.")
+    currency = models.CharField(max_length=3, help_text=_("ISO 4217 code, e.g. RUB, EUR, USD."))
     duration_minutes = models.PositiveIntegerField(null=True, blank=True)
     # A service dropped from the clinic file is deactivated, never deleted: history points at it.
     active = models.BooleanField(default=True)
@@ -46,9 +47,9 @@ class PriceChange(models.Model):
     what (the admin, a CSV import, the clinic file). Written by pricing.services only."""
 
     class Source(models.TextChoices):
-        ADMIN = "admin", "admin"
-        CSV = "csv", "CSV import"
-        CLINIC_FILE = "clinic_file", "clinic file"
+        ADMIN = "admin", _("admin")
+        CSV = "csv", _("CSV import")
+        CLINIC_FILE = "clinic_file", _("clinic file")
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="price_changes")
     # The service's clinic, copied: staff scoping and the history list need no join.

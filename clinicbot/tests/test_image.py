@@ -162,6 +162,7 @@ def test_dockerignore_keeps_tests_test_tooling_and_local_state_out():
         "conversations/__pycache__/models.cpython-311.pyc",
         "staticfiles/staticfiles.json",
         "test-artifacts/screenshots/inbox.png",
+        "locale/ru/LC_MESSAGES/django.mo",
     ]:
         assert is_ignored(path, rules), path
     for path in [
@@ -170,6 +171,7 @@ def test_dockerignore_keeps_tests_test_tooling_and_local_state_out():
         "clinicbot/settings.py",
         "conversations/demo/smile-dental.json",
         "conversations/templates/admin/conversations/dashboard.html",
+        "locale/he/LC_MESSAGES/django.po",
     ]:
         assert not is_ignored(path, rules), path
 
@@ -215,3 +217,20 @@ def test_the_image_tree_collects_its_static_files_and_passes_its_checks(image_tr
     checked = manage("check", DEBUG="true")
     assert checked.returncode == 0, checked.stderr
     assert not (image_tree / "testing").exists() and not (image_tree / "bench").exists()
+
+
+def test_the_image_tree_compiles_the_consoles_translations(image_tree):
+    """As the Dockerfile runs it: every catalog compiled in the image, none brought in."""
+    catalogs = sorted(image_tree.glob("locale/*/LC_MESSAGES/django.po"))
+    assert {po.parent.parent.name for po in catalogs} == {"ru", "es", "pt", "uk", "he"}
+    assert not list(image_tree.glob("locale/*/LC_MESSAGES/django.mo"))
+    compiled = subprocess.run(
+        [sys.executable, "-m", "clinicbot.catalogs"],
+        cwd=image_tree,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert compiled.returncode == 0, compiled.stderr
+    assert all(po.with_suffix(".mo").stat().st_size > 1000 for po in catalogs)

@@ -5,7 +5,11 @@ static files served by the app itself as in production (not by the live server's
 Screenshots of every page the tests reach are kept in test-artifacts/screenshots/ (git-ignored).
 """
 
+import json
 import os
+import re
+import urllib.request
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +18,8 @@ from django.utils import timezone
 
 from conftest import ROOT, STAFF_PASSWORD, chat_json, digits
 from conversations.models import ConversationSession, Message, MessageMetric
+from conversations.phones import mask_phone
+from conversations.tests.conftest import SECRET, text_message
 from pricing.models import Service
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -58,12 +64,12 @@ def console_server(transactional_db):
     server.stop()
 
 
-@pytest.fixture
-def page(chromium, console_server):
+@contextmanager
+def console_page(chromium, console_server, **options):
     """A page of the console; at the end, no script, style or form the page's
     Content-Security-Policy blocked (Chromium reports each refusal on the console)."""
     context = chromium.new_context(
-        base_url=console_server.url, viewport={"width": 1280, "height": 900}
+        base_url=console_server.url, viewport={"width": 1280, "height": 900}, **options
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -72,6 +78,19 @@ def page(chromium, console_server):
     yield page
     context.close()
     assert refused == [], "the Content-Security-Policy blocked parts of the console"
+
+
+@pytest.fixture
+def page(chromium, console_server):
+    with console_page(chromium, console_server) as page:
+        yield page
+
+
+@pytest.fixture
+def russian_page(chromium, console_server, compiled_catalogs):
+    """A browser that asks for Russian (its Accept-Language)."""
+    with console_page(chromium, console_server, locale="ru-RU") as page:
+        yield page
 
 
 def is_csp(message) -> bool:
@@ -249,3 +268,100 @@ def test_the_dashboard_renders_its_charts(page, clinic_staff, waiting_conversati
     with page.expect_navigation():
         page.select_option("#clinic-filter select", str(clinic.pk))
     assert f"clinic={clinic.pk}" in page.url
+
+
+def webhook_post(server_url: str, body: dict) -> None:
+    """The gateway's delivery, over HTTP to the live server (this thread runs Playwright's
+    event loop: no Django test client here)."""
+    request = urllib.request.Request(
+        f"{server_url}/webhooks/evolution",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "X-Webhook-Secret": SECRET},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 (loopback)
+        assert response.status == 200
+
+
+def test_a_new_message_and_hand_off_appear_in_the_open_inbox_without_a_reload(
+    page, console_server, clinic_staff, waiting_conversation, outbox, eager_tasks
+):
+    new_patient = mask_phone("79005556677")
+    sign_in(page, clinic_staff)
+    page.goto("/admin/conversations/conversationsession/")
+    page.wait_for_selector("#result_list")
+    assert not page.title().startswith("(")
+    assert new_patient not in page.inner_text("#result_list")
+    page.evaluate("window.stillTheSamePage = true")  # a reload would drop this mark
+
+    hand_off = text_message("Хочу поговорить с администратором", phone="79005556677")
+    webhook_post(console_server.url, hand_off)
+
+    # Playwright's expect polls from outside the page (a predicate run inside it would need
+    # the eval the page's policy refuses).
+    expect = pytest.importorskip("playwright.sync_api").expect
+    expect(page).to_have_title(re.compile(r"^\(1\) "), timeout=15_000)
+    expect(page.locator("#result_list")).to_contain_text(new_patient, timeout=15_000)
+    assert page.evaluate("window.stillTheSamePage") is True
+    first_row = page.inner_text("#result_list tbody tr:first-child")
+    # Handed to staff, waiting first; its last message is the bot's acknowledgement.
+    assert new_patient in first_row and "staff · waiting" in first_row
+    assert "→ " + outbox[0]["text"][:20] in first_row
+    screenshot(page, "inbox-live")
+    # The fresh rows' checkboxes work with the admin's actions, as the first ones did.
+    page.check("#result_list tbody tr:first-child input.action-select")
+    assert "1 of 2 selected" in page.inner_text(".action-counter")
+
+
+def test_the_console_speaks_russian_to_a_browser_that_asks_for_it(
+    russian_page, clinic_staff, waiting_conversation
+):
+    page = russian_page
+    sign_in(page, clinic_staff)
+    page.goto("/admin/conversations/conversationsession/")
+    page.wait_for_selector("#result_list")
+    assert page.get_attribute("html", "lang") == "ru"
+    assert page.inner_text("#content h1") == "Диалоги"
+    headers = page.inner_text("#result_list thead").lower()  # the admin's CSS capitalises them
+    assert "пациент" in headers and "последнее сообщение" in headers
+    assert page.inner_text("#changelist-filter").count("ждёт персонал") == 1
+    assert page.input_value("#language-choice") == "ru"
+    screenshot(page, "inbox-ru")
+
+    page.click("#result_list tbody tr:first-child th a")
+    page.wait_for_selector("#thread")
+    assert page.input_value("#take-over") == "Взять на себя"
+    assert "Сообщения (последние 200, сначала старые)" in page.inner_text("#thread caption")
+    page.click("#take-over")
+    page.wait_for_selector("#release")
+    assert "Диалог ведёте вы: бот здесь молчит." in page.inner_text(".messagelist")
+
+
+def test_hebrew_chosen_in_the_header_lays_the_console_out_right_to_left(
+    russian_page, clinic_staff, waiting_conversation
+):
+    page = russian_page
+    sign_in(page, clinic_staff)
+    page.goto("/admin/conversations/conversationsession/")
+    assert page.get_attribute("html", "dir") == "ltr"
+    with page.expect_navigation():
+        page.select_option("#language-choice", "he")
+    page.wait_for_selector("#result_list")
+    assert page.get_attribute("html", "lang") == "he"
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.inner_text("#content h1") == "שיחות"
+    assert "הודעה אחרונה" in page.inner_text("#result_list thead").lower()
+    # Laid out right to left: the text runs from the right, the filters sit on the left.
+    direction = page.eval_on_selector("#content", "e => getComputedStyle(e).direction")
+    assert direction == "rtl"
+    filters = page.locator("#changelist-filter").bounding_box()
+    results = page.locator("#result_list").bounding_box()
+    assert filters["x"] < results["x"]
+    screenshot(page, "inbox-he")
+
+    # The choice holds on the next page, though the browser still asks for Russian.
+    page.goto(f"/admin/conversations/conversationsession/{waiting_conversation.pk}/change/")
+    page.wait_for_selector("#thread")
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.input_value("#take-over") == "השתלטות"
+    screenshot(page, "conversation-he")

@@ -57,9 +57,19 @@ def test_waiting_for_staff_comes_first_then_newest_activity(staff_client, clinic
     answered = conversation(
         clinic, "79000000004", control="staff", texts=["help", "on it"], start=T0
     )
+    answered.messages.filter(direction="out").update(from_staff=True)
     assert listed(staff_client.get(INBOX)) == [waiting, new, answered, old]
     assert listed(staff_client.get(INBOX, {"waiting": "yes"})) == [waiting]
     assert listed(staff_client.get(INBOX, {"control": "bot"})) == [new, old]
+
+
+def test_a_hand_off_the_bot_acknowledged_still_waits_for_staff(staff_client, clinic):
+    handed_off = conversation(
+        clinic, "79000000001", control="staff", texts=["a person please", "a colleague will reply"]
+    )
+    conversation(clinic, "79000000002", texts=["hi"], start=T0 + timedelta(hours=1))
+    assert listed(staff_client.get(INBOX))[0] == handed_off
+    assert listed(staff_client.get(INBOX, {"waiting": "yes"})) == [handed_off]
 
 
 def test_the_inbox_shows_patient_language_last_message_and_control(staff_client, clinic):
