@@ -12,9 +12,18 @@ unnoticed. Names given in the code (verbose_name=_("..."), choices, help texts) 
 """
 
 from django.apps import apps
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-APPS = ("conversations", "pricing", "followups", "appointments", "knowledge", "security")
+APPS = (
+    "conversations",
+    "pricing",
+    "followups",
+    "appointments",
+    "knowledge",
+    "notifications",
+    "security",
+)
 
 
 def derived_names() -> list[tuple[object, str]]:
@@ -41,6 +50,13 @@ def derived_names_translate() -> None:
         setattr(owner, attribute, gettext_lazy(str(getattr(owner, attribute))))
 
 
+def lazy_interpolated(message: str, **values) -> str:
+    """A help text with values in it ("Any of %(codes)s."), translated when shown: gettext_lazy's
+    own % would translate it once, at import. `message` is marked with gettext_noop where it is
+    written; migrations see its English text, as with gettext_lazy."""
+    return lazy(lambda: gettext(message) % values, str)()
+
+
 NAMES = (
     gettext_noop("LLM models"),
     gettext_noop("action"),
@@ -48,6 +64,7 @@ NAMES = (
     gettext_noop("actor"),
     gettext_noop("address"),
     gettext_noop("aliases"),
+    gettext_noop("answers"),
     gettext_noop("appointment"),
     gettext_noop("appointment change"),
     gettext_noop("appointment changes"),
@@ -72,6 +89,7 @@ NAMES = (
     gettext_noop("changed by"),
     gettext_noop("channel"),
     gettext_noop("channel kind"),
+    gettext_noop("children"),
     gettext_noop("choice id"),
     gettext_noop("claimed at"),
     gettext_noop("clinic"),
@@ -92,14 +110,18 @@ NAMES = (
     gettext_noop("created at"),
     gettext_noop("currency"),
     gettext_noop("db ms"),
+    gettext_noop("dedupe key"),
     gettext_noop("default language"),
     gettext_noop("deleted at"),
     gettext_noop("delivery status"),
+    gettext_noop("detail"),
     gettext_noop("details"),
     gettext_noop("direction"),
     gettext_noop("due at"),
     gettext_noop("duration minutes"),
     gettext_noop("edited at"),
+    gettext_noop("email"),
+    gettext_noop("emergency instructions"),
     gettext_noop("ends at"),
     gettext_noop("external org id"),
     gettext_noop("fast lane ms"),
@@ -114,9 +136,11 @@ NAMES = (
     gettext_noop("horizon days"),
     gettext_noop("hours"),
     gettext_noop("idempotency key"),
+    gettext_noop("insurance accepted"),
     gettext_noop("intent"),
     gettext_noop("is clinic chair"),
     gettext_noop("is transcript"),
+    gettext_noop("key"),
     gettext_noop("key fingerprint"),
     gettext_noop("kind"),
     gettext_noop("lane"),
@@ -151,12 +175,15 @@ NAMES = (
     gettext_noop("old price"),
     gettext_noop("old starts at"),
     gettext_noop("old status"),
+    gettext_noop("on"),
     gettext_noop("outcome"),
+    gettext_noop("parking"),
     gettext_noop("patient lid"),
     gettext_noop("patient lid index"),
     gettext_noop("patient name"),
     gettext_noop("patient phone"),
     gettext_noop("patient phone index"),
+    gettext_noop("payment methods"),
     gettext_noop("phone"),
     gettext_noop("prev mac"),
     gettext_noop("price"),
@@ -164,12 +191,16 @@ NAMES = (
     gettext_noop("price changes"),
     gettext_noop("provider"),
     gettext_noop("providers"),
+    gettext_noop("questions"),
+    gettext_noop("quiet hours"),
     gettext_noop("quoted wa id"),
     gettext_noop("rank"),
     gettext_noop("reason"),
     gettext_noop("received at"),
     gettext_noop("reminders before minutes"),
     gettext_noop("replaces"),
+    gettext_noop("reply text"),
+    gettext_noop("reply texts"),
     gettext_noop("reply to"),
     gettext_noop("responded at"),
     gettext_noop("response"),
@@ -187,17 +218,24 @@ NAMES = (
     gettext_noop("source"),
     gettext_noop("source ip"),
     gettext_noop("staff"),
+    gettext_noop("staff notification"),
+    gettext_noop("staff notifications"),
     gettext_noop("starts at"),
+    gettext_noop("state"),
     gettext_noop("status"),
     gettext_noop("step"),
     gettext_noop("supports streaming"),
     gettext_noop("supports tools"),
+    gettext_noop("tags"),
     gettext_noop("text"),
     gettext_noop("then"),
     gettext_noop("timezone"),
     gettext_noop("total ms"),
     gettext_noop("transcription model"),
     gettext_noop("updated at"),
+    gettext_noop("updated by"),
+    gettext_noop("urgent"),
     gettext_noop("wa message id"),
+    gettext_noop("whatsapp"),
     gettext_noop("whatsapp instance"),
 )

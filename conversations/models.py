@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from channels.registry import DEFAULT_KIND
@@ -23,13 +24,20 @@ LANGUAGES = [
 def validate_texts_by_language(value) -> None:
     """{"en": "text", "he": "text"}: the six languages' codes, each with a text."""
     if not isinstance(value, dict):
-        raise ValidationError('Give an object of texts by language: {"en": "...", "ru": "..."}.')
+        raise ValidationError(
+            gettext('Give an object of texts by language: {"en": "...", "ru": "..."}.')
+        )
     codes = {code for code, _ in LANGUAGES}
     for language, text in value.items():
         if language not in codes:
-            raise ValidationError(f"{language!r} is not one of {sorted(codes)}.")
+            raise ValidationError(
+                gettext("%(language)s is not one of %(codes)s.")
+                % {"language": repr(language), "codes": sorted(codes)}
+            )
         if not isinstance(text, str) or not text.strip():
-            raise ValidationError(f"{language}: the text is empty.")
+            raise ValidationError(
+                gettext("%(language)s: the text is empty.") % {"language": language}
+            )
 
 
 class Lane(models.TextChoices):
@@ -69,7 +77,7 @@ class Clinic(models.Model):
         default=dict,
         blank=True,
         validators=[validate_texts_by_language],
-        help_text=(
+        help_text=_(
             "Sent at once to a patient who writes about an urgent symptom, by language: "
             '{"en": "If you have severe swelling or bleeding, call ... now.", "ru": "..."}.'
         ),

@@ -3,6 +3,8 @@ from datetime import datetime
 from babel.dates import format_datetime
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from conversations.staff_scope import ClinicScopedAdmin
 from knowledge.models import ClinicFacts, FaqEntry, ReplyText
@@ -23,12 +25,12 @@ class FaqEntryAdmin(ClinicScopedAdmin):
     raw_id_fields = ["clinic"]
     readonly_fields = ["created_at", "updated_at"]
 
-    @admin.display(description="question")
+    @admin.display(description=_("question"))
     def first_question(self, entry):
         variants = next(iter(entry.questions.values()), []) if entry.questions else []
         return variants[0] if variants else "—"
 
-    @admin.display(description="languages")
+    @admin.display(description=_("languages"))
     def languages(self, entry):
         return ", ".join(sorted(entry.answers)) or "—"
 
@@ -41,7 +43,7 @@ class ClinicFactsAdmin(ClinicScopedAdmin):
     raw_id_fields = ["clinic"]
     readonly_fields = ["doctors", "updated_at"]
 
-    @admin.display(description="doctors (the clinic's providers, edited in its clinic file)")
+    @admin.display(description=_("doctors (the clinic's providers, edited in its clinic file)"))
     def doctors(self, facts):
         names = [str(p) for p in facts.clinic.providers.filter(active=True, is_clinic_chair=False)]
         return ", ".join(names) or "—"
@@ -85,14 +87,16 @@ def _every_key():
         ((f.key, f.description, _braced(f.placeholders)) for f in fixed_texts()),
     )
     return format_html(
-        '<table id="reply-keys"><tr><th>key</th><th>what it is for</th><th>placeholders</th>'
-        "</tr>{}</table>",
+        '<table id="reply-keys"><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>',
+        gettext("key"),
+        gettext("what it is for"),
+        gettext("placeholders"),
         rows,
     )
 
 
 def _braced(names) -> str:
-    return ", ".join(f"{{{name}}}" for name in names) or "none"
+    return ", ".join(f"{{{name}}}" for name in names) or gettext("none")
 
 
 @admin.register(ReplyText)
@@ -110,33 +114,36 @@ class ReplyTextAdmin(ClinicScopedAdmin):
     readonly_fields = ["description", "placeholders", "default", "preview"]
     readonly_fields += ["updated_at", "updated_by"]
 
-    @admin.display(description="text")
+    @admin.display(description=_("text"))
     def own_text(self, reply: ReplyText) -> str:
         return _shortened(reply.text)
 
-    @admin.display(description="default")
+    @admin.display(description=_("default"))
     def default_text(self, reply: ReplyText) -> str:
         fixed = fixed_text(reply.key)
         return _shortened(fixed.default(reply.language)) if fixed else "—"
 
-    @admin.display(description="what it is for")
+    @admin.display(description=_("what it is for"))
     def description(self, reply: ReplyText):
         fixed = fixed_text(reply.key)
         return fixed.description if fixed else _every_key()
 
-    @admin.display(description="placeholders")
+    @admin.display(description=_("placeholders"))
     def placeholders(self, reply: ReplyText) -> str:
         fixed = fixed_text(reply.key)
         if fixed is None:
             return "—"
-        return f"allowed: {_braced(fixed.placeholders)}; required: {_braced(fixed.required)}"
+        return gettext("allowed: %(allowed)s; required: %(required)s") % {
+            "allowed": _braced(fixed.placeholders),
+            "required": _braced(fixed.required),
+        }
 
-    @admin.display(description="default text")
+    @admin.display(description=_("default text"))
     def default(self, reply: ReplyText):
         fixed = fixed_text(reply.key)
         return _as_written(fixed.default(reply.language or "en")) if fixed else "—"
 
-    @admin.display(description="preview (sample values)")
+    @admin.display(description=_("preview (sample values)"))
     def preview(self, reply: ReplyText):
         """The text being edited (also after a refused save) with sample values filled in."""
         fixed = fixed_text(reply.key)

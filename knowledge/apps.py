@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class KnowledgeConfig(AppConfig):
     name = "knowledge"
+    verbose_name = _("Clinic knowledge")
 
     def ready(self):
         from conversations.signals import clinic_imported

@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
+from clinicbot.labels import lazy_interpolated
 from knowledge.reply_texts import fixed_text, key_choices, language_choices, placeholder_problems
 from nlu import LANGUAGES
 
@@ -9,12 +12,13 @@ from nlu import LANGUAGES
 
 ANSWER_LANGUAGES = LANGUAGES  # the bot's six
 PAYMENT_METHOD_CHOICES = [
-    ("cash", "Cash"),
-    ("card", "Card"),
-    ("bank_transfer", "Bank transfer"),
-    ("installments", "Installments"),
-    ("mobile", "Mobile wallet (Apple Pay, Google Pay...)"),
+    ("cash", _("Cash")),
+    ("card", _("Card")),
+    ("bank_transfer", _("Bank transfer")),
+    ("installments", _("Installments")),
+    ("mobile", _("Mobile wallet (Apple Pay, Google Pay...)")),
 ]
+PAYMENT_METHODS = [code for code, _label in PAYMENT_METHOD_CHOICES]
 
 
 def faq_problems(questions, answers) -> dict[str, str]:
@@ -25,20 +29,27 @@ def faq_problems(questions, answers) -> dict[str, str]:
     if not isinstance(questions, dict) or not all(
         isinstance(v, list) and all(isinstance(q, str) for q in v) for v in questions.values()
     ):
-        return {"questions": 'Use {"en": ["Is there parking?", ...], ...}.'}
+        return {"questions": gettext('Use {"en": ["Is there parking?", ...], ...}.')}
     if not isinstance(answers, dict) or not all(isinstance(a, str) for a in answers.values()):
-        return {"answers": 'Use {"en": "Free parking behind the building.", ...}.'}
+        return {"answers": gettext('Use {"en": "Free parking behind the building.", ...}.')}
     for field, value in (("questions", questions), ("answers", answers)):
         if unknown := sorted(set(value) - set(ANSWER_LANGUAGES)):
-            problems[field] = f"unknown language {', '.join(unknown)}; use {ANSWER_LANGUAGES}"
+            problems[field] = gettext("unknown language %(unknown)s; use %(languages)s") % {
+                "unknown": ", ".join(unknown),
+                "languages": ANSWER_LANGUAGES,
+            }
     asked = {lang for lang, variants in questions.items() if any(q.strip() for q in variants)}
     answered = {lang for lang, text in answers.items() if text.strip()}
     if not asked:
-        problems.setdefault("questions", "at least one question is needed")
+        problems.setdefault("questions", gettext("at least one question is needed"))
     if not answered:
-        problems.setdefault("answers", "at least one answer is needed")
+        problems.setdefault("answers", gettext("at least one answer is needed"))
     elif missing := sorted(asked - answered):
-        problems.setdefault("answers", f"no answer in {', '.join(missing)}, which has questions")
+        problems.setdefault(
+            "answers",
+            gettext("no answer in %(languages)s, which has questions")
+            % {"languages": ", ".join(missing)},
+        )
     return problems
 
 
@@ -48,7 +59,7 @@ class FaqEntry(models.Model):
     clinic = models.ForeignKey(
         "conversations.Clinic", on_delete=models.CASCADE, related_name="faq_entries"
     )
-    key = models.SlugField(max_length=64, help_text="Unique per clinic, e.g. parking.")
+    key = models.SlugField(max_length=64, help_text=_("Unique per clinic, e.g. parking."))
     # {"en": ["Is there parking?", "where can I park"], "ru": ["Есть ли парковка?"]}
     questions = models.JSONField(default=dict)
     # {"en": "Free parking behind the building.", "ru": "Бесплатная парковка за зданием."}
@@ -62,8 +73,8 @@ class FaqEntry(models.Model):
 
     class Meta:
         ordering = ["clinic", "key"]
-        verbose_name = "FAQ entry"
-        verbose_name_plural = "FAQ entries"
+        verbose_name = _("FAQ entry")
+        verbose_name_plural = _("FAQ entries")
         constraints = [models.UniqueConstraint(fields=["clinic", "key"], name="faq_key_per_clinic")]
 
     def __str__(self):
@@ -73,7 +84,7 @@ class FaqEntry(models.Model):
         self.tags = self.tags or []  # a blank admin field is None
         problems = faq_problems(self.questions, self.answers)
         if not isinstance(self.tags, list) or not all(isinstance(t, str) for t in self.tags):
-            problems["tags"] = 'Use a list of words, e.g. ["parking"].'
+            problems["tags"] = gettext('Use a list of words, e.g. ["parking"].')
         if problems:
             raise ValidationError(problems)
 
@@ -86,10 +97,12 @@ class ClinicFacts(models.Model):
         "conversations.Clinic", on_delete=models.CASCADE, related_name="facts"
     )
     payment_methods = models.JSONField(
-        default=list, blank=True, help_text=f"Any of {[c for c, _ in PAYMENT_METHOD_CHOICES]}."
+        default=list,
+        blank=True,
+        help_text=lazy_interpolated(gettext_noop("Any of %(codes)s."), codes=PAYMENT_METHODS),
     )
     insurance_accepted = models.JSONField(
-        default=list, blank=True, help_text='Insurers\' names, e.g. ["Clalit", "Maccabi"].'
+        default=list, blank=True, help_text=_('Insurers\' names, e.g. ["Clalit", "Maccabi"].')
     )
     # Per language, the clinic's own text: {"en": "Free parking behind the building."}. A
     # language without a text is answered by the LLM lane.
@@ -98,11 +111,11 @@ class ClinicFacts(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "clinic facts"
-        verbose_name_plural = "clinic facts"
+        verbose_name = _("clinic facts")
+        verbose_name_plural = _("clinic facts")
 
     def __str__(self):
-        return f"facts of {self.clinic}"
+        return gettext("facts of %(clinic)s") % {"clinic": self.clinic}
 
     def clean(self):
         # A blank admin field is None: nothing said on that topic.
@@ -111,19 +124,21 @@ class ClinicFacts(models.Model):
         self.parking = self.parking or {}
         self.children = self.children or {}
         problems = {}
-        methods = {code for code, _ in PAYMENT_METHOD_CHOICES}
+        methods = set(PAYMENT_METHODS)
         if not isinstance(self.payment_methods, list) or not set(self.payment_methods) <= methods:
-            problems["payment_methods"] = f"Use a list of {sorted(methods)}."
+            problems["payment_methods"] = gettext("Use a list of %(codes)s.") % {
+                "codes": sorted(methods)
+            }
         if not isinstance(self.insurance_accepted, list) or not all(
             isinstance(name, str) and name.strip() for name in self.insurance_accepted
         ):
-            problems["insurance_accepted"] = 'Use a list of names, e.g. ["Clalit"].'
+            problems["insurance_accepted"] = gettext('Use a list of names, e.g. ["Clalit"].')
         for field in ("parking", "children"):
             value = getattr(self, field)
             if not isinstance(value, dict) or not set(value) <= set(ANSWER_LANGUAGES):
-                problems[field] = (
-                    f'Use {{"en": "...", ...}} with languages among {ANSWER_LANGUAGES}.'
-                )
+                problems[field] = gettext(
+                    'Use {"en": "...", ...} with languages among %(languages)s.'
+                ) % {"languages": ANSWER_LANGUAGES}
         if problems:
             raise ValidationError(problems)
 

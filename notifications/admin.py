@@ -3,6 +3,7 @@ settings (who is told of what, quiet hours) and the notifications themselves, re
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from conversations.staff_scope import ClinicScopedAdmin
 from notifications.models import Event, StaffNotification, StaffNotify
@@ -13,7 +14,7 @@ class StaffNotifyForm(forms.ModelForm):
         choices=Event.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="An urgent hand-off is also a hand-off: 'hand-off' alone hears of it too.",
+        help_text=_("An urgent hand-off is also a hand-off: 'hand-off' alone hears of it too."),
     )
 
     class Meta:
@@ -28,7 +29,7 @@ class StaffNotifyAdmin(ClinicScopedAdmin):
     list_select_related = ["clinic"]
     search_fields = ["clinic__name", "clinic__slug"]
 
-    @admin.display(description="notify on")
+    @admin.display(description=_("notify on"))
     def events(self, settings):
         return ", ".join(settings.on)
 

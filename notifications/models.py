@@ -8,18 +8,21 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError as PydanticError
 
+from clinicbot.labels import lazy_interpolated
 from notifications.spec import EVENTS, StaffNotifySpec, quiet_span
 
 
 class Event(models.TextChoices):
-    URGENT = "urgent", "urgent hand-off"
-    HANDOFF = "handoff", "hand-off"
-    CANCEL_REQUEST = "cancel_request", "cancel or reschedule request"
-    REMINDER_DECLINED = "reminder_declined", "reminder declined"
-    SEND_REFUSED = "send_refused", "reply refused by the gateway"
-    DISCONNECTED = "disconnected", "WhatsApp disconnected"
+    URGENT = "urgent", _("urgent hand-off")
+    HANDOFF = "handoff", _("hand-off")
+    CANCEL_REQUEST = "cancel_request", _("cancel or reschedule request")
+    REMINDER_DECLINED = "reminder_declined", _("reminder declined")
+    SEND_REFUSED = "send_refused", _("reply refused by the gateway")
+    DISCONNECTED = "disconnected", _("WhatsApp disconnected")
 
 
 class StaffNotify(models.Model):
@@ -29,19 +32,25 @@ class StaffNotify(models.Model):
     clinic = models.OneToOneField(
         "conversations.Clinic", on_delete=models.CASCADE, related_name="staff_notify"
     )
-    whatsapp = models.JSONField(default=list, blank=True, help_text="numbers, e.g. +972500000999")
+    whatsapp = models.JSONField(
+        default=list, blank=True, help_text=_("numbers, e.g. +972500000999")
+    )
     email = models.JSONField(default=list, blank=True)
     quiet_hours = models.CharField(
-        max_length=11, blank=True, help_text="clinic time, e.g. 22:00-07:00; empty: none"
+        max_length=11, blank=True, help_text=_("clinic time, e.g. 22:00-07:00; empty: none")
     )
-    on = models.JSONField(default=list, blank=True, help_text=f"any of {', '.join(EVENTS)}")
+    on = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=lazy_interpolated(gettext_noop("any of %(events)s"), events=", ".join(EVENTS)),
+    )
 
     class Meta:
-        verbose_name = "staff notification settings"
-        verbose_name_plural = "staff notification settings"
+        verbose_name = _("staff notification settings")
+        verbose_name_plural = _("staff notification settings")
 
     def __str__(self):
-        return f"staff notifications of clinic {self.clinic_id}"
+        return gettext("staff notifications of clinic %(clinic)s") % {"clinic": self.clinic_id}
 
     def clean(self):
         try:
@@ -85,12 +94,12 @@ class StaffNotification(models.Model):
     notifications.tasks after claiming it (pending -> sending, a conditional UPDATE)."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "pending"
-        SENDING = "sending", "sending"  # claimed by one task; never sent again from here
-        SENT = "sent", "sent"
-        HELD = "held", "held for the digest"  # created in quiet hours
-        DIGESTED = "digested", "sent in a digest"
-        FAILED = "failed", "failed"
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")  # claimed by one task; never sent again from here
+        SENT = "sent", _("sent")
+        HELD = "held", _("held for the digest")  # created in quiet hours
+        DIGESTED = "digested", _("sent in a digest")
+        FAILED = "failed", _("failed")
 
     clinic = models.ForeignKey(
         "conversations.Clinic", on_delete=models.CASCADE, related_name="staff_notifications"
