@@ -19,7 +19,7 @@ from bench import processes as procs
 from bench import webhook_bench as wb
 
 HANDOFF_PREFIX = "7988"  # the hand-offs' patients (7989-7999 are the other runs')
-HANDOFF_RATE = 2.0  # hand-offs per second, on top of the fast-lane rate
+HANDOFF_RATE = 1.0  # hand-offs per second, on top of the fast-lane rate
 STAFF_NUMBER = "+79870000001"
 TABLE = "handoff"
 TITLE = (
