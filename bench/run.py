@@ -812,11 +812,11 @@ def method_notes(args, dropped: list[str]) -> str:
   targets.
 - **Hand-offs**: during the same open loop, {handoffs.HANDOFF_RATE:g} requests for a person/s,
   each from a patient of its own who said hello a couple of seconds before (unmeasured: the
-  conversation warm, as the fast lane's are; after a hand-off it is the staff's), 5% redelivered; the
-  bench clinic is the demo clinic file with `staff_notify` (one WhatsApp number, hand-offs and
-  urgent cases, no quiet hours). The reply (when a colleague answers, by the clinic's hours now)
-  is judged by the fast lane's targets; the on-duty number must get exactly one notification
-  per hand-off accepted (bench/handoff_notices.py).
+  conversation warm, as the fast lane's are; after a hand-off it is the staff's), 5%
+  redelivered; the bench clinic is the demo clinic file with `staff_notify` (one WhatsApp
+  number, hand-offs and urgent cases, no quiet hours). The reply (when a colleague answers,
+  by the clinic's hours now) is judged by the fast lane's targets; the on-duty number must get
+  exactly one notification per hand-off accepted (bench/handoff_notices.py).
 - **Voice notes**: during the same open loop, {args.voice_rate:g} voice notes/s from
   {voice.PATIENTS} patients, each an Evolution `audioMessage` (push-to-talk) with its
   {voice.AUDIO_BYTES:,}-byte audio as base64 in the body, saying one of the fast-lane texts;
