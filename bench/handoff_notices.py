@@ -101,6 +101,11 @@ class HandoffRun(wb.OpenLoopRun):
             self.skipped += 1
             return
         await asyncio.gather(*(self._send(record, body, due_ns) for record, body in sends))
+        for record, body in sends:
+            # After the original's answer, as in the fast-lane run: a redelivery that overtook
+            # it would be the one accepted, and the original answered `duplicate`.
+            if record.phase != "hello" and self._random.random() < wb.REDELIVERY_SHARE:
+                self._schedule_redelivery(record, body)
 
     def _greet(self) -> tuple[wb.Sent, bytes]:
         patient = self.idle.pop(0)
@@ -112,10 +117,7 @@ class HandoffRun(wb.OpenLoopRun):
     def _hand_off(self, patient) -> tuple[wb.Sent, bytes]:
         text, expected = self.texts[patient.language][0]
         record = wb.Sent("new", patient.phone, self.messages.next_id(), text, expected, self.phase)
-        body = self.messages.body(patient.phone, record.message_id, text)
-        if self._random.random() < wb.REDELIVERY_SHARE:
-            self._schedule_redelivery(record, body)
-        return record, body
+        return record, self.messages.body(patient.phone, record.message_id, text)
 
 
 def handoff_run(pool, messages: wb.Messages, texts: dict, seconds: float) -> HandoffRun:
